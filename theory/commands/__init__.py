@@ -1,0 +1,1 @@
+"""Subcommands of ``tts``: each module defines ``NAME``, ``HELP``, ``configure(parser)`` and ``run(args)``."""
