@@ -1,40 +1,66 @@
-"""``tts verify``: run every claim's verification and print the ledger."""
+"""``tts verify``: run every claim's verification and print the ledger.
+
+Progress goes to stderr while the checks run (one line per claim, with its time); the report
+goes to stdout as a table (default) or JSON (``--json``), and optionally to a Markdown file
+(``--markdown FILE``). The exit status is 1 when some check could not run, 0 otherwise: a
+refuted claim is a finding, not a failure of the tool.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+import textwrap
+from collections import Counter
 
 NAME = "verify"
 HELP = "run every claim's checks and print claim, statement, verdict and evidence"
+
+_WIDTH = 100
 
 
 def configure(p):
     tier = p.add_mutually_exclusive_group()
     tier.add_argument("--fast", dest="full", action="store_false", default=False,
-                      help="quick tier (default)")
+                      help="quick tier (default): every claim in seconds")
     tier.add_argument("--full", dest="full", action="store_true",
-                      help="heavier tier: more samples, larger cases")
-    p.add_argument("--json", action="store_true", help="print a JSON list of objects (id, verdict, evidence, ...)")
-    p.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown to FILE")
+                      help="heavier tier: more samples, larger cases (minutes)")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON list of objects (id, statement, source, verdict, evidence, seconds, error)")
+    p.add_argument("--markdown", metavar="FILE", help="also write the report as a Markdown table to FILE")
     p.add_argument("--only", metavar="IDS", help="comma-separated claim ids to run")
 
 
-def _markdown(results) -> str:
-    rows = ["| claim | statement | verdict | evidence | seconds |", "|---|---|---|---|---|"]
+def _summary(results, full: bool) -> str:
+    counts = Counter(r.verdict for r in results)
+    parts = ", ".join(f"{n} {verdict}" for verdict, n in counts.most_common())
+    total = sum(r.seconds for r in results)
+    return (f"{len(results)} claim{'s' if len(results) != 1 else ''}: {parts}; "
+            f"{total:.1f} s ({'full' if full else 'fast'} tier)")
+
+
+def _markdown(results, full: bool) -> str:
+    rows = [f"**tts verify** — {_summary(results, full)}", "",
+            "| claim | statement | source | verdict | evidence | seconds |",
+            "|---|---|---|---|---|---:|"]
     for r in results:
-        cells = [f"`{r.id}`", r.statement, r.verdict, r.evidence, f"{r.seconds:.1f}"]
+        cells = [f"`{r.id}`", r.statement, r.source, f"**{r.verdict}**", r.evidence, f"{r.seconds:.1f}"]
         rows.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
     return "\n".join(rows) + "\n"
 
 
-def _table(results) -> str:
-    import textwrap
-    lines = []
+def _table(results, full: bool) -> str:
+    width = max([len("claim")] + [len(r.id) for r in results])
+    vwidth = max([len("verdict")] + [len(r.verdict) for r in results])
+    lines = [f"{'claim':<{width}}  {'verdict':<{vwidth}}  {'time':>7}"]
+    lines += [f"{r.id:<{width}}  {r.verdict:<{vwidth}}  {r.seconds:>5.1f} s" for r in results]
+    lines += ["", _summary(results, full), ""]
     for r in results:
-        lines.append(f"{r.id:<10} {r.verdict.upper()}  ({r.seconds:.1f} s)")
-        lines.append(textwrap.fill(r.statement, 100, initial_indent="  claim:    ", subsequent_indent=" " * 12))
-        lines.append(textwrap.fill(r.evidence, 100, initial_indent="  evidence: ", subsequent_indent=" " * 12))
+        lines.append(f"{r.id} — {r.verdict.upper()} [{r.source}]")
+        lines.append(textwrap.fill(r.statement, _WIDTH, initial_indent="  claim:    ",
+                                   subsequent_indent=" " * 12))
+        lines.append(textwrap.fill(r.evidence, _WIDTH, initial_indent="  evidence: ",
+                                   subsequent_indent=" " * 12))
     return "\n".join(lines)
 
 
@@ -43,11 +69,13 @@ def run(args) -> int:
     specs = ledger.registered()
     if args.only:
         wanted = [s.strip() for s in args.only.split(",") if s.strip()]
-        known = {s.id for s in specs}
+        known = [s.id for s in specs]
         unknown = [w for w in wanted if w not in known]
         if unknown:
             raise ValueError(f"--only: unknown claim id(s) {', '.join(unknown)}; known: {', '.join(known)}")
         specs = [s for s in specs if s.id in wanted]
+    if not specs:
+        raise ValueError("no claims are registered (theory/claims/ is empty)")
     results = []
     for i, spec in enumerate(specs, 1):
         print(f"[{i}/{len(specs)}] {spec.id} ...", end="", file=sys.stderr, flush=True)
@@ -57,10 +85,11 @@ def run(args) -> int:
     if args.json:
         print(json.dumps([r.as_dict() for r in results], indent=2))
     else:
-        print(_table(results))
+        print(_table(results, args.full))
     if args.markdown:
         with open(args.markdown, "w", encoding="utf-8") as fh:
-            fh.write(_markdown(results))
+            fh.write(_markdown(results, args.full))
+        print(f"tts verify: wrote {args.markdown}", file=sys.stderr)
     failed = [r.id for r in results if r.error]
     if failed:
         print(f"tts verify: could not run: {', '.join(failed)}", file=sys.stderr)
