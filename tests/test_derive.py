@@ -56,7 +56,8 @@ def test_prose_maps_unicode_mathematics():
     assert derive.prose("x ≤ y") == r"x \ensuremath{\le} y"
     assert derive.prose("Ŝ") == r"\ensuremath{\hat{S}}"
     assert derive.prose("Γ⁻¹") == r"\ensuremath{\Gamma}\ensuremath{{}^{-1}}"
-    assert derive.prose("**a_b**") == r"\textbf{a\_b}"
+    assert derive.prose("**bold** a_long_name") == r"\textbf{bold} a\_long\_name"
+    assert derive.prose("w_i and Ŝ_m") == r"\ensuremath{w_{i}} and \ensuremath{\hat{S}_{m}}"
     assert derive.prose("`tr Λ`") == r"\texttt{tr \ensuremath{\Lambda}}"
     assert derive.prose("100% & $") == r"100\% \& \$"
     # An unknown symbol still compiles and stays visible.

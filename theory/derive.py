@@ -176,6 +176,25 @@ def _plain(text: str) -> str:
     return "".join(out)
 
 
+# A one-letter symbol with a short subscript in prose (``w_i``, ``Ŝ_m``, ``Σ_{a,b}``, ``V_31``);
+# longer words with underscores (file names, identifiers) are left as text.
+_SUBSCRIPTED = re.compile(r"(?<![A-Za-z0-9\\])([A-Za-z\u0391-\u03c9\u015c])_"
+                          r"(\{[A-Za-z0-9+\-*,]+\}|[A-Za-z0-9*]{1,3})(?![A-Za-z0-9_])")
+
+
+def _math_text(text: str) -> str:
+    """Plain text with one-letter subscripted symbols set as mathematics."""
+    out, last = [], 0
+    for match in _SUBSCRIPTED.finditer(unicodedata.normalize("NFC", text)):
+        out.append(_plain(match.string[last:match.start()]))
+        base = _plain(match.group(1))
+        base = base[len("\\ensuremath{"):-1] if base.startswith("\\ensuremath{") else base
+        sub = match.group(2).strip("{}")
+        out.append(f"\\ensuremath{{{base}_{{{sub}}}}}")
+        last = match.end()
+    return "".join(out) + _plain(unicodedata.normalize("NFC", text)[last:])
+
+
 def prose(text: str) -> str:
     """Markdown prose of the ledger (``**bold**``, ```code```, Unicode math) as LaTeX."""
     pieces = []
@@ -184,7 +203,7 @@ def prose(text: str) -> str:
             pieces.append(r"\texttt{" + _plain(chunk[1:-1]) + "}")
         else:
             parts = re.split(r"\*\*(.+?)\*\*", chunk)
-            pieces.append("".join(r"\textbf{" + _plain(p) + "}" if j % 2 else _plain(p)
+            pieces.append("".join(r"\textbf{" + _math_text(p) + "}" if j % 2 else _math_text(p)
                                   for j, p in enumerate(parts)))
     return "".join(pieces)
 
@@ -392,3 +411,39 @@ def write_derivations(out_dir: str | Path, notes_path: str | Path) -> list[Path]
         path.write_text(content, encoding="utf-8")
         written.append(path)
     return written
+
+
+# ---------------------------------------------------------------------------------------------
+# The builders: each calls the library's own symbolic derivation and keeps its steps
+# ---------------------------------------------------------------------------------------------
+
+
+def _steps(pairs, prefix: str = "") -> list[Step]:
+    """``(description, expression)`` pairs of a library derivation as :class:`Step` s."""
+    return [Step(f"{prefix}{text}", expr) for text, expr in pairs]
+
+
+@_derivation("gamma")
+def _gamma_steps() -> list[Step]:
+    from theory.moments import derive_gamma_corollary, derive_wishart_sas, derive_wishart_sas_index
+    explicit = derive_wishart_sas(2)
+    return ([Step("Index form, general d and m: Isserlis' theorem for the pairs a = b, independence "
+                  "for a \u2260 b, and sympy turning each index contraction back into a matrix.")]
+            + _steps(derive_wishart_sas_index())
+            + [Step("Explicit entries, d = 2: the fourth moments are computed from the Gaussian "
+                    "moment generating function (so Isserlis' formula is checked, not assumed), "
+                    "and the lemma is compared entry by entry with its closed form.")]
+            + _steps([explicit[0], explicit[1], explicit[3], explicit[5], explicit[-1]], "d = 2: ")
+            + [Step("The corollary E[\u015c_n\u00b2] = \u0393\u039b for general d:")]
+            + _steps(derive_gamma_corollary()))
+
+
+@_derivation("prop3.2")
+def _prop32_steps() -> list[Step]:
+    from theory.pseudo_newton import derive_cot_step, derive_cot_step_blocks
+    explicit = derive_cot_step(1, 2, 1)
+    return ([Step("Block-matrix product for general d, m, \u03c1 and any number q of earlier "
+                  "CoT columns \u03a9 (G stands for \u0393\u207b\u00b9; the identity holds for any G).")]
+            + _steps(derive_cot_step_blocks())
+            + [Step("Explicit entries, d = 1, m = 2, estimates w_0, w_1 all symbolic:")]
+            + _steps(explicit, "d = 1: "))
