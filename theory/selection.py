@@ -851,8 +851,9 @@ def mixture_cot_error(task_covs, pi, n, target_cov, k, *, m=None) -> float:
     if m is not None:
         from theory.error import precond_error
         return float(precond_error(P, sigma, k, m=m))
-    R = np.linalg.matrix_power(np.eye(sigma.shape[0]) - P @ sigma, k)
-    err = float(np.sum(R * R))
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected and reported below
+        R = np.linalg.matrix_power(np.eye(sigma.shape[0]) - P @ sigma, k)
+        err = float(np.sum(R * R))
     if not np.isfinite(err):
         raise ValueError(f"k = {k}: the CoT error overflows (I − P(π)Σ has spectral radius > 1)")
     return err

@@ -86,14 +86,15 @@ def mixture_stationarity_residual(task_covs, pi, n) -> tuple[sp.Expr, sp.Expr]:
     return sp.simplify(linear), sp.simplify(quadratic)
 
 
-def mixture_normal_equation_z(task_covs, pi, n, samples: int, seed: int) -> float:
+def mixture_normal_equation_z(task_covs, pi, n, samples: int, seed: int, precond=None) -> float:
     r"""Largest |z| of the Monte Carlo normal equations ``E[P* Ŝ² − Ŝ] = 0`` under the mixture.
 
     Each sample draws ``ℓ ~ π``, ``n`` features ``x ~ N(0, Λ_ℓ)`` and ``Ŝ = XXᵀ/n``; every entry of
     ``P*Ŝ² − Ŝ`` has mean 0 iff ``P* = (Σπ_ℓΛ_ℓ)(Σπ_ℓE[Ŝ_ℓ²])^{-1}`` solves the normal equations of
     ``min_P E‖PŜw − w‖²``.  The z-score of each entry uses its sample standard deviation.
+    ``precond`` replaces ``P*`` (to show that the test rejects a wrong candidate).
     """
-    P = mixture_preconditioner(task_covs, pi, n)
+    P = mixture_preconditioner(task_covs, pi, n) if precond is None else np.asarray(precond, dtype=float)
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     tasks = [np.asarray(L, dtype=float) for L in task_covs]
     which = rng.choice(len(tasks), size=samples, p=np.asarray(pi, dtype=float))
