@@ -6,6 +6,7 @@ exact error / Monte Carlo → verdicts, LaTeX, figures.
 
 from theory.covariance import gamma, gamma_exact, hardness
 from theory.lsa import cot_rollout, embed_prompt, lsa_forward, read_estimate, trained_parameters
+from theory.montecarlo import MCResult, mc_cot_error
 from theory.selection import (Selection, hard_task_mass, mixture_cot_error, mixture_preconditioner,
                               qp_vs_true_error, select_tasks, select_tasks_by_enumeration,
                               selection_qp, task_type_experiment, true_optimal_selection)
@@ -13,6 +14,7 @@ from theory.selection import (Selection, hard_task_mass, mixture_cot_error, mixt
 __all__ = [
     "gamma", "gamma_exact", "hardness",
     "embed_prompt", "lsa_forward", "read_estimate", "trained_parameters", "cot_rollout",
+    "mc_cot_error", "MCResult",
     "Selection", "select_tasks", "select_tasks_by_enumeration", "selection_qp", "hard_task_mass",
     "mixture_preconditioner", "mixture_cot_error", "true_optimal_selection", "qp_vs_true_error",
     "task_type_experiment",

@@ -1,0 +1,566 @@
+r"""High-precision Monte Carlo of the CoT test error, on NumPy or CuPy through the array API.
+
+Notation (arXiv 2510.03605; MATH.md §3 and §7):
+
+* training covariance ``Λ`` (``train_cov``), training prompt length ``n``,
+  ``Γ = (1 + 1/n) Λ + (tr Λ / n) I``;
+* test covariance ``Σ`` (``test_cov``; ``Σ = Λ`` by default), test prompt length ``m``,
+  ``Ŝ = (1/m) X Xᵀ`` with ``m`` columns ``x_a ~ N(0, Σ)``;
+* CoT with ``w_0 = 0`` and ``k`` LSA passes (``k = 1`` is direct in-context learning):
+  ``w_k − w = −(I − Γ^{-1}Ŝ)^k w``, ``w ~ N(0, I_d)``;
+* ``err_k = E‖w_k − w‖² = E‖(I − Γ^{-1}Ŝ)^k‖_F²`` (the expectation over ``w`` done exactly);
+* ``B = Γ^{-1/2} Ŝ Γ^{-1/2}``, ``C_k = (I − B)^k``, so that ``‖(I − Γ^{-1}Ŝ)^k‖_F² =
+  tr(C_k Γ^{-1} C_k Γ)``: one symmetric eigendecomposition of ``B`` per prompt gives every ``k``.
+
+The kernels are written against the array API standard (via ``array_api_compat``); only the
+random draw is backend-specific (:mod:`theory._backend`).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from theory._backend import SAMPLERS, factor_width, get_backend
+from theory._repr import RichRepr
+from theory._validate import as_covariance, positive_int, same_dimension
+from theory.covariance import gamma
+
+#: The normal interval of ``mean`` is called trustworthy when the estimated relative standard error
+#: of ``stderr`` itself is at most this ...
+SE_REL_SE_MAX = 0.05
+#: ... and the single most extreme prompt carries at most this share of ``Σ (v − v̄)²``
+#: (it then moves the mean by at most ``sqrt(0.03) ≈ 0.17`` standard errors).
+TAIL_SHARE_MAX = 0.03
+
+#: ``sampler="auto"`` uses Bartlett when ``m >= BARTLETT_MIN_RATIO * d`` (measured by
+#: ``bench/bench_mc.py``: below it the scatter into the triangular factor costs more than the
+#: normals it saves).
+BARTLETT_MIN_RATIO = 2
+
+# Working-set budget per batch, in float64 elements (32 MiB on the CPU, 1 GiB on a GPU).
+_BATCH_ELEMENTS = {"numpy": 2**22, "array_api_strict": 2**22, "cupy": 2**27}
+# progress=None shows a bar on an interactive stderr from this many samples on.
+_AUTO_PROGRESS_SAMPLES = 10**7
+_LN2 = math.log(2.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Result
+
+
+def _readonly(values, dtype) -> np.ndarray:
+    arr = np.array(values, dtype=dtype)
+    arr.setflags(write=False)
+    return arr
+
+
+@dataclass(frozen=True)
+class MCResult(RichRepr):
+    r"""Monte Carlo estimate of ``err_k`` for several ``k`` from one set of prompts.
+
+    Attributes
+    ----------
+    ks : numpy.ndarray of int
+        The numbers of CoT steps, in the order asked.
+    mean : numpy.ndarray
+        Sample mean of ``‖(I − Γ^{-1}Ŝ)^k‖_F²`` per ``k`` (``inf`` where ``overflow``).
+    stderr : numpy.ndarray
+        Its standard error ``s / sqrt(samples)`` (``inf`` where ``overflow``).
+    log_mean, log_stderr : numpy.ndarray
+        Natural logarithms of the two, finite even where the values overflow float64.
+    samples : int
+        Number of prompts.
+    se_rel_se : numpy.ndarray
+        Estimated relative standard error of ``stderr`` itself,
+        ``½ sqrt((κ̂ − (N−3)/(N−1)) / N)`` with ``κ̂`` the sample kurtosis.
+    log_max : numpy.ndarray
+        Natural log of the largest per-prompt error seen (the edge of the explored tail).
+    tail_share : numpy.ndarray
+        Share of the sum of squared deviations ``Σ (v − v̄)²`` carried by the single most extreme
+        prompt; its square root is that prompt's pull on ``mean`` in standard errors.
+    trustworthy : numpy.ndarray of bool
+        ``se_rel_se <= SE_REL_SE_MAX`` (0.05) and ``tail_share <= TAIL_SHARE_MAX`` (0.03) and no
+        overflow.
+    overflow : numpy.ndarray of bool
+        ``mean`` or ``stderr`` is beyond float64; read ``log_mean`` and ``log_stderr``.
+    d, m, n : int
+        Dimension, test prompt length, training prompt length.
+    sampler, backend : str
+        The sampler actually used (``"auto"`` resolved) and the array backend.
+    seed, batch : int
+        Root seed and batch size: together with ``backend`` and ``sampler`` they fix the result
+        bit for bit.
+    tilt : float
+        Importance-sampling tilt (``1``: plain Monte Carlo; see :func:`mc_cot_error`).
+
+    Notes
+    -----
+    Why a diagnostic.  The per-prompt error ``v = ‖(I − Γ^{-1}Ŝ)^k‖_F²`` grows like
+    ``λ_max(B)^{2k}`` and ``λ_max(B)`` has a gamma-like tail, so ``v`` has a stretched-exponential
+    tail ``P(v > x) ≈ exp(−c x^{1/(2k)})``: every moment is finite, but at large ``k`` and small
+    ``m`` a sample of any practical size looks like a power-law sample with a small tail index.
+    Such a sample has typically not yet met the prompts that carry the mean: its mean is low and
+    its standard error too small, so ``|mean − err_k| / stderr`` is far from normal.
+
+    The rule checks the two things a normal interval rests on.
+
+    * The standard error must be known: ``Var(s²) ≈ (μ₄ − σ⁴)/N``, so the sample's own kurtosis
+      gives the relative error of ``stderr``, ``se_rel_se``.  At 0.05 a "5 SE" bound means 4.75 to
+      5.25 true standard errors.
+    * No single prompt may dominate: for i.i.d. samples ``max_s (v_s − v̄)² / Σ_s (v_s − v̄)² → 0``
+      in probability exactly when ``v`` lies in the domain of attraction of the normal law (the
+      Student statistic is then asymptotically normal; Giné, Götze & Mason 1997).  A large
+      ``tail_share`` is the finite-``N`` sign of the opposite.
+
+    Calibration against exact values (``d = 1`` closed form, ``m`` from 2 to 50, ``k = 1..10``,
+    ``N = 10⁴`` and ``10⁵``; ``test_diagnostic_calibration_d1`` in ``tests/test_montecarlo.py``,
+    slow tier): the estimates the rule trusts have ``|z| < 3``, and their mean ``z`` is close to
+    zero, while the rule ``se_rel_se <= 0.1`` alone let ``|z| = 4.7`` through.  No diagnostic can
+    see a tail the sample never reached: a trustworthy flag is evidence, not proof.
+    """
+
+    ks: np.ndarray
+    mean: np.ndarray
+    stderr: np.ndarray
+    log_mean: np.ndarray
+    log_stderr: np.ndarray
+    samples: int
+    se_rel_se: np.ndarray
+    log_max: np.ndarray
+    tail_share: np.ndarray
+    trustworthy: np.ndarray
+    overflow: np.ndarray
+    d: int
+    m: int
+    n: int
+    sampler: str
+    backend: str
+    seed: int
+    batch: int
+    tilt: float = 1.0
+
+    def zscores(self, reference) -> np.ndarray:
+        """``(mean − reference) / stderr`` per ``k`` (``reference``: one value per ``k``)."""
+        reference = np.asarray(reference, dtype=float)
+        if reference.shape != self.mean.shape:
+            raise ValueError(f"reference must have one value per k ({self.mean.shape[0]}), "
+                             f"got shape {reference.shape}")
+        return (self.mean - reference) / self.stderr
+
+    def summary(self) -> str:
+        """A plain-text table: one row per ``k``."""
+        head = (f"Monte Carlo err_k: d = {self.d}, n = {self.n}, m = {self.m}, "
+                f"{self.samples} prompts, sampler {self.sampler}, backend {self.backend}, "
+                f"seed {self.seed}, batch {self.batch}"
+                + (f", tilt {self.tilt:g}" if self.tilt != 1.0 else ""))
+        rows = [head, f"{'k':>5} {'mean':>14} {'stderr':>11} {'rel.SE':>9} "
+                      f"{'SE rel.SE':>9} {'tail':>7}  trustworthy"]
+        for i, k in enumerate(self.ks):
+            if self.overflow[i]:
+                mean = f"e^{self.log_mean[i]:.6g}"
+                se = f"e^{self.log_stderr[i]:.4g}"
+            else:
+                mean = f"{self.mean[i]:.8g}"
+                se = f"{self.stderr[i]:.3g}"
+            rel = math.exp(self.log_stderr[i] - self.log_mean[i])
+            flag = "yes" if self.trustworthy[i] else ("no (overflow)" if self.overflow[i] else "no")
+            rows.append(f"{int(k):>5} {mean:>14} {se:>11} {rel:>9.2e} "
+                        f"{self.se_rel_se[i]:>9.3f} {self.tail_share[i]:>7.3f}  {flag}")
+        return "\n".join(rows)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return (f"MCResult(d={self.d}, n={self.n}, m={self.m}, ks={self.ks.tolist()}, "
+                f"samples={self.samples}, sampler={self.sampler!r}, backend={self.backend!r}, "
+                f"trustworthy={self.trustworthy.tolist()})")
+
+
+# --------------------------------------------------------------------------------------------
+# Kernels (array API only)
+
+
+def _log_errors(xp, factor, sqrt_sigma, g, g_inv, ks, two_k, m, tilt=1.0):
+    r"""Per-prompt ``log ‖(I − Γ^{-1}Ŝ)^k‖_F²`` for a batch, shape ``(len(ks), batch)``.
+
+    Works in the eigenbasis ``V`` of ``Σ̃ = Γ^{-1/2} Σ Γ^{-1/2} = V D Vᵀ``, where
+    ``B ≅ D^{1/2} (F Fᵀ / m) D^{1/2}`` (orthogonally similar, so its eigenvalues ``β`` are those of
+    ``B``) and ``Γ`` reads ``G = Vᵀ Γ V``.  With ``B = U diag(β) Uᵀ``, ``P = Uᵀ G^{-1} U``,
+    ``Q = Uᵀ G U`` and ``t = 1 − β``:
+
+    .. math::
+        \operatorname{tr}(C_k \Gamma^{-1} C_k \Gamma) = \sum_{ij} t_i^k t_j^k P_{ij} Q_{ij}
+        = M^{2k}\, \hat c^\top (P \circ Q)\, \hat c, \qquad
+        \hat c = (t / M)^k,\ M = \max_i |t_i|
+
+    The factor ``M^{2k}`` is kept as a logarithm, so no power overflows; ``P ∘ Q`` is positive
+    definite (Schur product theorem), so the quadratic form is ``>= 1/κ(Γ) > 0``.
+
+    With ``tilt = c > 1`` the factor is drawn from ``W_d(m, cI)`` instead (``F → sqrt(c) F``) and
+    each value carries the likelihood ratio of ``W_d(m, I)`` to ``W_d(m, cI)`` at ``W = F Fᵀ``,
+
+    .. math::
+        \log w = \tfrac{dm}{2}\log c - \tfrac12 (1 - c^{-1}) \operatorname{tr} W
+
+    (the same ratio for the Gaussian ``d × m`` factor and for the Bartlett factor, whose
+    ``dm`` normal and chi-square degrees of freedom scale alike).
+    """
+    batch, d = factor.shape[0], factor.shape[1]
+    log_w = None
+    if tilt != 1.0:
+        factor = math.sqrt(tilt) * factor
+        trace_w = xp.sum(xp.sum(factor * factor, axis=-1), axis=-1)
+        log_w = (d * m / 2) * math.log(tilt) - 0.5 * (1.0 - 1.0 / tilt) * trace_w
+    scaled = sqrt_sigma * factor
+    b = (scaled @ xp.matrix_transpose(scaled)) / m
+    beta, u = xp.linalg.eigh(b)
+    u_t = xp.matrix_transpose(u)
+    h = (u_t @ g_inv @ u) * (u_t @ g @ u)
+    t = 1.0 - beta
+    big = xp.max(xp.abs(t), axis=-1, keepdims=True)
+    big = xp.where(big > 0, big, xp.ones_like(big))  # t = 0 exactly: every power is 0 anyway
+    t_hat = t / big
+    c_hat = xp.stack([t_hat ** k for k in ks], axis=-2)  # (batch, K, d)
+    quad = xp.sum(c_hat * (c_hat @ h), axis=-1)  # (batch, K); h is symmetric
+    log_v = xp.log(quad) + two_k * xp.log(big)
+    if log_w is not None:
+        log_v = log_v + xp.reshape(log_w, (batch, 1))
+    # (K, batch) with contiguous rows: the per-k sums then run along memory (pairwise in NumPy).
+    return xp.reshape(xp.reshape(xp.permute_dims(log_v, (1, 0)), (-1,), copy=True),
+                      (len(ks), batch))
+
+
+def _shifted_power_sums(xp, log_v, log_scale, shift):
+    """``Σ_s ((v_s − shift_k·2^{e_k}) / 2^{e_k})^p`` for ``p = 1..4``, shape ``(4, K)``.
+
+    ``log_scale`` holds ``e_k ln 2`` and ``shift`` the shifts already divided by ``2^{e_k}``;
+    ``e_k`` is chosen on the host so that every term lies in ``[-1, 1]``.
+    """
+    dev = xp.exp(log_v - log_scale) - shift
+    dev2 = dev * dev
+    return xp.stack([xp.sum(dev, axis=-1), xp.sum(dev2, axis=-1),
+                     xp.sum(dev2 * dev, axis=-1), xp.sum(dev2 * dev2, axis=-1)])
+
+
+# --------------------------------------------------------------------------------------------
+# Exact bookkeeping on the host
+
+
+def _log_fraction(x: Fraction) -> float:
+    """Natural log of a positive Fraction of any size (``math.log`` takes big ints)."""
+    return math.log(x.numerator) - math.log(x.denominator)
+
+
+def _fraction_from_log(log_x: float) -> Fraction:
+    """``exp(log_x)`` as an exact Fraction ``f·2^e`` of the float mantissa, without overflow."""
+    e = math.floor(log_x / _LN2)
+    return Fraction(math.exp(log_x - e * _LN2)) * Fraction(2) ** e
+
+
+def _dyadic(x: float, exp: int) -> Fraction:
+    """``x · 2^exp`` as an exact Fraction (shifting integers, no rounding)."""
+    num, den = x.as_integer_ratio()
+    return Fraction(num << exp, den) if exp >= 0 else Fraction(num, den << -exp)
+
+
+class _Moments:
+    """Exact running power sums ``T_p = Σ (v − R)^p`` (``p = 0..4``) about a fixed reference R.
+
+    ``R`` is the first batch's mean.  Each batch arrives as float sums of ``((v − s)/2^e)^p``
+    about the shift ``s`` it actually used (``R`` itself unless ``R/2^e`` fell below the float
+    range); the sums are scaled back and, if ``s ≠ R``, re-centred by the binomial expansion, all in
+    exact rationals.  So the only rounding is inside each batch's float sums, and the combination
+    does not depend on the order of the batches.
+    """
+
+    def __init__(self):
+        self.reference: Fraction | None = None
+        self.log_reference = -math.inf
+        self.sums = [Fraction(0)] * 5
+        self.log_max = -math.inf
+        self.log_min = math.inf
+
+    def set_reference(self, mean_scaled: float, scale_exp: int) -> None:
+        self.reference = _dyadic(mean_scaled, scale_exp)
+        self.log_reference = _log_fraction(self.reference) if self.reference > 0 else -math.inf
+
+    def add(self, count: int, shift_scaled: float, scale_exp: int, power_sums) -> None:
+        local = [Fraction(count)] + [_dyadic(float(x), p * scale_exp)
+                                     for p, x in enumerate(power_sums, start=1)]
+        delta = _dyadic(shift_scaled, scale_exp) - self.reference
+        if delta == 0:
+            for p in range(1, 5):
+                self.sums[p] += local[p]
+            self.sums[0] += local[0]
+            return
+        for p in range(5):
+            self.sums[p] += sum(math.comb(p, j) * delta ** (p - j) * local[j] for j in range(p + 1))
+
+
+def _to_float(x: Fraction) -> float:
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf
+
+
+def _finish(acc: _Moments) -> dict:
+    """Mean, standard error and tail diagnostics of one ``k`` from its exact power sums."""
+    count, s1, s2, s3, s4 = acc.sums
+    a = s1 / count
+    mean = acc.reference + a
+    m2 = s2 / count - a * a
+    m4 = s4 / count - 4 * a * s3 / count + 6 * a * a * s2 / count - 3 * a ** 4
+    n = int(count)
+    se2 = m2 / (n - 1)  # (m2 · N/(N−1)) / N
+    log_mean = _log_fraction(mean)
+    log_se = 0.5 * _log_fraction(se2) if se2 > 0 else -math.inf
+    mean_f = _to_float(mean)
+    se_f = math.sqrt(_to_float(se2)) if se2 > 0 else 0.0
+    if m2 > 0 and m4 > 0:
+        kurtosis = m4 / (m2 * m2)
+        se_rel_se = 0.5 * math.sqrt(max(float(kurtosis - Fraction(n - 3, n - 1)), 0.0) / n)
+        extreme = max(abs(_fraction_from_log(acc.log_max) - mean),
+                      abs(mean - _fraction_from_log(acc.log_min)))
+        tail_share = float(extreme ** 2 / (count * m2))
+    else:  # every prompt gave the same value: the mean is exact
+        se_rel_se, tail_share = 0.0, 0.0
+    overflow = not (math.isfinite(mean_f) and math.isfinite(se_f))
+    return {"mean": mean_f, "stderr": se_f, "log_mean": log_mean, "log_stderr": log_se,
+            "se_rel_se": se_rel_se, "log_max": acc.log_max, "tail_share": min(tail_share, 1.0), "overflow": overflow}
+
+
+# --------------------------------------------------------------------------------------------
+# Progress bar
+
+
+class _Progress:
+    """A one-line progress bar on stderr, redrawn at most twice a second."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.start = self.last = time.monotonic()
+
+    def update(self, done: int) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.5 and done < self.total:
+            return
+        self.last = now
+        frac = done / self.total
+        elapsed = now - self.start
+        left = elapsed * (1 - frac) / frac if frac > 0 else math.inf
+        bar = "#" * int(30 * frac)
+        sys.stderr.write(f"\rmc_cot_error [{bar:<30}] {100 * frac:5.1f}%  {done:.3g}/{self.total:.3g}"
+                         f" prompts  {elapsed:.0f} s, ~{left:.0f} s left ")
+        if done >= self.total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+# --------------------------------------------------------------------------------------------
+# Public function
+
+
+def _as_ks(ks) -> list[int]:
+    if isinstance(ks, numbers.Integral) and not isinstance(ks, (bool, np.bool_)):
+        ks = [ks]
+    try:
+        values = list(np.asarray(ks, dtype=object).ravel()) if not isinstance(ks, range) else list(ks)
+    except Exception:
+        raise ValueError(f"ks must be a non-empty sequence of integers >= 0, got {ks!r}") from None
+    if len(values) == 0:
+        raise ValueError("ks must be a non-empty sequence of integers >= 0, got an empty one")
+    return [positive_int(k, "ks", minimum=0) for k in values]
+
+
+def _whitened_frame(gam: np.ndarray, sigma: np.ndarray):
+    """``(sqrt(D), G, G^{-1})`` with ``Γ^{-1/2} Σ Γ^{-1/2} = V D Vᵀ``, ``G = VᵀΓV``."""
+    g_eig, g_vec = np.linalg.eigh(gam)
+    g_inv_half = (g_vec / np.sqrt(g_eig)) @ g_vec.T
+    sigma_w = g_inv_half @ sigma @ g_inv_half
+    d_eig, v = np.linalg.eigh((sigma_w + sigma_w.T) / 2)
+    # Σ is PSD up to as_covariance's tolerance: clip the rounding-level negatives.
+    sqrt_sigma = np.sqrt(np.clip(d_eig, 0.0, None)).reshape(-1, 1)
+    g = v.T @ gam @ v
+    g_inv = v.T @ ((g_vec / g_eig) @ g_vec.T) @ v
+    return sqrt_sigma, (g + g.T) / 2, (g_inv + g_inv.T) / 2
+
+
+def resolve_sampler(sampler: str, d: int, m: int) -> str:
+    """The sampler ``"auto"`` stands for at ``(d, m)``; other names are checked and returned."""
+    if sampler == "auto":
+        return "bartlett" if m >= BARTLETT_MIN_RATIO * d else "direct"
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be 'auto', 'direct' or 'bartlett', got {sampler!r}")
+    return sampler
+
+
+def default_batch(d: int, m: int, n_ks: int, sampler: str, backend: str) -> int:
+    """Prompts per batch so that one batch's arrays stay within the backend's memory budget."""
+    r = factor_width(d, m, sampler)
+    per_prompt = 2 * d * r + 6 * d * d + 3 * n_ks * d + 8 * n_ks
+    return max(16, _BATCH_ELEMENTS[backend] // per_prompt)
+
+
+def mc_cot_error(train_cov, n, ks, *, m, test_cov=None, samples, seed=0, batch=None,
+                 backend="numpy", sampler="auto", progress=None, tilt=1.0) -> MCResult:
+    r"""Monte Carlo estimate of the CoT test error ``err_k`` for several ``k`` at once.
+
+    .. math::
+        \mathrm{err}_k = \mathbb E\,\|w_k - w\|^2
+        = \mathbb E_{\hat S}\,\bigl\|(I - \Gamma^{-1}\hat S)^k\bigr\|_F^2
+        = \mathbb E_{\hat S} \operatorname{tr}\bigl(C_k \Gamma^{-1} C_k \Gamma\bigr),
+        \qquad C_k = (I - \Gamma^{-1/2}\hat S\,\Gamma^{-1/2})^k
+
+    the test error of Proposition 3.2's CoT iteration ``w_{i+1} = w_i − Γ^{-1}Ŝ(w_i − w)`` with
+    ``w_0 = 0`` (our ``w_k`` is the paper's ``w_{k+1}``), ``w ~ N(0, I)`` integrated out exactly,
+    test features ``N(0, Σ)``; the quantity bounded by Theorem 3.3 (``k = 1``) and Corollary 3.5.
+
+    Parameters
+    ----------
+    train_cov : array_like
+        Λ, ``(d, d)`` symmetric PSD, or 1-D eigenvalues.
+    n : int
+        Training prompt length (enters through Γ), ``n >= 1``.
+    ks : int or sequence of int
+        Numbers of CoT steps, each ``>= 0``; all come from the same prompts (one ``eigh`` each).
+    m : int
+        Test prompt length, ``m >= 1`` (``m < d`` is allowed: ``Ŝ`` is then singular).
+    test_cov : array_like, optional
+        Σ; defaults to Λ. Need not commute with Λ.
+    samples : int
+        Number of test prompts, ``>= 2``.
+    seed : int
+        Root of the ``numpy.random.SeedSequence`` the streams are spawned from.
+    batch : int, optional
+        Prompts per batch (memory is ``O(batch · d · max(d, m))``); default: a per-backend budget
+        (:func:`default_batch`).
+    backend : {"numpy", "cupy", "array_api_strict"}
+        Array library. ``"cupy"`` needs the ``gpu`` extra (``pip install "tts-theory[gpu]"``);
+        ``"array_api_strict"`` runs the kernels on the strict reference implementation (tests).
+    sampler : {"auto", "direct", "bartlett"}
+        ``"direct"`` draws the ``d × m`` features; ``"bartlett"`` draws the Wishart matrix from its
+        Bartlett factor (about ``d²/2`` normals and ``d`` chi-squares per prompt, exact for every
+        ``m``, see :mod:`theory._backend`); ``"auto"`` uses Bartlett when ``m >= 2d``.
+    progress : bool, optional
+        Progress bar on stderr; default: on for ``samples >= 10**7`` on an interactive terminal.
+    tilt : float
+        Importance sampling: draw the whitened Wishart matrix from ``W_d(m, tilt·I)`` and weight
+        each prompt by the likelihood ratio (see :func:`_log_errors`).  ``1`` (default) is plain
+        Monte Carlo.  With ``tilt > 1`` the weighted per-prompt error is *bounded* (a polynomial in
+        ``tr W`` times ``exp(−(1 − 1/tilt) tr W / 2)``), so the heavy tail that makes plain Monte
+        Carlo untrustworthy at small ``m`` and large ``k`` is sampled instead of missed; too large
+        a tilt wastes prompts on weights near zero (``trustworthy`` shows both failures).
+
+    Returns
+    -------
+    MCResult
+        Means, standard errors and a heavy-tail diagnostic per ``k`` (``trustworthy``).
+
+    Notes
+    -----
+    *Reproducibility.* The result is a deterministic function of ``(seed, batch, backend,
+    sampler)``: identical bit for bit on a re-run.  Changing ``batch`` changes the result (within
+    its standard error): on NumPy batch ``b`` draws from the ``b``-th child of
+    ``SeedSequence(seed)``, so the batch size decides which prompt comes from which stream, and
+    each batch's float sums round differently.  The ``"numpy"`` and ``"array_api_strict"``
+    backends draw the same numbers and give identical results.  CuPy draws one Philox stream per
+    run (see :mod:`theory._backend`), so it agrees with NumPy only statistically.
+
+    *Accuracy of the reduction.* Per batch and per ``k`` the power sums ``Σ (v − s)^p``,
+    ``p = 1..4``, about a shift ``s`` near the running mean are formed in float64 after scaling by
+    a power of two (so that no term exceeds 1); the batch sums are then combined *exactly* as
+    rationals and the mean, variance and fourth moment are rounded once at the end.  Values beyond
+    float64 (divergent regimes: large ``k`` with an eigenvalue of ``Γ^{-1}Σ`` above 2, or heavy
+    ``Ŝ`` tails at small ``m``) are therefore still computed: ``log_mean`` and ``log_stderr`` stay
+    finite, ``overflow`` flags them, and a ``RuntimeWarning`` says so.
+
+    *Heavy tails.* At small ``m`` and large ``k`` the per-prompt error has a very heavy tail and the
+    normal interval ``mean ± z·stderr`` cannot be trusted; ``MCResult.trustworthy`` says where (the
+    rule and its rationale are in :class:`MCResult`).
+    """
+    lam = as_covariance(train_cov, "train_cov")
+    gam = gamma(lam, n)
+    n = positive_int(n, "n")
+    sigma = lam if test_cov is None else as_covariance(test_cov, "test_cov")
+    same_dimension(lam, sigma, "train_cov", "test_cov")
+    ks = _as_ks(ks)
+    m = positive_int(m, "m")
+    samples = positive_int(samples, "samples", minimum=2)
+    seed = positive_int(seed, "seed", minimum=0)
+    if not isinstance(sampler, str):
+        raise ValueError(f"sampler must be 'auto', 'direct' or 'bartlett', got {sampler!r}")
+    if not isinstance(backend, str):
+        raise ValueError(f"backend must be 'numpy', 'cupy' or 'array_api_strict', got {backend!r}")
+    if isinstance(tilt, (bool, np.bool_)) or not isinstance(tilt, numbers.Real) \
+            or not (math.isfinite(tilt) and tilt >= 1):
+        raise ValueError(f"tilt must be a finite number >= 1, got {tilt!r}")
+    tilt = float(tilt)
+    if progress is not None and not isinstance(progress, (bool, np.bool_)):
+        raise ValueError(f"progress must be True, False or None, got {progress!r}")
+    d = lam.shape[0]
+    sampler = resolve_sampler(sampler, d, m)
+    be = get_backend(backend)
+    batch = (min(default_batch(d, m, len(ks), sampler, be.name), samples) if batch is None
+             else positive_int(batch, "batch"))
+    if progress is None:
+        progress = samples >= _AUTO_PROGRESS_SAMPLES and sys.stderr.isatty()
+
+    xp = be.xp
+    sqrt_sigma, g, g_inv = _whitened_frame(gam, sigma)
+    sqrt_sigma, g, g_inv = be.asarray(sqrt_sigma), be.asarray(g), be.asarray(g_inv)
+    two_k = be.asarray(np.array([[2.0 * k] for k in ks]).T)  # (1, K)
+    draw = be.sampler(seed)
+    accs = [_Moments() for _ in ks]
+    bar = _Progress(samples) if progress else None
+
+    done = 0
+    while done < samples:
+        size = min(batch, samples - done)
+        log_v = _log_errors(xp, draw(size, d, m, sampler), sqrt_sigma, g, g_inv, ks, two_k, m,
+                            tilt)
+        extremes = be.to_host(xp.stack([xp.max(log_v, axis=-1), xp.min(log_v, axis=-1)]))
+        if not np.all(np.isfinite(extremes[0])):
+            raise FloatingPointError(f"non-finite per-prompt error in prompts {done}..{done + size - 1} "
+                                     f"(log values {extremes[0].tolist()}); please report this input")
+        # Scale each k by a power of two 2^e >= max(batch maximum, reference): every term of the
+        # power sums is then in [-1, 1], whatever the magnitude of err_k.
+        scale_exp = []
+        for acc, hi, lo in zip(accs, extremes[0], extremes[1]):
+            acc.log_max, acc.log_min = max(acc.log_max, float(hi)), min(acc.log_min, float(lo))
+            scale_exp.append(math.ceil(max(float(hi), acc.log_reference) / _LN2))
+        log_scale = be.asarray(np.array(scale_exp, dtype=float)[:, None] * _LN2)
+        if accs[0].reference is None:  # first batch: its own mean becomes the reference
+            first_mean = be.to_host(xp.mean(xp.exp(log_v - log_scale), axis=-1))
+            for acc, mean_scaled, e in zip(accs, first_mean, scale_exp):
+                acc.set_reference(float(mean_scaled), e)
+        shift = [float(acc.reference / Fraction(2) ** e) for acc, e in zip(accs, scale_exp)]
+        sums = be.to_host(_shifted_power_sums(xp, log_v, log_scale,
+                                              be.asarray(np.array(shift)[:, None])))
+        for i, acc in enumerate(accs):
+            acc.add(size, shift[i], scale_exp[i], sums[:, i])
+        done += size
+        if bar is not None:
+            bar.update(done)
+
+    stats = [_finish(acc) for acc in accs]
+    out = {key: _readonly([s[key] for s in stats], bool if key == "overflow" else float)
+           for key in stats[0]}
+    trustworthy = _readonly([(not s["overflow"]) and s["se_rel_se"] <= SE_REL_SE_MAX
+                             and s["tail_share"] <= TAIL_SHARE_MAX for s in stats], bool)
+    if np.any(out["overflow"]):
+        bad = [k for k, o in zip(ks, out["overflow"]) if o]
+        warnings.warn(f"mc_cot_error: err_k exceeds float64 for k = {bad}; mean/stderr are inf "
+                      f"there, log_mean/log_stderr hold the values", RuntimeWarning, stacklevel=2)
+    return MCResult(ks=_readonly(ks, np.int64), samples=samples, trustworthy=trustworthy,
+                    d=d, m=m, n=n, sampler=sampler, backend=be.name, seed=seed, batch=batch,
+                    tilt=tilt, **out)
