@@ -1,0 +1,676 @@
+r"""Bounds and derived quantities of Section 3: Theorem 3.3, hardness, Corollary 3.5, trade-off.
+
+Notation (arXiv 2510.03605; MATH.md sections 1, 3, 4 and 7):
+
+* ``Λ`` training covariance (``train_cov``) with eigenvalues ``λ_i``, ``T = tr Λ``, ``Σ`` test
+  covariance (``test_cov``, default ``Λ``), ``n`` and ``m`` the training and test prompt lengths;
+* ``Γ = (1 + 1/n) Λ + (T/n) I``, ``A = Γ^{-1}``, ``Hard = Hard(Λ) = T / λ_min``;
+* ``k`` counts LSA forward passes (``w_0 = 0``; ``k = 1`` is direct ICL), ``err_k = E‖w_k − w‖²``
+  with ``w ~ N(0, I)``, so ``err_k = E‖(I − AŜ_m)^k‖_F²``; the paper's ``w_{k+1}`` "after k steps"
+  is our ``w_k``, so the paper's number of steps equals our ``k``;
+* at ``Σ = Λ`` the ``m = ∞`` iteration contracts eigen-direction ``i`` by
+  ``f_i = 1 − λ_i/γ_i = (1 + nλ_i/(λ_i + T))^{-1}``; the slowest is ``f = (1 + n/(1 + Hard))^{-1}``.
+
+The results:
+
+* Theorem 3.3: ``err_1 = c_0 + c_1/m`` exactly, with ``c_0 <= (d/n²)(1 + Hard)²`` and
+  ``c_1 <= d(1 + Hard)`` term by term (:func:`thm33_terms`, :func:`derive_thm33`).
+* Corollary 3.5: ``err_k(m = ∞) = Σ_i f_i^{2k} <= d f^{2k}`` exactly; at fixed ``k``,
+  ``err_k(m) = err_k(∞) + O(1/m)``; for every finite ``m``, ``err_k → ∞`` faster than any
+  exponential (:func:`divergence_lower_bound`), so an optimal number of steps exists
+  (:func:`optimal_steps`).
+* Trade-off: the smallest ``n`` reaching an error ``ε`` (:func:`n_min`) against the Cor 3.5 formula
+  ``n_min(k, ε) = (1 + Hard)((d/ε)^{1/(2k)} − 1)`` (:func:`n_min_cor35`), and the fewest steps
+  (:func:`k_min`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from math import comb
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from theory._repr import RichRepr
+from theory._validate import as_covariance, as_exact_covariance, positive_int, same_dimension
+from theory.covariance import gamma, gamma_exact
+from theory.moments import DerivationStep, wishart_sas_symbolic
+
+# float64 overflows beyond exp(709.78); log-errors above this are reported as log values only.
+_LOG_FLOAT_MAX = math.log(np.finfo(float).max)
+
+
+# ----------------------------------------------------------------------------- input helpers
+
+def _eps(value, name: str = "eps") -> float:
+    """A target error: a finite number > 0."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
+    if not (math.isfinite(out) and out > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return out
+
+
+def _optional_m(m):
+    return None if m is None else positive_int(m, "m")
+
+
+def _diagonal_eigenvalues(train_cov, name: str = "train_cov") -> list[Fraction]:
+    """Exact eigenvalues of a diagonal Λ (1-D input or a diagonal matrix), all required > 0."""
+    lam = as_exact_covariance(train_cov, name)
+    d = lam.shape[0]
+    if any(lam[i, j] != 0 for i in range(d) for j in range(d) if i != j):
+        raise ValueError(f"{name} must be diagonal (or 1-D eigenvalues) for exact hardness: the "
+                         f"error at Σ = Λ depends on Λ only through its spectrum, so pass the "
+                         f"eigenvalues")
+    eig = [lam[i, i] for i in range(d)]
+    if min(eig) <= 0:
+        raise ValueError(f"{name} must be positive definite (λ_min > 0) for Hard(Λ) to be finite, "
+                         f"got λ_min = {min(eig)}")
+    return eig
+
+
+def log_fraction(x: Fraction) -> float:
+    """Natural logarithm of a positive ``Fraction`` without overflow (``math.log`` takes big ints)."""
+    if x <= 0:
+        raise ValueError(f"x must be positive, got {x}")
+    return math.log(x.numerator) - math.log(x.denominator)
+
+
+def _finite_or_inf(log_value: float) -> float:
+    return math.exp(log_value) if log_value < _LOG_FLOAT_MAX else math.inf
+
+
+# ----------------------------------------------------------------------------- Theorem 3.3
+
+def k1_error_coefficients(train_cov, n, *, test_cov=None) -> tuple[Fraction, Fraction]:
+    r"""Exact coefficients of the direct-ICL error ``err_1 = c_0 + c_1/m`` (degree 1 in ``1/m``).
+
+    .. math::
+        \mathrm{err}_1 = \mathbb E\,\|(I - A\hat S_m)w\|^2
+          = d - 2\operatorname{tr}(A\Sigma) + \operatorname{tr}\mathbb E[\hat S_m A^2 \hat S_m],
+        \qquad
+        c_0 = \|I - A\Sigma\|_F^2,\quad
+        c_1 = \|A\Sigma\|_F^2 + \operatorname{tr}(A\Sigma A)\operatorname{tr}\Sigma
+
+    from the Wishart lemma ``E[SBS] = ΣBΣ + (1/m)(ΣBᵀΣ + tr(BΣ)Σ)`` with ``B = A²`` (MATH.md §7);
+    the error of Theorem 3.3 of the paper. Exact for any rational (or float, converted exactly)
+    symmetric ``Λ`` and ``Σ``, diagonal or not.
+
+    Returns
+    -------
+    (c_0, c_1) : pair of Fraction
+    """
+    G = gamma_exact(train_cov, n)
+    sig = as_exact_covariance(train_cov if test_cov is None else test_cov,
+                              "train_cov" if test_cov is None else "test_cov")
+    same_dimension(G, sig, "train_cov", "test_cov")
+    d = G.shape[0]
+    A = _exact_inverse(G)
+    A_sigma = _exact_matmul(A, sig)
+    c0 = sum(((int(i == j) - A_sigma[i, j]) ** 2 for i in range(d) for j in range(d)), Fraction(0))
+    frob = sum((v * v for v in A_sigma.flat), Fraction(0))
+    # tr(AΣA) = Σ_ij (AΣ)_ij A_ji
+    tr_asa = sum((A_sigma[i, j] * A[j, i] for i in range(d) for j in range(d)), Fraction(0))
+    tr_sigma = sum((sig[i, i] for i in range(d)), Fraction(0))
+    return c0, frob + tr_asa * tr_sigma
+
+
+def _exact_inverse(G: np.ndarray) -> np.ndarray:
+    """Inverse of a nonsingular square object array of ``Fraction`` (Gauss–Jordan, exact)."""
+    d = G.shape[0]
+    rows = [list(G[i]) + [Fraction(int(i == j)) for j in range(d)] for i in range(d)]
+    for col in range(d):
+        piv = next(r for r in range(col, d) if rows[r][col] != 0)
+        rows[col], rows[piv] = rows[piv], rows[col]
+        inv = 1 / rows[col][col]
+        rows[col] = [v * inv for v in rows[col]]
+        for r in range(d):
+            if r != col and rows[r][col] != 0:
+                f = rows[r][col]
+                rows[r] = [a - f * b for a, b in zip(rows[r], rows[col])]
+    out = np.empty((d, d), dtype=object)
+    for i in range(d):
+        out[i] = rows[i][d:]
+    return out
+
+
+def _exact_matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    d, e, f = A.shape[0], A.shape[1], B.shape[1]
+    out = np.empty((d, f), dtype=object)
+    for i in range(d):
+        for j in range(f):
+            out[i, j] = sum((A[i, t] * B[t, j] for t in range(e)), Fraction(0))
+    return out
+
+
+@dataclass(frozen=True)
+class Thm33Terms(RichRepr):
+    r"""The exact ``k = 1`` error and the Theorem 3.3 bound, coefficient by coefficient (``Σ = Λ``).
+
+    ``err_1(m) = c0 + c1/m`` and ``bound(m) = b0 + b1/m`` with ``b0 = (d/n²)(1 + Hard)²``,
+    ``b1 = d(1 + Hard)``; ``m = None`` is ``m = ∞``. All fields are exact ``Fraction`` s.
+    """
+
+    d: int
+    n: int
+    hardness: Fraction
+    c0: Fraction
+    c1: Fraction
+    b0: Fraction
+    b1: Fraction
+
+    def error(self, m=None) -> Fraction:
+        m = _optional_m(m)
+        return self.c0 if m is None else self.c0 + self.c1 / m
+
+    def bound(self, m=None) -> Fraction:
+        m = _optional_m(m)
+        return self.b0 if m is None else self.b0 + self.b1 / m
+
+    def ratio(self, m=None) -> Fraction:
+        """``bound / err_1``: ``>= min(b0/c0, b1/c1) > 1``."""
+        return self.bound(m) / self.error(m)
+
+    def latex(self) -> str:
+        return (rf"\mathrm{{err}}_1 = {sp.latex(sp.Rational(self.c0.numerator, self.c0.denominator))}"
+                rf" + \frac{{{sp.latex(sp.Rational(self.c1.numerator, self.c1.denominator))}}}{{m}}"
+                rf" \le {sp.latex(sp.Rational(self.b0.numerator, self.b0.denominator))}"
+                rf" + \frac{{{sp.latex(sp.Rational(self.b1.numerator, self.b1.denominator))}}}{{m}}")
+
+
+def thm33_terms(train_cov, n) -> Thm33Terms:
+    r"""Exact ``k = 1`` error coefficients and Theorem 3.3 bound coefficients at ``Σ = Λ``.
+
+    .. math::
+        c_0 = \sum_i \Big(\frac{\lambda_i + T}{(n+1)\lambda_i + T}\Big)^2
+            \le \frac{d}{n^2}(1 + \mathrm{Hard})^2 = b_0, \qquad
+        c_1 = \sum_i \frac{n^2 \lambda_i(\lambda_i + T)}{((n+1)\lambda_i + T)^2}
+            \le d(1 + \mathrm{Hard}) = b_1
+
+    (Theorem 3.3 of the paper; both inequalities hold strictly, term by term: see
+    :func:`derive_thm33`.)
+
+    Parameters
+    ----------
+    train_cov : array_like
+        Λ as 1-D eigenvalues or a diagonal matrix, positive definite (the error at Σ = Λ
+        depends only on the spectrum; Hard needs λ_min exactly).
+    n : int
+        Training prompt length.
+    """
+    eig = _diagonal_eigenvalues(train_cov)
+    n = positive_int(n, "n")
+    d, T = len(eig), sum(eig)
+    hard = T / min(eig)
+    c0 = sum((((l + T) / ((n + 1) * l + T)) ** 2 for l in eig), Fraction(0))
+    c1 = sum((n * n * l * (l + T) / ((n + 1) * l + T) ** 2 for l in eig), Fraction(0))
+    return Thm33Terms(d, n, hard, c0, c1, Fraction(d, n * n) * (1 + hard) ** 2, d * (1 + hard))
+
+
+def thm33_bound(train_cov, n, m=None) -> float:
+    r"""The right-hand side of Theorem 3.3 (``m = None``: ``m = ∞``, the ``1/m`` term dropped).
+
+    .. math:: \frac{d}{n^2}(1 + \mathrm{Hard}(\Lambda))^2 + \frac{d}{m}(1 + \mathrm{Hard}(\Lambda))
+
+    A singular Λ gives ``inf`` (Hard = ∞).
+    """
+    lam = as_covariance(train_cov, "train_cov")
+    n = positive_int(n, "n")
+    m = _optional_m(m)
+    hard = _hardness(lam)
+    d = lam.shape[0]
+    out = d / n ** 2 * (1 + hard) ** 2
+    return out if m is None else out + d / m * (1 + hard)
+
+
+def _hardness(lam: np.ndarray) -> float:
+    from theory.covariance import hardness
+    return hardness(lam)
+
+
+def _manifestly_positive(expr, symbols) -> bool:
+    """True if ``expr`` is a ratio of polynomials in ``symbols`` with only positive coefficients.
+
+    With every symbol positive such an expression is positive: a certificate, not a heuristic.
+    """
+    num, den = sp.fraction(sp.factor(sp.together(expr)))
+    for part in (num, den):
+        for factor in sp.Mul.make_args(part):
+            base = factor.base if factor.is_Pow else factor
+            poly = sp.Poly(sp.expand(base), *symbols)
+            if not all(c > 0 for c in poly.coeffs()):
+                return False
+    return True
+
+
+def thm33_symbolic(d: int) -> tuple[sp.Expr, sp.Expr]:
+    r"""``(c_0, c_1)`` of ``err_1 = c_0 + c_1/m`` for a diagonal Λ = Σ with symbolic eigenvalues.
+
+    Derived from the Wishart lemma (:func:`theory.moments.wishart_sas_symbolic`) applied to
+    ``E[Ŝ A² Ŝ]`` with ``A = Γ^{-1}`` and symbols ``λ_1..λ_d`` (positive) and ``n``; the lemma is
+    affine in ``1/m``, so ``c_0`` is its value at ``1/m = 0`` and ``c_1`` its slope.
+    """
+    d = positive_int(d, "d")
+    n, u = sp.symbols("n u", positive=True)  # u stands for 1/m
+    lams = sp.symbols(f"lambda_1:{d + 1}", positive=True)
+    Lam = sp.diag(*lams)
+    T = sum(lams)
+    A = sp.diag(*[n / ((n + 1) * l + T) for l in lams])
+    second = wishart_sas_symbolic(Lam, A * A, 1 / u)
+    err = d - 2 * (A * Lam).trace() + second.trace()
+    return sp.factor(err.subs(u, 0)), sp.factor(sp.diff(err, u))
+
+
+def derive_thm33() -> list[DerivationStep]:
+    r"""The Theorem 3.3 derivation as ``(description, sympy expression)`` steps.
+
+    General ``d``: one eigen-direction's contribution, with symbols ``λ`` (its eigenvalue),
+    ``T = tr Λ``, ``L = λ_min <= λ`` and ``n``; every inequality is certified by
+    :func:`_manifestly_positive` (a difference that is a ratio of positive-coefficient polynomials
+    in positive symbols). Raises ``AssertionError`` if a certificate fails (it cannot, for a true
+    identity; the tests call this).
+    """
+    lam, T, n, u = sp.symbols("lambda T n u", positive=True)
+    gam = ((n + 1) * lam + T) / n
+    c0_i = ((lam + T) / ((n + 1) * lam + T)) ** 2
+    c1_i = lam * (lam + T) / gam ** 2
+    steps = [DerivationStep("Per eigen-direction (Λ = Σ diagonal, γ_i = ((n+1)λ_i + T)/n): "
+                            "m-independent part of err_1", sp.Eq(sp.Symbol("c_{0,i}"), c0_i)),
+             DerivationStep("coefficient of 1/m", sp.Eq(sp.Symbol("c_{1,i}"), sp.factor(c1_i)))]
+    # c0: (λ+T)/((n+1)λ+T) < (λ+T)/(nλ) = (1 + T/λ)/n <= (1 + Hard)/n since λ >= λ_min.
+    gap0 = (lam + T) / (n * lam) - (lam + T) / ((n + 1) * lam + T)
+    assert _manifestly_positive(gap0, (lam, T, n)), gap0
+    steps.append(DerivationStep("(λ+T)/(nλ) − (λ+T)/((n+1)λ+T), manifestly positive; and "
+                                "(λ+T)/(nλ) = (1 + T/λ)/n <= (1 + Hard)/n, so c_0 < (d/n²)(1+Hard)²",
+                                sp.factor(gap0)))
+    # c1: (1 + T/λ) − λ(λ+T)/γ² = (λ+T)(γ² − λ²)/(λγ²) > 0 because γ − λ = (λ+T)/n > 0.
+    gap1 = (1 + T / lam) - c1_i
+    assert _manifestly_positive(gap1, (lam, T, n)), gap1
+    steps.append(DerivationStep("(1 + T/λ) − c_{1,i}, manifestly positive; and 1 + T/λ <= 1 + Hard, "
+                                "so c_1 < d(1 + Hard)", sp.factor(gap1)))
+    # Tightness: Λ ∝ I gives bound/err = (1 + (d+1)/n)² exactly, for every m.
+    dd = sp.Symbol("d", positive=True)
+    iso_c0 = dd * ((1 + dd) / (n + 1 + dd)) ** 2
+    iso_c1 = dd * n ** 2 * (1 + dd) / (n + 1 + dd) ** 2
+    r0 = sp.factor(dd * (1 + dd) ** 2 / n ** 2 / iso_c0)
+    r1 = sp.factor(dd * (1 + dd) / iso_c1)
+    assert sp.simplify(r0 - r1) == 0
+    steps.append(DerivationStep("Λ ∝ I (Hard = d): b_0/c_0 = b_1/c_1, so bound/err_1 at every m is",
+                                r0))
+    # Order: the second inequality uses only λ >= L; a certificate with λ = L + u.
+    L = sp.Symbol("L", positive=True)
+    gap_h = (1 + T / L) - (1 + T / (L + u))
+    assert _manifestly_positive(gap_h, (L, T, u)), gap_h
+    steps.append(DerivationStep("(1 + T/L) − (1 + T/(L+u)) with λ = L + u, L = λ_min", sp.factor(gap_h)))
+    return steps
+
+
+# ----------------------------------------------------------------------------- hardness and contraction
+
+def contraction_factors(train_cov, n, *, test_cov=None) -> np.ndarray:
+    r"""Eigenvalues of the ``m = ∞`` error map ``M = I − Γ^{-1}Σ``, by decreasing absolute value.
+
+    .. math:: \nu_i = 1 - \mu_i(\Gamma^{-1}\Sigma), \qquad
+              \Sigma = \Lambda:\ \nu_i = \Big(1 + \frac{n\lambda_i}{\lambda_i + T}\Big)^{-1}
+
+    ``M`` is similar to the symmetric ``I − Γ^{-1/2}ΣΓ^{-1/2}``, so the ``ν_i`` are real; the slowest
+    one at ``Σ = Λ`` belongs to ``λ_min`` and equals ``(1 + n/(1 + Hard))^{-1}`` (MATH.md §4).
+    """
+    lam = as_covariance(train_cov, "train_cov")
+    G = gamma(lam, n)
+    sig = lam if test_cov is None else as_covariance(test_cov, "test_cov")
+    same_dimension(lam, sig, "train_cov", "test_cov")
+    g_eig, g_vec = np.linalg.eigh(G)
+    inv_half = (g_vec / np.sqrt(g_eig)) @ g_vec.T
+    B = inv_half @ sig @ inv_half
+    nu = 1.0 - np.linalg.eigvalsh((B + B.T) / 2)
+    return nu[np.argsort(-np.abs(nu), kind="stable")]
+
+
+def slowest_contraction(train_cov, n) -> float:
+    r"""The slowest per-step contraction of the ``m = ∞`` iteration at ``Σ = Λ``.
+
+    .. math:: f = \Big(1 + \frac{n}{1 + \mathrm{Hard}(\Lambda)}\Big)^{-1}
+              = \max_i \Big(1 + \frac{n\lambda_i}{\lambda_i + T}\Big)^{-1}
+
+    (``nλ/(λ + T)`` increases with ``λ``, so the max is at ``λ_min``, where it equals
+    ``n/(1 + T/λ_min)``). The rate in Corollary 3.5 of the paper. ``1.0`` for a singular Λ.
+    """
+    lam = as_covariance(train_cov, "train_cov")
+    n = positive_int(n, "n")
+    hard = _hardness(lam)
+    return 1.0 / (1.0 + n / (1.0 + hard))
+
+
+# ----------------------------------------------------------------------------- Corollary 3.5
+
+def cor35_log_bound(train_cov, n, k) -> float:
+    r"""Natural log of the Corollary 3.5 bound without its ``(1 + o(1))``.
+
+    .. math:: \log\Big[d\,\Big(1 + \frac{n}{1 + \mathrm{Hard}(\Lambda)}\Big)^{-2k}\Big]
+
+    Our ``k`` (forward passes, ``w_0 = 0``) is the paper's number of steps ``k`` in
+    ``E‖w_{k+1} − w‖²``. At ``m = ∞`` and ``Σ = Λ`` it bounds ``err_k`` exactly (no ``o(1)``).
+    """
+    lam = as_covariance(train_cov, "train_cov")
+    n = positive_int(n, "n")
+    k = positive_int(k, "k", minimum=0)
+    hard = _hardness(lam)
+    return math.log(lam.shape[0]) - 2 * k * math.log1p(n / (1 + hard))
+
+
+def cor35_bound(train_cov, n, k) -> float:
+    """:func:`cor35_log_bound` exponentiated (it only decreases with ``k``; underflow means < 1e-308)."""
+    return math.exp(cor35_log_bound(train_cov, n, k))
+
+
+def limit_log_error(train_cov, n, k, *, test_cov=None) -> float:
+    r"""Natural log of the ``m = ∞`` CoT error, without overflow or underflow at any ``k``.
+
+    .. math::
+        \mathrm{err}_k(\infty) = \|(I - \Gamma^{-1}\Sigma)^k\|_F^2
+          = \big\|\Gamma^{-1/2} (I - B)^k\, \Gamma^{1/2}\big\|_F^2, \qquad
+        B = \Gamma^{-1/2}\Sigma\Gamma^{-1/2}
+
+    computed as ``2k log ρ + log ‖Γ^{-1/2} U diag((ν/ρ)^k) Uᵀ Γ^{1/2}‖_F²`` with ``ρ = max|ν|``
+    (a sum of squares: no cancellation). ``-inf`` when the error is exactly 0 (``ρ = 0``).
+    """
+    lam = as_covariance(train_cov, "train_cov")
+    G = gamma(lam, n)
+    k = positive_int(k, "k", minimum=0)
+    sig = lam if test_cov is None else as_covariance(test_cov, "test_cov")
+    same_dimension(lam, sig, "train_cov", "test_cov")
+    g_eig, g_vec = np.linalg.eigh(G)
+    half = (g_vec * np.sqrt(g_eig)) @ g_vec.T
+    inv_half = (g_vec / np.sqrt(g_eig)) @ g_vec.T
+    B = inv_half @ sig @ inv_half
+    beta, U = np.linalg.eigh((B + B.T) / 2)
+    nu = 1.0 - beta
+    rho = float(np.max(np.abs(nu)))
+    if k == 0:
+        return math.log(lam.shape[0])
+    if rho == 0.0:
+        return -math.inf
+    P = inv_half @ (U * (nu / rho) ** k) @ U.T @ half
+    return 2 * k * math.log(rho) + math.log(float(np.sum(P * P)))
+
+
+def cot_error_d1(train_var, n, k, *, m=None, test_var=None) -> Fraction:
+    r"""Exact CoT error in dimension ``d = 1`` (the chi-square closed form), any ``k`` and ``m``.
+
+    .. math::
+        \mathrm{err}_k = \mathbb E\,(1 - a s)^{2k}
+          = \sum_{j=0}^{2k} \binom{2k}{j} (-a)^j \prod_{i<j}\frac{m + 2i}{m},
+        \qquad a = \frac{n\sigma}{(n+2)\lambda},\ s = \chi^2_m/m
+
+    (``Γ = (n+2)λ/n`` in ``d = 1``; ``E s^j = Π_{i<j}(m+2i)/m^j``, MATH.md §7). ``m = None`` gives
+    ``(1 − a)^{2k}``. Exact for rational (and float, converted exactly) inputs.
+
+    Parameters
+    ----------
+    train_var, test_var : number or 1-element array
+        λ > 0 and σ >= 0 (default σ = λ).
+    """
+    lam = as_exact_covariance(np.atleast_1d(np.asarray(train_var, dtype=object)), "train_var")
+    if lam.shape != (1, 1):
+        raise ValueError(f"train_var must be a single variance (d = 1), got dimension {lam.shape[0]}")
+    if lam[0, 0] <= 0:
+        raise ValueError(f"train_var must be > 0, got {lam[0, 0]}")
+    sig = lam if test_var is None else as_exact_covariance(
+        np.atleast_1d(np.asarray(test_var, dtype=object)), "test_var")
+    if sig.shape != (1, 1):
+        raise ValueError(f"test_var must be a single variance (d = 1), got dimension {sig.shape[0]}")
+    n = positive_int(n, "n")
+    k = positive_int(k, "k", minimum=0)
+    m = _optional_m(m)
+    a = Fraction(n) * sig[0, 0] / ((n + 2) * lam[0, 0])
+    if m is None:
+        return (1 - a) ** (2 * k)
+    total, moment = Fraction(0), Fraction(1)
+    for j in range(2 * k + 1):
+        total += comb(2 * k, j) * (-a) ** j * moment
+        moment = moment * (m + 2 * j) / m
+    return total
+
+
+def divergence_lower_bound(train_cov, n, k, m, *, test_cov=None, dps: int = 30) -> mpmath.mpf:
+    r"""A lower bound on ``err_k`` at finite ``m`` that grows faster than any exponential in ``k``.
+
+    .. math::
+        \mathrm{err}_k \ge \mathbb E\,\rho(M)^{2k}
+          \ge \mathbb E\big[(\beta_{\max} s - 1)_+^{2k}\big], \qquad
+        s = \chi^2_m/m,\ \beta_{\max} = \lambda_{\max}(\Gamma^{-1}\Sigma)
+
+    Proof: ``‖M^k‖_F² >= ρ(M^k)² = ρ(M)^{2k}``; ``M = I − Γ^{-1}Ŝ`` has eigenvalues ``1 − β_j`` with
+    ``β_j`` those of ``Γ^{-1/2}ŜΓ^{-1/2}``, whose largest is ``>= vᵀΓ^{-1/2}ŜΓ^{-1/2}v`` for the top
+    unit eigenvector ``v`` of ``Γ^{-1/2}ΣΓ^{-1/2}``, a variable distributed as ``β_max χ²_m/m``.
+    Since ``s`` is unbounded, ``err_k^{1/k} → ∞``: Corollary 3.5 of the paper cannot hold as
+    ``k → ∞`` at any fixed finite ``m``.
+
+    Evaluated as a one-dimensional integral against the ``χ²_m`` density with mpmath at ``dps``
+    digits (a positive integrand: no cancellation).
+    """
+    lam = as_covariance(train_cov, "train_cov")
+    n = positive_int(n, "n")
+    k = positive_int(k, "k", minimum=0)
+    m = positive_int(m, "m")
+    sig = lam if test_cov is None else as_covariance(test_cov, "test_cov")
+    same_dimension(lam, sig, "train_cov", "test_cov")
+    G = gamma(lam, n)
+    beta = float(np.max(np.linalg.eigvals(np.linalg.solve(G, sig)).real))
+    if beta <= 0:
+        raise ValueError("test_cov must be nonzero: with Σ = 0 the error is d at every k")
+    with mpmath.workdps(dps):
+        b, half_m = mpmath.mpf(beta), mpmath.mpf(m) / 2
+        start = m / b  # χ² value where β s = 1
+        log_norm = -half_m * mpmath.log(2) - mpmath.loggamma(half_m)
+
+        def integrand(x):
+            if b * x <= m:  # rounding at the lower end; the integrand vanishes there
+                return mpmath.mpf(0)
+            return mpmath.exp(2 * k * mpmath.log(b * x / m - 1) + (half_m - 1) * mpmath.log(x)
+                              - x / 2 + log_norm)
+        if k == 0:
+            return mpmath.gammainc(half_m, start / 2, mpmath.inf, regularized=True)
+        # The integrand peaks where 2kβ/(βx − m) + (m/2 − 1)/x = 1/2; split the range there.
+        peak = mpmath.findroot(lambda x: 2 * k * b / (b * x - m) + (half_m - 1) / x - mpmath.mpf(1) / 2,
+                               (start * (1 + mpmath.mpf(10) ** -12), start + 8 * k + 4 * m + 10),
+                               solver="bisect")
+        width = mpmath.sqrt(8 * k + 2 * m)
+        points = [start, peak, peak + 4 * width, peak + 16 * width, mpmath.inf]
+        return mpmath.quad(integrand, points)
+
+
+# ----------------------------------------------------------------------------- optimal number of steps
+
+@dataclass(frozen=True)
+class OptimalSteps(RichRepr):
+    r"""The number of forward passes ``k* = argmin_{1 <= k <= k_max} err_k`` and the errors.
+
+    Attributes
+    ----------
+    ks : tuple of int
+        ``1 .. k_max``.
+    log_errors : tuple of float
+        ``log err_k`` per ``k`` (finite even where ``err_k`` overflows float64).
+    k_star : int
+        Smallest minimiser over ``ks``.
+    certified : bool
+        ``err_{k*+1} > err_{k*}`` within the range (so ``k* < k_max``). The first minimum is then
+        also global when ``d = 1`` (``k ↦ E u^k`` with ``u = (1 − as)² >= 0`` is log-convex, so the
+        error keeps rising); in general it is the minimum over the range. False means ``k_max``
+        was reached while the error still fell: ``k*`` is only a lower bound. At finite ``m`` a
+        global minimiser always exists (:func:`divergence_lower_bound`); at ``m = ∞`` and
+        ``Σ = Λ`` the error falls for ever and no ``k_max`` certifies.
+    m : int or None
+        Test prompt length (None: ``m = ∞``).
+    method : str
+        ``"d = 1 closed form"``, ``"m = ∞ closed form"`` or ``"exact engine"``.
+    """
+
+    ks: tuple
+    log_errors: tuple
+    k_star: int
+    certified: bool
+    m: int | None
+    method: str
+
+    @property
+    def errors(self) -> np.ndarray:
+        """``err_k`` as float64 (``inf`` where it overflows: read ``log_errors`` there)."""
+        return np.array([_finite_or_inf(v) for v in self.log_errors])
+
+    @property
+    def error_star(self) -> float:
+        return _finite_or_inf(self.log_errors[self.k_star - 1])
+
+
+def _log_errors(lam: np.ndarray, sig: np.ndarray, n: int, ks, m, raw_train, raw_test):
+    """``log err_k`` for each ``k`` in ``ks`` and the method used."""
+    d = lam.shape[0]
+    if m is None:
+        return [limit_log_error(lam, n, k, test_cov=sig) for k in ks], "m = ∞ closed form"
+    if d == 1:
+        tv = raw_test if raw_test is not None else None
+        return ([log_fraction(cot_error_d1(_scalar(raw_train), n, k, m=m,
+                                           test_var=None if tv is None else _scalar(tv)))
+                 for k in ks], "d = 1 closed form")
+    from theory.error import cot_log_error
+    return ([cot_log_error(raw_train, n, k, test_cov=raw_test, m=m) for k in ks], "exact engine")
+
+
+def _scalar(cov):
+    arr = np.asarray(cov, dtype=object)
+    return arr.reshape(-1)[0]
+
+
+def optimal_steps(train_cov, n, *, m=None, test_cov=None, k_max: int = 8) -> OptimalSteps:
+    r"""The optimal number of CoT forward passes from the exact error.
+
+    .. math:: k^* = \operatorname*{argmin}_{1 \le k \le k_{\max}} \mathrm{err}_k(n, m, \Lambda, \Sigma)
+
+    ``m = None`` uses the ``m = ∞`` closed form (:func:`limit_log_error`), ``d = 1`` the chi-square
+    closed form (:func:`cot_error_d1`, cheap at any ``k``), otherwise the exact engine
+    (:func:`theory.error.cot_log_error`, whose cost grows quickly with ``k``: ``k <= 8`` at
+    ``d = 10``). Corollary 3.5 of the paper: see :class:`OptimalSteps` for what ``certified`` means.
+    """
+    lam = as_covariance(train_cov, "train_cov")
+    n = positive_int(n, "n")
+    m = _optional_m(m)
+    sig = lam if test_cov is None else as_covariance(test_cov, "test_cov")
+    same_dimension(lam, sig, "train_cov", "test_cov")
+    k_max = positive_int(k_max, "k_max", minimum=2)
+    ks = tuple(range(1, k_max + 1))
+    logs, method = _log_errors(lam, sig, n, ks, m, train_cov, test_cov)
+    k_star = ks[int(np.argmin(logs))]
+    certified = k_star < k_max and logs[k_star] > logs[k_star - 1]
+    return OptimalSteps(ks, tuple(float(v) for v in logs), k_star, bool(certified), m, method)
+
+
+# ----------------------------------------------------------------------------- compute / context trade-off
+
+def n_min_cor35(train_cov, k, eps) -> float:
+    r"""The training length at which the Corollary 3.5 bound equals ``ε`` [derived].
+
+    .. math:: n_{\min}(k, \varepsilon) = (1 + \mathrm{Hard})\big((d/\varepsilon)^{1/(2k)} - 1\big)
+
+    Since ``err_k(∞) <= d(1 + n/(1+Hard))^{-2k}`` exactly at ``Σ = Λ`` and the bound decreases in
+    ``n``, every ``n >= max(1, ⌈n_min⌉)`` reaches ``ε`` at ``m = ∞``; a value ``<= 0`` means every
+    ``n`` does (``ε >= d``).
+    """
+    lam = as_covariance(train_cov, "train_cov")
+    k = positive_int(k, "k")
+    eps = _eps(eps)
+    hard = _hardness(lam)
+    return (1 + hard) * math.expm1(math.log(lam.shape[0] / eps) / (2 * k))
+
+
+def n_min(train_cov, k, eps, *, m=None, test_cov=None, n_max: int = 100_000) -> int | None:
+    r"""The smallest training prompt length whose ``k``-pass error reaches ``ε``.
+
+    .. math:: n_{\min}(k, \varepsilon) = \min\{n \ge 1 : \mathrm{err}_k(n) \le \varepsilon\}
+
+    ``None`` if no ``n <= n_max`` reaches it. At ``m = ∞`` all ``n <= n_max`` are evaluated at once
+    (float64, the comparison in log form, relative accuracy ~1e-12: a tie with ``ε`` closer than
+    that is decided by rounding); at finite ``m`` the scan runs ``n = 1, 2, ...`` with the ``d = 1``
+    closed form (exact) or the exact engine (cost grows with ``k``; keep ``n_max`` small). At finite
+    ``m`` the error need not decrease in ``n`` (the ``1/m`` coefficient grows with ``n``), so this is
+    the smallest ``n``, not a threshold beyond which all ``n`` work.
+    """
+    lam = as_covariance(train_cov, "train_cov")
+    k = positive_int(k, "k")
+    eps = _eps(eps)
+    m = _optional_m(m)
+    n_max = positive_int(n_max, "n_max")
+    sig = lam if test_cov is None else as_covariance(test_cov, "test_cov")
+    same_dimension(lam, sig, "train_cov", "test_cov")
+    log_eps = math.log(eps)
+    if m is None:
+        logs = _limit_log_errors_over_n(lam, sig, n_max, k)
+        hit = np.nonzero(logs <= log_eps)[0]
+        return int(hit[0]) + 1 if hit.size else None
+    for n in range(1, n_max + 1):
+        (log_err,), _ = _log_errors(lam, sig, n, (k,), m, train_cov, test_cov)
+        if log_err <= log_eps:
+            return n
+    return None
+
+
+def _limit_log_errors_over_n(lam: np.ndarray, sig: np.ndarray, n_max: int, k: int,
+                             chunk: int = 4096) -> np.ndarray:
+    """``log err_k(∞)`` for ``n = 1 .. n_max`` (batched :func:`limit_log_error`)."""
+    d = lam.shape[0]
+    T = float(np.trace(lam))
+    out = np.empty(n_max)
+    for start in range(1, n_max + 1, chunk):
+        ns = np.arange(start, min(start + chunk, n_max + 1), dtype=float)
+        G = (1 + 1 / ns)[:, None, None] * lam + (T / ns)[:, None, None] * np.eye(d)
+        g_eig, g_vec = np.linalg.eigh(G)
+        half = np.einsum("bij,bj,bkj->bik", g_vec, np.sqrt(g_eig), g_vec)
+        inv_half = np.einsum("bij,bj,bkj->bik", g_vec, 1 / np.sqrt(g_eig), g_vec)
+        B = inv_half @ sig @ inv_half
+        beta, U = np.linalg.eigh((B + np.swapaxes(B, 1, 2)) / 2)
+        nu = 1.0 - beta
+        rho = np.max(np.abs(nu), axis=1)
+        scaled = np.where(rho[:, None] > 0, nu / np.where(rho > 0, rho, 1)[:, None], 0.0) ** k
+        P = inv_half @ np.einsum("bij,bj,bkj->bik", U, scaled, U) @ half
+        with np.errstate(divide="ignore"):
+            out[start - 1: start - 1 + len(ns)] = (2 * k * np.log(rho)
+                                                   + np.log(np.sum(P * P, axis=(1, 2))))
+    return out
+
+
+def k_min(train_cov, n, eps, *, m=None, test_cov=None, k_max: int = 10_000) -> int | None:
+    r"""The fewest forward passes whose error reaches ``ε``: ``min{k >= 1 : err_k <= ε}``.
+
+    At ``m = ∞`` and ``Σ = Λ``, with ``f = (1 + n/(1 + Hard))^{-1}`` and ``μ`` the multiplicity of
+    ``λ_min``, ``μ f^{2k} <= err_k <= d f^{2k}`` gives
+
+    .. math:: \frac{\log(\mu/\varepsilon)}{2\log(1/f)} \le k_{\min}
+              \le \Big\lceil \frac{\log(d/\varepsilon)}{2\log(1/f)} \Big\rceil
+
+    both increasing in Hard: harder tasks need more steps (the paper's reading of Cor 3.5).
+    ``None`` if no ``k <= k_max`` reaches ``ε``. Finite ``m``: see :func:`optimal_steps` for cost.
+    """
+    lam = as_covariance(train_cov, "train_cov")
+    n = positive_int(n, "n")
+    eps = _eps(eps)
+    m = _optional_m(m)
+    k_max = positive_int(k_max, "k_max")
+    sig = lam if test_cov is None else as_covariance(test_cov, "test_cov")
+    same_dimension(lam, sig, "train_cov", "test_cov")
+    log_eps = math.log(eps)
+    for k in range(1, k_max + 1):
+        (log_err,), _ = _log_errors(lam, sig, n, (k,), m, train_cov, test_cov)
+        if log_err <= log_eps:
+            return k
+    return None
