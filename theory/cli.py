@@ -14,6 +14,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tts", description="Verifier for the theory of test-time scaling (arXiv 2510.03605).")
     sub = parser.add_subparsers(dest="command", required=True)
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):  # shared helpers (e.g. _spec), not subcommands
+            continue
         mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
         mod.configure(p)
