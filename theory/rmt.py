@@ -228,7 +228,7 @@ def proportional_expansion(k) -> tuple[sp.Expr, sp.Expr]:
     return sp.expand(lead), sp.expand(corr)
 
 
-def mp_cot_error_quad(k, alpha, nu, *, dps: int = 30) -> mpmath.mpf:
+def mp_cot_error_quad(k, alpha, nu, *, dps: int = 30, split: bool = False):
     r"""``f_k(α, ν)`` by quadrature of the Marchenko–Pastur density (an independent route).
 
     .. math:: f_k = (1-\alpha)_+ + \int_a^b \Big(1-\frac{s}{\gamma}\Big)^{2k}
@@ -236,6 +236,7 @@ def mp_cot_error_quad(k, alpha, nu, *, dps: int = 30) -> mpmath.mpf:
               a, b = (1 \mp \sqrt c)^2
 
     evaluated with ``s = (a+b)/2 + (b−a)/2 cos θ`` so the square-root edges are smooth.
+    Returns an ``mpmath.mpf``, or the pair ``(atom, bulk integral)`` with ``split=True``.
     """
     k = positive_int(k, "k", minimum=0)
     alpha, nu, g = _ratio_and_gamma(alpha, nu)
@@ -253,11 +254,15 @@ def mp_cot_error_quad(k, alpha, nu, *, dps: int = 30) -> mpmath.mpf:
             edge = (s - a) / s if s else mpmath.mpf(1)
             return (1 - s / gm) ** (2 * k) * (b - s) * edge / (2 * mpmath.pi * c)
 
-        # Split [0, π] so that the peak at either edge (large k) is resolved.
-        nodes = [0] + [mpmath.pi * t / 8 for t in range(1, 8)] + [mpmath.pi]
+        # For large k the integrand peaks within θ ~ k^{-1/2} of an edge: split [0, π] geometrically
+        # towards both ends so each piece is smooth on its own scale.
+        depth = 4 + max(k, 1).bit_length()
+        inner = [mpmath.pi * t / 8 for t in range(1, 8)]
+        ends = [mpmath.pi * mpmath.mpf(2) ** -j / 8 for j in range(1, depth)]
+        nodes = sorted([mpmath.mpf(0), mpmath.pi] + inner + ends + [mpmath.pi - e for e in ends])
         bulk = mpmath.quad(integrand, nodes)
         atom = max(1 - al, mpmath.mpf(0))
-        return atom + bulk
+        return (atom, bulk) if split else atom + bulk
 
 
 # ----------------------------------------------------------------------------- phases
@@ -280,11 +285,10 @@ class MPPhase(RichRepr):
         ``"overthinking"`` (``f_k → ∞``), ``"saturation"`` (``f_k → atom > 0``),
         ``"power law"`` (``f_k → 0`` polynomially) or ``"exponential"`` (``f_k → 0`` geometrically).
     rate : sympy.Expr
-        ``ρ² = max((1 − a/γ)², (b/γ − 1)²)``: per-step factor of the geometric part
-        (``f_k − atom ≍ ρ^{2k} k^{-3/2}`` whenever the bulk stays off 0).
-    exponent : sympy.Expr or None
-        For ``"power law"``: ``p`` in ``f_k ≍ k^{-p}`` (``1/2`` at ``α = 1``, ``3/2`` on the boundary
-        ``b = 2γ`` with ``α > 1``).
+        ``ρ² = max((1 − a/γ)², (b/γ − 1)²)``, the per-step factor: ``f_k − atom ≍ ρ^{2k} k^{-p}``.
+    exponent : sympy.Expr
+        ``p``: ``1/2`` when ``α = 1`` and the bulk does not cross ``2γ`` (the density ``~ s^{-1/2}``
+        at 0 dominates), else ``3/2`` (square-root edges). With ``ρ = 1`` this is the power law.
     on_boundary : bool
         ``b = 2γ`` exactly (the overthinking boundary).
     """
@@ -297,7 +301,7 @@ class MPPhase(RichRepr):
     atom: sp.Expr
     regime: str
     rate: sp.Expr
-    exponent: sp.Expr | None
+    exponent: sp.Expr
     on_boundary: bool
 
 
@@ -347,15 +351,30 @@ def mp_phase(alpha, nu) -> MPPhase:
     atom = sp.Max(1 - alpha, 0)
     sign = overthinking_boundary_sign(alpha, nu)
     rate = sp.Max((1 - a / g) ** 2, (b / g - 1) ** 2)
-    exponent = None
+    exponent = sp.Rational(1, 2) if (alpha == 1 and sign <= 0) else sp.Rational(3, 2)
     if sign > 0:
         regime = "overthinking"
     elif alpha < 1:
         regime = "saturation"
-    elif alpha == 1:
-        regime, exponent = "power law", sp.Rational(1, 2)
-    elif sign == 0:
-        regime, exponent = "power law", sp.Rational(3, 2)
+    elif alpha == 1 or sign == 0:
+        regime = "power law"
     else:
         regime = "exponential"
     return MPPhase(alpha, nu, g, a, b, atom, regime, sp.radsimp(rate), exponent, sign == 0)
+
+
+def estimated_exponent(alpha, nu, k, *, dps: int = 30) -> mpmath.mpf:
+    r"""The decay exponent ``p`` of ``f_k − atom ≍ ρ^{2k} k^{-p}``, estimated by quadrature at ``k, 2k``.
+
+    .. math:: \hat p = -\log_2 \frac{f_{2k} - \mathrm{atom}}{(f_k - \mathrm{atom})\, \rho^{2k}}
+
+    with ``ρ²`` the rate of :func:`mp_phase`; ``\hat p → p`` with an ``O(1/k)`` error. Used to check
+    the phase table against the Marchenko–Pastur integral itself.
+    """
+    k = positive_int(k, "k")
+    phase = mp_phase(alpha, nu)
+    with mpmath.workdps(dps):
+        rate = mpmath.mpf(sp.N(phase.rate, dps + 10))
+        _, near = mp_cot_error_quad(k, alpha, nu, dps=dps, split=True)
+        _, far = mp_cot_error_quad(2 * k, alpha, nu, dps=dps, split=True)
+        return -mpmath.log(far / (near * rate ** k), 2)
