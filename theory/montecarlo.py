@@ -120,11 +120,13 @@ class MCResult(RichRepr):
       Student statistic is then asymptotically normal; Giné, Götze & Mason 1997).  A large
       ``tail_share`` is the finite-``N`` sign of the opposite.
 
-    Calibration against exact values (``d = 1`` closed form, ``m`` from 2 to 50, ``k = 1..10``,
-    ``N = 10⁴`` and ``10⁵``; ``test_diagnostic_calibration_d1`` in ``tests/test_montecarlo.py``,
-    slow tier): the estimates the rule trusts have ``|z| < 3``, and their mean ``z`` is close to
-    zero, while the rule ``se_rel_se <= 0.1`` alone let ``|z| = 4.7`` through.  No diagnostic can
-    see a tail the sample never reached: a trustworthy flag is evidence, not proof.
+    Calibration against exact values (``test_diagnostic_calibration_d1`` in
+    ``tests/test_montecarlo.py``, slow tier: ``d = 1`` closed form, ``m`` from 2 to 50,
+    ``k = 1..10``, 20 seeds, ``N = 10⁴``): the rule trusts 169 of 2400 estimates, whose largest
+    ``|z|`` is 2.46 (mean ``z`` −0.30: the skew of a heavy-tailed mean is still faintly visible),
+    while ``se_rel_se <= 0.1`` alone admits ``|z| = 4.47``.  No diagnostic can see a tail the
+    sample never reached: a trustworthy flag is evidence, not proof.  Where the flag is down,
+    ``tilt > 1`` (importance sampling) usually restores it.
     """
 
     ks: np.ndarray

@@ -1,0 +1,146 @@
+"""Throughput of the Monte Carlo of the CoT error on this machine, against its measured limits.
+
+For d in {4, 10, 32} and m in {2d, 8d} (λ_i ∝ 1/i, Σ = Λ, n = 2d, k = 1..10) it times
+
+* ``naive``: a per-prompt Python loop (draw X, form Ŝ, ``‖(I − Γ^{-1}Ŝ)^k‖_F²`` by repeated
+  multiplication for k = 1..10), the way one would first write it;
+* ``direct``: ``mc_cot_error(..., sampler="direct")`` (batched, d·m normals per prompt);
+* ``bartlett``: ``mc_cot_error(..., sampler="bartlett")`` (d(d−1)/2 normals and d chi-squares);
+
+and reports each in prompts per second with its ratio to the machine's limits for the same work,
+measured in the same run: the RNG limit (NumPy ``Generator`` normals and gammas per second, divided
+by what one prompt draws) and the batched-eigh limit (d × d ``numpy.linalg.eigh`` on a stack), and
+their series combination ``1 / (1/rng + 1/eigh)``.  Every number is the median of ``--repeats``.
+
+Run from the repository root:  ``python bench/bench_mc.py``  (about 2 minutes; ``--quick`` for a
+smoke run).  Small-matrix LAPACK calls gain nothing from BLAS threads and lose a lot on a busy
+machine, so the script pins BLAS to ``--threads`` (default 1) before NumPy is imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+
+
+def _parse() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--repeats", type=int, default=3, help="timings per number (median)")
+    p.add_argument("--threads", type=int, default=1, help="BLAS threads (set before NumPy loads)")
+    p.add_argument("--quick", action="store_true", help="10x fewer prompts: a smoke run")
+    return p.parse_args()
+
+
+ARGS = _parse()
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = str(ARGS.threads)
+
+import numpy as np  # noqa: E402  (after the thread pinning above)
+
+from theory._backend import factor_width, normals_per_prompt  # noqa: E402
+from theory.covariance import gamma  # noqa: E402
+from theory.montecarlo import mc_cot_error  # noqa: E402
+
+KS = list(range(1, 11))
+# Prompts per timing: about a second of work each on one core.
+PROMPTS = {4: 60_000, 10: 20_000, 32: 3_000}
+NAIVE_PROMPTS = {4: 3_000, 10: 2_000, 32: 500}
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def limits(d: int, m: int, count: int, rng: np.random.Generator) -> dict:
+    """Seconds per prompt of the machine's limits, measured now: one normal, one Bartlett
+    chi-square at the degrees of freedom of (d, m), one batched d x d eigh."""
+    normals = 2**21
+    r = min(d, m)
+    half_dof = (m - np.arange(r)) / 2.0
+    rows = 2**19 // r
+    a = rng.standard_normal((count, d, d))
+    stack = a @ np.swapaxes(a, 1, 2)
+    return {"normal": timed(lambda: rng.standard_normal(normals)) / normals,
+            "chi2": timed(lambda: rng.standard_gamma(half_dof, size=(rows, r))) / (rows * r),
+            "eigh": timed(lambda: np.linalg.eigh(stack)) / count}
+
+
+def naive_loop(lam: np.ndarray, n: int, m: int, prompts: int, seed: int) -> None:
+    d = lam.shape[0]
+    rng = np.random.default_rng(seed)
+    gam_inv = np.linalg.inv(gamma(lam, n))
+    root = np.linalg.cholesky(np.diag(lam))
+    errors = np.zeros(len(KS))
+    for _ in range(prompts):
+        x = root @ rng.standard_normal((d, m))
+        step = np.eye(d) - gam_inv @ (x @ x.T / m)
+        power = np.eye(d)
+        for i in range(len(KS)):
+            power = power @ step
+            errors[i] += np.sum(power * power)
+
+
+def main() -> int:
+    scale = 10 if ARGS.quick else 1
+    reps = ARGS.repeats
+    started = time.perf_counter()
+    rng = np.random.default_rng(0)
+    print(f"# bench_mc: {platform.machine()}, {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.1f}, NumPy {np.__version__}, BLAS threads {ARGS.threads}; "
+          f"each number is the median over {reps} rounds, and each round measures the limits "
+          f"right before the methods, so that a ratio compares like with like on a busy machine")
+    mc_cot_error([1.0, 0.5], 4, KS, m=4, samples=100)  # warm-up: imports, first-call costs
+    print()
+    header = (f"{'d':>3} {'m':>4} {'method':>9} {'prompts/s':>10} {'rng lim':>9} {'eigh lim':>9} "
+              f"{'combined':>9} {'vs rng':>7} {'vs eigh':>7} {'vs comb':>7}")
+    print(header)
+    print("-" * len(header))
+    normal_rates = []
+    for d in (4, 10, 32):
+        lam = 1.0 / np.arange(1, d + 1)
+        n = 2 * d
+        prompts, naive_prompts = PROMPTS[d] // scale, NAIVE_PROMPTS[d] // scale
+        for m in (2 * d, 8 * d):
+            methods = {
+                "naive": lambda: naive_loop(lam, n, m, naive_prompts, 0),
+                "direct": lambda: mc_cot_error(lam, n, KS, m=m, samples=prompts, sampler="direct"),
+                "bartlett": lambda: mc_cot_error(lam, n, KS, m=m, samples=prompts,
+                                                 sampler="bartlett"),
+            }
+            rounds = {name: [] for name in methods}
+            for _ in range(reps):
+                lim = limits(d, m, max(prompts, 200), rng)
+                normal_rates.append(1 / lim["normal"])
+                for name, run in methods.items():
+                    count = naive_prompts if name == "naive" else prompts
+                    rate = count / timed(run)
+                    sampler = "direct" if name == "naive" else name
+                    draw = normals_per_prompt(d, m, sampler) * lim["normal"]
+                    if sampler == "bartlett":
+                        draw += factor_width(d, m, sampler) * lim["chi2"]
+                    rounds[name].append((rate, 1 / draw, 1 / lim["eigh"],
+                                         1 / (draw + lim["eigh"])))
+            for name, values in rounds.items():
+                rate, rng_lim, eigh_lim, comb = (statistics.median(c) for c in zip(*values))
+                ratios = [statistics.median(v[0] / v[i] for v in values) for i in (1, 2, 3)]
+                print(f"{d:>3} {m:>4} {name:>9} {rate:>10.3g} {rng_lim:>9.3g} {eigh_lim:>9.3g} "
+                      f"{comb:>9.3g} {ratios[0]:>7.3f} {ratios[1]:>7.3f} {ratios[2]:>7.3f}",
+                      flush=True)
+    print()
+    print(f"# RNG: {statistics.median(normal_rates):.3g} normals/s (NumPy Generator, PCG64), "
+          f"median over all rounds")
+    print("# rng lim: prompts/s if drawing the prompt were the only work (naive: d*m normals);")
+    print("# eigh lim: if one batched d x d eigh were; combined: both in series.  The naive loop")
+    print("# does no eigh (it multiplies k times), so for it 'vs eigh' is only a yardstick.")
+    print(f"# total {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
