@@ -216,6 +216,25 @@ def thm33_terms(train_cov, n) -> Thm33Terms:
     return Thm33Terms(d, n, hard, c0, c1, Fraction(d, n * n) * (1 + hard) ** 2, d * (1 + hard))
 
 
+def rational_orthogonal(skew) -> np.ndarray:
+    r"""An exactly orthogonal rational matrix: the Cayley transform of a skew-symmetric ``K``.
+
+    .. math:: Q = (I - K)(I + K)^{-1}, \qquad Q^\top Q = I
+
+    For exact checks of rotation invariance: ``Q diag(λ) Qᵀ`` is a rational, non-diagonal
+    covariance with the spectrum ``λ``. Returns an object array of ``Fraction``.
+    """
+    K = np.asarray(skew, dtype=object)
+    if K.ndim != 2 or K.shape[0] != K.shape[1] or K.shape[0] == 0:
+        raise ValueError(f"skew must be a nonempty square matrix, got shape {K.shape}")
+    d = K.shape[0]
+    K = np.array([[Fraction(v) for v in row] for row in K], dtype=object)
+    if any(K[i, j] != -K[j, i] for i in range(d) for j in range(d)):
+        raise ValueError("skew must be skew-symmetric (K = -Kᵀ)")
+    eye = np.array([[Fraction(int(i == j)) for j in range(d)] for i in range(d)], dtype=object)
+    return _exact_matmul(eye - K, _exact_inverse(eye + K))  # I + K is invertible for skew K
+
+
 def thm33_bound(train_cov, n, m=None) -> float:
     r"""The right-hand side of Theorem 3.3 (``m = None``: ``m = ∞``, the ``1/m`` term dropped).
 
@@ -237,7 +256,7 @@ def _hardness(lam: np.ndarray) -> float:
     return hardness(lam)
 
 
-def _manifestly_positive(expr, symbols) -> bool:
+def manifestly_positive(expr, symbols) -> bool:
     """True if ``expr`` is a ratio of polynomials in ``symbols`` with only positive coefficients.
 
     With every symbol positive such an expression is positive: a certificate, not a heuristic.
@@ -275,7 +294,7 @@ def derive_thm33() -> list[DerivationStep]:
 
     General ``d``: one eigen-direction's contribution, with symbols ``λ`` (its eigenvalue),
     ``T = tr Λ``, ``L = λ_min <= λ`` and ``n``; every inequality is certified by
-    :func:`_manifestly_positive` (a difference that is a ratio of positive-coefficient polynomials
+    :func:`manifestly_positive` (a difference that is a ratio of positive-coefficient polynomials
     in positive symbols). Raises ``AssertionError`` if a certificate fails (it cannot, for a true
     identity; the tests call this).
     """
@@ -288,13 +307,13 @@ def derive_thm33() -> list[DerivationStep]:
              DerivationStep("coefficient of 1/m", sp.Eq(sp.Symbol("c_{1,i}"), sp.factor(c1_i)))]
     # c0: (λ+T)/((n+1)λ+T) < (λ+T)/(nλ) = (1 + T/λ)/n <= (1 + Hard)/n since λ >= λ_min.
     gap0 = (lam + T) / (n * lam) - (lam + T) / ((n + 1) * lam + T)
-    assert _manifestly_positive(gap0, (lam, T, n)), gap0
+    assert manifestly_positive(gap0, (lam, T, n)), gap0
     steps.append(DerivationStep("(λ+T)/(nλ) − (λ+T)/((n+1)λ+T), manifestly positive; and "
                                 "(λ+T)/(nλ) = (1 + T/λ)/n <= (1 + Hard)/n, so c_0 < (d/n²)(1+Hard)²",
                                 sp.factor(gap0)))
     # c1: (1 + T/λ) − λ(λ+T)/γ² = (λ+T)(γ² − λ²)/(λγ²) > 0 because γ − λ = (λ+T)/n > 0.
     gap1 = (1 + T / lam) - c1_i
-    assert _manifestly_positive(gap1, (lam, T, n)), gap1
+    assert manifestly_positive(gap1, (lam, T, n)), gap1
     steps.append(DerivationStep("(1 + T/λ) − c_{1,i}, manifestly positive; and 1 + T/λ <= 1 + Hard, "
                                 "so c_1 < d(1 + Hard)", sp.factor(gap1)))
     # Tightness: Λ ∝ I gives bound/err = (1 + (d+1)/n)² exactly, for every m.
@@ -309,7 +328,7 @@ def derive_thm33() -> list[DerivationStep]:
     # Order: the second inequality uses only λ >= L; a certificate with λ = L + u.
     L = sp.Symbol("L", positive=True)
     gap_h = (1 + T / L) - (1 + T / (L + u))
-    assert _manifestly_positive(gap_h, (L, T, u)), gap_h
+    assert manifestly_positive(gap_h, (L, T, u)), gap_h
     steps.append(DerivationStep("(1 + T/L) − (1 + T/(L+u)) with λ = L + u, L = λ_min", sp.factor(gap_h)))
     return steps
 
