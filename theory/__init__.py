@@ -5,6 +5,8 @@ exact error / Monte Carlo → verdicts, LaTeX, figures.
 """
 
 from theory.covariance import gamma, gamma_exact, hardness
+from theory.error import (DivergenceError, ErrorPoly, cot_error, cot_error_poly, cot_error_poly_symbolic,
+                          cot_log_error, precond_error, precond_error_poly)
 from theory.lsa import cot_rollout, embed_prompt, lsa_forward, read_estimate, trained_parameters
 from theory.montecarlo import MCResult, mc_cot_error
 from theory.selection import (Selection, hard_task_mass, mixture_cot_error, mixture_preconditioner,
@@ -13,6 +15,8 @@ from theory.selection import (Selection, hard_task_mass, mixture_cot_error, mixt
 
 __all__ = [
     "gamma", "gamma_exact", "hardness",
+    "cot_error", "cot_log_error", "cot_error_poly", "cot_error_poly_symbolic", "ErrorPoly", "DivergenceError",
+    "precond_error", "precond_error_poly",
     "embed_prompt", "lsa_forward", "read_estimate", "trained_parameters", "cot_rollout",
     "mc_cot_error", "MCResult",
     "Selection", "select_tasks", "select_tasks_by_enumeration", "selection_qp", "hard_task_mass",

@@ -1,0 +1,235 @@
+"""The exact error engine (theory.error) against closed forms, limits and bad input.
+
+The brute-force pairing oracle is compared in tests/test_wick_oracle.py.
+"""
+
+import math
+from fractions import Fraction
+from math import comb
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given
+from hypothesis import strategies as st
+
+import theory
+from theory.covariance import gamma_exact
+from theory.error import (DivergenceError, ErrorPoly, cot_error, cot_error_poly, cot_error_poly_symbolic,
+                          cot_log_error, precond_error, precond_error_poly)
+
+
+def chi_square_error(a: Fraction, sigma: Fraction, k: int) -> tuple[Fraction, ...]:
+    """d = 1 closed form: err_k = Σ_j C(2k, j) (-aσ)^j E[s^j], E[s^j] = Π_{i<j} (m + 2i) / m^j.
+
+    E[s^j] = Π_{i<j} (1 + 2i/m) is expanded in u = 1/m with exact polynomial products.
+    """
+    total = [Fraction(0)] * (2 * k + 1)
+    for j in range(2 * k + 1):
+        moment = [Fraction(1)]  # coefficients of Π_{i<j} (1 + 2i u)
+        for i in range(j):
+            moment = [a_ + 2 * i * b_ for a_, b_ in zip(moment + [0], [0] + moment)]
+        for r, c in enumerate(moment):
+            total[r] += comb(2 * k, j) * (-a * sigma) ** j * c
+    assert k == 0 or total[2 * k] == 0  # the u^{2k} terms cancel: degree <= 2k - 1
+    return tuple(total[:max(1, 2 * k)])
+
+
+@pytest.mark.parametrize("k", range(9))
+def test_d1_chi_square_closed_form(k):
+    # P = a, Σ = σ: every coefficient equals the χ²_m moment expansion exactly.
+    for a, sigma in ((Fraction(2, 3), Fraction(5, 4)), (Fraction(-1, 7), Fraction(3))):
+        poly = precond_error_poly([[a]], [[sigma]], k)
+        assert poly.coefficients == chi_square_error(a, sigma, k)
+        for m in (1, 2, 7, 50):
+            assert poly.evaluate(m) == sum(c / Fraction(m) ** r
+                                           for r, c in enumerate(chi_square_error(a, sigma, k)))
+
+
+def test_d1_cot_error_is_trained_case():
+    # Λ = λ: Γ = λ (n + 2) / n, so P Σ = n / (n + 2).
+    lam, n = Fraction(3, 2), 4
+    for k in range(6):
+        poly = cot_error_poly([lam], n, k)
+        assert poly.coefficients == chi_square_error(Fraction(n, n + 2) / lam, lam, k)
+
+
+def test_identity_second_moment():
+    # Λ = Σ = I, P = I, k = 1: err = tr E(I - S)^2 = d - 2d + E tr S² with E tr S² = d(m + d + 1)/m.
+    for d in (1, 2, 4):
+        poly = precond_error_poly(np.eye(d, dtype=int), np.eye(d, dtype=int), 1)
+        assert poly.coefficients == (Fraction(0), Fraction(d * (d + 1)))
+
+
+def random_rational_matrix(rng, d, symmetric=False, psd=False):
+    M = [[Fraction(int(rng.integers(-6, 7)), int(rng.integers(1, 5))) for _ in range(d)] for _ in range(d)]
+    if psd:
+        M = [[sum(M[i][l] * M[j][l] for l in range(d)) + (1 if i == j else 0) for j in range(d)]
+             for i in range(d)]
+    elif symmetric:
+        M = [[M[i][j] + M[j][i] for j in range(d)] for i in range(d)]
+    return M
+
+
+def exact_limit(P, sigma, k):
+    """‖(I - PΣ)^k‖_F² with sympy matrices (an independent implementation)."""
+    P, sigma = sympy.Matrix(P), sympy.Matrix(sigma)
+    B = (sympy.eye(P.shape[0]) - P * sigma) ** k
+    return sum(v ** 2 for v in B)
+
+
+def test_limit_is_c0_noncommuting():
+    rng = np.random.default_rng(np.random.SeedSequence(20251003))
+    for d, k in ((2, 3), (3, 2), (4, 2)):
+        lam = random_rational_matrix(rng, d, psd=True)
+        sigma = random_rational_matrix(rng, d, psd=True)
+        poly = cot_error_poly(lam, 5, k, test_cov=sigma)
+        G = gamma_exact(lam, 5)
+        P = sympy.Matrix([[sympy.Rational(v.numerator, v.denominator) for v in row] for row in G]).inv()
+        S = sympy.Matrix([[sympy.Rational(v.numerator, v.denominator) for v in row] for row in sigma])
+        ref = exact_limit(P, S, k)
+        assert sympy.Rational(poly.limit.numerator, poly.limit.denominator) == ref
+        assert Fraction(cot_error(lam, 5, k, test_cov=sigma)) == Fraction(float(poly.limit))
+
+
+def test_commuting_limit_eigenbasis():
+    # Λ, Σ diagonal: c_0 = Σ_i (1 - σ_i/γ_i)^{2k}.
+    lam = [Fraction(3), Fraction(1, 2), Fraction(1, 5)]
+    sigma = [Fraction(1), Fraction(2), Fraction(7, 3)]
+    n, k = 6, 4
+    tr = sum(lam)
+    gam = [(1 + Fraction(1, n)) * l + tr / n for l in lam]
+    poly = cot_error_poly(lam, n, k, test_cov=sigma)
+    assert poly.limit == sum((1 - s / g) ** (2 * k) for s, g in zip(sigma, gam))
+
+
+def test_symbolic_mode_matches_numbers():
+    l1, l2, n = sympy.symbols("lambda_1 lambda_2 n", positive=True)
+    m = sympy.Symbol("m", positive=True)
+    for k in (1, 2):
+        expr = cot_error_poly_symbolic([l1, l2], n, k)
+        values = {l1: sympy.Rational(2, 3), l2: sympy.Rational(5), n: 7}
+        poly = cot_error_poly([Fraction(2, 3), Fraction(5)], 7, k)
+        assert sympy.simplify(expr.subs(values) - poly.as_sympy(m)) == 0
+        assert isinstance(sympy.latex(expr), str)
+
+
+def test_symbolic_d1_k1_closed_form():
+    lam, n = sympy.symbols("lambda n", positive=True)
+    m = sympy.Symbol("m", positive=True)
+    # a = λ/γ = n/(n+2): err = (1 - a)² + 2a²/m
+    ref = (2 / (n + 2)) ** 2 + 2 * (n / (n + 2)) ** 2 / m
+    assert sympy.simplify(cot_error_poly_symbolic([lam], n, 1) - ref) == 0
+
+
+def test_float_input_is_exact_and_rounded_once():
+    lam = np.array([1.0, 0.3, 0.07])
+    poly = cot_error_poly(lam, 10, 3)
+    exact = poly.evaluate(20)
+    assert cot_error(lam, 10, 3, m=20) == float(exact)
+    assert cot_log_error(lam, 10, 3, m=20) == pytest.approx(math.log(float(exact)), rel=1e-15, abs=0)
+
+
+def test_catastrophic_cancellation_is_harmless():
+    # k = 12, m → ∞ on an easy task: the binomial terms reach ~1e5 while err ~1e-12; the exact
+    # value, rounded once, equals the float of ‖(I - Γ^{-1}Σ)^k‖_F² computed in Fractions.
+    lam = [1.0, 0.9]
+    G = gamma_exact(lam, 50)
+    a = [Fraction(lam[i]) / G[i, i] for i in range(2)]
+    ref = sum((1 - x) ** 24 for x in a)
+    assert cot_error(lam, 50, 12) == float(ref)
+
+
+def test_divergence_reported_in_log_form():
+    # Σ far stronger than Λ: Γ^{-1}Σ has eigenvalue ~ 1e3 > 2, so err grows like 1e3^{2k}.
+    lam = [1.0, 1.0]
+    sigma = [1000.0, 1.0]
+    with pytest.raises(DivergenceError, match="cot_log_error") as info:
+        cot_error(lam, 4, 60, test_cov=sigma)
+    assert isinstance(info.value, OverflowError) and isinstance(info.value, ArithmeticError)
+    log_err = cot_log_error(lam, 4, 60, test_cov=sigma)
+    G = gamma_exact(lam, 4)
+    exact = sum((1 - Fraction(s) / G[i, i]) ** 120 for i, s in enumerate(sigma))
+    # math.log of the big numerator and denominator: each log is ~1e3, so the difference is good
+    # to ~1e-13 relative, well inside rel=1e-12.
+    assert log_err == pytest.approx(math.log(exact.numerator) - math.log(exact.denominator), rel=1e-12)
+    # finite m as well: the exact polynomial, through its logarithm
+    assert math.isfinite(cot_log_error(lam, 4, 4, test_cov=[1e80, 1.0], m=3))
+
+
+def test_zero_error_log_is_minus_inf():
+    # P = Σ^{-1}, m → ∞: (I - PΣ) = 0.
+    assert precond_error([[Fraction(1, 2)]], [[2]], 1) == 0.0
+
+
+def test_errorpoly_api():
+    poly = cot_error_poly([2, 1], 3, 2)
+    assert isinstance(poly, ErrorPoly) and len(poly.coefficients) == 4 and poly.k == 2
+    assert all(isinstance(c, Fraction) for c in poly.coefficients)
+    m = sympy.Symbol("m", positive=True)
+    assert poly.as_sympy(m).subs(m, 9) == sympy.Rational(poly.evaluate(9).numerator, poly.evaluate(9).denominator)
+    assert "m" in poly.latex()
+    assert poly.evaluate() == poly.limit
+    assert cot_error_poly([2, 1], 3, 0).coefficients == (Fraction(2),)
+    assert theory.cot_error is cot_error and theory.precond_error_poly is precond_error_poly
+
+
+def test_precond_non_symmetric_is_not_transposed():
+    # A non-symmetric P differs from Pᵀ in general; both equal the d = 2 brute-force value (oracle tests).
+    P = [[1, 2], [0, Fraction(1, 3)]]
+    sigma = [[1, 0], [0, 2]]
+    assert precond_error_poly(P, sigma, 2) != precond_error_poly(np.array(P, dtype=object).T, sigma, 2)
+
+
+@given(st.lists(st.fractions(min_value=Fraction(1, 10), max_value=10, max_denominator=20), min_size=1, max_size=3),
+       st.lists(st.fractions(min_value=0, max_value=10, max_denominator=20), min_size=3, max_size=3),
+       st.integers(1, 40), st.integers(0, 3), st.integers(1, 30))
+def test_properties(lam, sig, n, k, m):
+    sigma = sig[:len(lam)]
+    poly = cot_error_poly(lam, n, k, test_cov=sigma)
+    value = poly.evaluate(m)
+    assert value >= 0
+    G = gamma_exact(lam, n)
+    assert poly.limit == sum((1 - s / G[i, i]) ** (2 * k) for i, s in enumerate(sigma))
+    assert float(value) == cot_error(lam, n, k, test_cov=sigma, m=m)
+
+
+@given(st.integers(0, 2 ** 32 - 1), st.integers(2, 3), st.integers(1, 2), st.integers(1, 9))
+def test_properties_rotated(seed, d, k, m):
+    # Non-diagonal, non-commuting Λ and Σ: err >= 0, and cot_error_poly is precond_error_poly at
+    # P = Γ^{-1} (inverted here with sympy, independently of the engine's own inverse).
+    rng = np.random.default_rng(seed)
+    lam = random_rational_matrix(rng, d, psd=True)
+    sigma = random_rational_matrix(rng, d, psd=True)
+    poly = cot_error_poly(lam, 3, k, test_cov=sigma)
+    assert poly.evaluate(m) >= 0
+    G = sympy.Matrix([[sympy.Rational(v.numerator, v.denominator) for v in row] for row in gamma_exact(lam, 3)])
+    P = [[Fraction(int(v.p), int(v.q)) for v in row] for row in G.inv().tolist()]
+    assert poly == precond_error_poly(P, sigma, k)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: cot_error([1, 2], 3, 1, test_cov=[1, 2, 3]), "test_cov"),
+    (lambda: cot_error([1, 2], 0, 1), "n must"),
+    (lambda: cot_error([1, 2], 3, -1), "k must"),
+    (lambda: cot_error([1, 2], 3, 1, m=0), "m must"),
+    (lambda: cot_error([1, float("nan")], 3, 1), "train_cov"),
+    (lambda: cot_error([1, 2], 3, 1, test_cov=[1, -1]), "test_cov"),
+    (lambda: cot_error([0, 0], 3, 1), "train_cov"),
+    (lambda: cot_error_poly([1, 2], 3, 1.5), "k must"),
+    (lambda: precond_error([[1, 2, 3]], [1], 1), "precond"),
+    (lambda: precond_error([[1, 0], [0, 1]], [1], 1), "precond and test_cov"),
+    (lambda: precond_error([[1, float("inf")], [0, 1]], [1, 1], 1), "precond"),
+    (lambda: cot_error_poly_symbolic([sympy.Symbol("x")], 2, 4), "k must"),
+    (lambda: cot_error_poly_symbolic([], 2, 1), "eigs"),
+    (lambda: ErrorPoly((Fraction(1),), 0).evaluate(0), "m must"),
+])
+def test_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_singular_test_cov_allowed():
+    poly = cot_error_poly([1, 2], 3, 2, test_cov=[0, 1])
+    # the unseen direction keeps its full error: c_0 >= 1
+    assert poly.limit >= 1 and all(isinstance(c, Fraction) for c in poly.coefficients)
