@@ -28,6 +28,7 @@ import pytest
 from theory._backend import draw_factor, normals_per_prompt
 from theory.montecarlo import (SE_REL_SE_MAX, TAIL_SHARE_MAX, MCResult, _whitened_frame,
                                default_batch, mc_cot_error, resolve_sampler)
+from theory import cot_error
 from theory.covariance import gamma
 
 # d = 3, Λ and Σ do not commute; dyadic entries, so float inputs are exact rationals.
@@ -306,9 +307,10 @@ def test_d1_untrusted_gap_is_the_unseen_tail():
 
 
 def test_tilted_sampling_resolves_the_heavy_tail_d1():
-    """Importance sampling from W(m, cI): at m = 4 plain Monte Carlo is untrustworthy (and off by
-    many standard errors) for k = 5..8; the tilted estimator is bounded, trusted, and within 5 SE
-    of the exact value.  Together: the plain estimate's gap is the tail it did not sample."""
+    """Importance sampling (half the prompts from W(m, cI)): at m = 4 plain Monte Carlo is
+    untrustworthy (and off by many standard errors) for k = 5..8; the tilted estimator is bounded,
+    trusted, and within 5 SE of the exact value.  Together: the plain estimate's gap is the tail
+    it did not sample."""
     m, n, ks = 4, 10, [5, 6, 7, 8]
     a = slope_d1(1, 1, n)
     exact = np.array([float(exact_d1(a, m, k)) for k in ks])
@@ -334,6 +336,27 @@ def test_isotropic_exact_d4():
                           tilt=1 + 1 / math.sqrt(d * m / 2))
     assert tilted.trustworthy[~plain.trustworthy].any(), tilted.summary()
     assert np.all(np.abs(tilted.zscores(exact)[tilted.trustworthy]) <= 5)
+
+
+@pytest.mark.parametrize("m", [20, 50])
+def test_noncommuting_d3_against_exact_engine(m):
+    """d = 3, Λ and Σ not commuting, k = 1..4, against ``theory.cot_error`` (exact rationals).
+
+    Plain Monte Carlo: |z| <= 5 wherever trusted (k = 1, 2 must be).  Where it is not trusted,
+    the tail is the explanation, shown by sampling it: the importance-sampled estimator (half the
+    prompts from W(m, 1.5 I), weights bounded by 2) must be trusted at every such k and within
+    5 SE of the exact value."""
+    n, ks = 10, [1, 2, 3, 4]
+    exact = np.array([cot_error(LAM3, n, k, test_cov=SIG3, m=m) for k in ks])
+    plain = mc_cot_error(LAM3, n, ks, m=m, test_cov=SIG3, samples=200_000, seed=m)
+    assert plain.trustworthy[:2].all(), plain.summary()
+    assert np.all(np.abs(plain.zscores(exact)[plain.trustworthy]) <= 5), plain.summary()
+    untrusted = ~plain.trustworthy
+    if untrusted.any():
+        tilted = mc_cot_error(LAM3, n, ks, m=m, test_cov=SIG3, samples=200_000, seed=m + 1,
+                              tilt=1.5)
+        assert tilted.trustworthy[untrusted].all(), tilted.summary()
+        assert np.all(np.abs(tilted.zscores(exact)[tilted.trustworthy]) <= 5), tilted.summary()
 
 
 def test_large_m_approaches_the_limit_noncommuting():

@@ -28,6 +28,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from array_api_compat import device
+
 from theory._backend import SAMPLERS, factor_width, get_backend
 from theory._repr import RichRepr
 from theory._validate import as_covariance, positive_int, same_dimension
@@ -207,21 +209,32 @@ def _log_errors(xp, factor, sqrt_sigma, g, g_inv, ks, two_k, m, tilt=1.0):
     The factor ``M^{2k}`` is kept as a logarithm, so no power overflows; ``P ∘ Q`` is positive
     definite (Schur product theorem), so the quadratic form is ``>= 1/κ(Γ) > 0``.
 
-    With ``tilt = c > 1`` the factor is drawn from ``W_d(m, cI)`` instead (``F → sqrt(c) F``) and
-    each value carries the likelihood ratio of ``W_d(m, I)`` to ``W_d(m, cI)`` at ``W = F Fᵀ``,
+    With ``tilt = c > 1`` the first half of the batch is drawn from ``W_d(m, cI)``
+    (``F → sqrt(c) F``), the rest from ``W_d(m, I)``, and every value is weighted by the
+    likelihood ratio of ``W_d(m, I)`` to that mixture at ``W = F Fᵀ`` (deterministic-mixture,
+    "balance heuristic" importance sampling; Owen & Zhou 2000), with ``α`` the tilted share:
 
     .. math::
-        \log w = \tfrac{dm}{2}\log c - \tfrac12 (1 - c^{-1}) \operatorname{tr} W
+        w = \frac{p_I(W)}{(1-\alpha)\,p_I(W) + \alpha\,p_{cI}(W)}
+          = \Bigl(1 - \alpha + \alpha\, c^{-dm/2}
+            e^{(1 - c^{-1}) \operatorname{tr} W / 2}\Bigr)^{-1} \le \frac{1}{1-\alpha}
 
-    (the same ratio for the Gaussian ``d × m`` factor and for the Bartlett factor, whose
-    ``dm`` normal and chi-square degrees of freedom scale alike).
+    (the same ratio for the Gaussian ``d × m`` factor and for the Bartlett factor, whose ``dm``
+    normal and chi-square degrees of freedom scale alike).
     """
     batch, d = factor.shape[0], factor.shape[1]
+    tilted = batch // 2 if tilt != 1.0 else 0
     log_w = None
-    if tilt != 1.0:
-        factor = math.sqrt(tilt) * factor
+    if tilted:
+        dev = device(factor)
+        scale = xp.concat([xp.full((tilted, 1, 1), math.sqrt(tilt), dtype=xp.float64, device=dev),
+                           xp.ones((batch - tilted, 1, 1), dtype=xp.float64, device=dev)])
+        factor = scale * factor
         trace_w = xp.sum(xp.sum(factor * factor, axis=-1), axis=-1)
-        log_w = (d * m / 2) * math.log(tilt) - 0.5 * (1.0 - 1.0 / tilt) * trace_w
+        alpha = tilted / batch
+        log_w = -xp.logaddexp(
+            xp.full_like(trace_w, math.log(1 - alpha)),
+            math.log(alpha) - (d * m / 2) * math.log(tilt) + 0.5 * (1 - 1 / tilt) * trace_w)
     scaled = sqrt_sigma * factor
     b = (scaled @ xp.matrix_transpose(scaled)) / m
     beta, u = xp.linalg.eigh(b)
@@ -456,12 +469,16 @@ def mc_cot_error(train_cov, n, ks, *, m, test_cov=None, samples, seed=0, batch=N
     progress : bool, optional
         Progress bar on stderr; default: on for ``samples >= 10**7`` on an interactive terminal.
     tilt : float
-        Importance sampling: draw the whitened Wishart matrix from ``W_d(m, tilt·I)`` and weight
-        each prompt by the likelihood ratio (see :func:`_log_errors`).  ``1`` (default) is plain
-        Monte Carlo.  With ``tilt > 1`` the weighted per-prompt error is *bounded* (a polynomial in
-        ``tr W`` times ``exp(−(1 − 1/tilt) tr W / 2)``), so the heavy tail that makes plain Monte
-        Carlo untrustworthy at small ``m`` and large ``k`` is sampled instead of missed; too large
-        a tilt wastes prompts on weights near zero (``trustworthy`` shows both failures).
+        Importance sampling: half of every batch draws the whitened Wishart matrix from
+        ``W_d(m, tilt·I)``, half from ``W_d(m, I)``, and each prompt is weighted by the likelihood
+        ratio to the mixture (defensive importance sampling; weights ``<= 2``, see
+        :func:`_log_errors`).  ``1`` (default) is plain Monte Carlo.  With ``tilt > 1`` the
+        weighted per-prompt error is bounded (a polynomial in ``tr W`` times
+        ``exp(−(1 − 1/tilt) tr W / 2)`` in the tail), so the heavy tail that makes plain Monte Carlo
+        untrustworthy at small ``m`` and large ``k`` is sampled instead of missed.  The useful
+        tilt shrinks as ``d·m`` grows (the log-ratio spreads like ``(tilt − 1)·sqrt(dm/2)``);
+        ``trustworthy`` says whether a given tilt worked.  The standard error is then that of
+        i.i.d. draws from the mixture, an upper bound for the half-and-half allocation.
 
     Returns
     -------
