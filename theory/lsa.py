@@ -59,9 +59,13 @@ def embed_prompt(X, y, estimates=None) -> np.ndarray:
     d, m = X.shape
     if estimates is None:
         estimates = np.zeros((1, d))
-    estimates = np.atleast_2d(np.asarray(estimates, dtype=float))
-    if estimates.shape[1] != d or estimates.shape[0] < 1:
+    estimates = np.asarray(estimates, dtype=float)
+    if estimates.ndim == 1:
+        estimates = estimates[None, :]
+    if estimates.ndim != 2 or estimates.shape[1] != d or estimates.shape[0] < 1:
         raise ValueError(f"estimates must have shape (i+1, d) with d = {d}, got {estimates.shape}")
+    if not np.all(np.isfinite(estimates)):
+        raise ValueError("estimates must be finite, found NaN or inf")
     b = _blocks(d)
     E = np.zeros((2 * d + 2, m + estimates.shape[0]))
     E[b["x"], :m] = X
@@ -79,18 +83,28 @@ def lsa_forward(E, V, W, rho) -> np.ndarray:
     E = np.asarray(E, dtype=float)
     V = np.asarray(V, dtype=float)
     W = np.asarray(W, dtype=float)
+    if E.ndim != 2 or E.shape[0] < 1 or E.shape[1] < 1:
+        raise ValueError(f"E must be a non-empty 2-D embedding (rows x columns), got shape {E.shape}")
     D = E.shape[0]
-    for name, M in (("V", V), ("W", W)):
-        if M.shape != (D, D):
+    for name, M in (("E", E), ("V", V), ("W", W)):
+        if name != "E" and M.shape != (D, D):
             raise ValueError(f"{name} must have shape ({D}, {D}) to act on an embedding with {D} rows, got {M.shape}")
-    if not rho > 0:
-        raise ValueError(f"rho must be positive, got {rho!r}")
+        if not np.all(np.isfinite(M)):
+            raise ValueError(f"{name} must be finite, found NaN or inf")
+    try:
+        rho = float(rho)
+    except (TypeError, ValueError):
+        raise ValueError(f"rho must be a finite positive number, got {rho!r}") from None
+    if not (np.isfinite(rho) and rho > 0):
+        raise ValueError(f"rho must be a finite positive number, got {rho!r}")
     return E + V @ E @ (E.T @ W @ E) / rho
 
 
 def read_estimate(F) -> np.ndarray:
     """The w-block of the last column of an LSA output (the poster's rows ``d+2 .. 2d+1``, 1-based)."""
     F = np.asarray(F)
+    if F.ndim != 2 or F.shape[0] < 4 or F.shape[0] % 2 or F.shape[1] < 1:
+        raise ValueError(f"F must be an LSA output with 2d + 2 >= 4 rows, got shape {F.shape}")
     d = (F.shape[0] - 2) // 2
     return F[_blocks(d)["w"], -1].copy()
 
@@ -106,6 +120,10 @@ def trained_parameters(train_cov, n, c: float = 1.0) -> tuple[np.ndarray, np.nda
     (V, W) : pair of numpy.ndarray, each ``(2d+2, 2d+2)``.
     """
     G = gamma(train_cov, n)
+    try:
+        c = float(c)
+    except (TypeError, ValueError):
+        raise ValueError(f"c must be a finite nonzero number, got {c!r}") from None
     if not (np.isfinite(c) and c != 0):
         raise ValueError(f"c must be a finite nonzero number, got {c!r}")
     d = G.shape[0]
@@ -125,12 +143,23 @@ def cot_rollout(V, W, X, y, k) -> np.ndarray:
     -------
     numpy.ndarray, shape (k+1, d)
         ``w_0 = 0, w_1, ..., w_k``; ``w_{i+1}`` is read from ``f`` of the prompt holding ``w_0..w_i``.
+
+    Raises
+    ------
+    OverflowError
+        When an estimate stops being finite (a divergent rollout), naming the step; the rollout
+        is not continued on inf/NaN.
     """
     X, y = _check_examples(X, y)
     k = positive_int(k, "k", minimum=0)
     d, m = X.shape
     estimates = np.zeros((1, d))
-    for _ in range(k):
-        F = lsa_forward(embed_prompt(X, y, estimates), V, W, rho=m)
-        estimates = np.vstack([estimates, read_estimate(F)])
+    for i in range(k):
+        with np.errstate(over="ignore", invalid="ignore"):
+            F = lsa_forward(embed_prompt(X, y, estimates), V, W, rho=m)
+        new = read_estimate(F)
+        if not np.all(np.isfinite(new)):
+            raise OverflowError(f"cot_rollout diverged: w_{i + 1} is not finite (the iteration "
+                                f"grows without bound; last finite norm {np.linalg.norm(estimates[-1]):.3g})")
+        estimates = np.vstack([estimates, new])
     return estimates

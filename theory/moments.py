@@ -31,7 +31,16 @@ class DerivationStep(NamedTuple):
     """One step of a derivation: what was done, and the sympy expression it produced."""
 
     description: str
-    expr: sp.Basic
+    expr: sp.Basic | sp.MatrixBase
+
+
+def is_zero(expr) -> bool:
+    """True iff a sympy result is exactly zero: the number 0, a ZeroMatrix, or an all-zero Matrix."""
+    if isinstance(expr, sp.MatrixBase):
+        return all(sp.S(v) == 0 for v in expr)
+    if isinstance(expr, sp.ZeroMatrix):
+        return True
+    return sp.S(expr) == 0
 
 
 def _as_square(A, d: int, name: str) -> np.ndarray:

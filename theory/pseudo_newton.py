@@ -209,6 +209,7 @@ def derive_cot_step_blocks() -> list[DerivationStep]:
                        scores_estimates),
         DerivationStep("Scores of the m example columns", scores_examples),
         DerivationStep("Update V E (Eᵀ W e)/ρ, by blocks (only examples contribute)", update / rho),
+        DerivationStep("Its w-rows: the change of the estimate", w_rows),
         DerivationStep("w-rows with V_31 = −G/c, minus (−(m/ρ) G Ŝ_m (w_i − w))", general_rho),
         DerivationStep("ρ = m: w-rows minus (−G Ŝ_m (w_i − w)) — Prop 3.2", at_m),
     ]
