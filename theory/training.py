@@ -502,13 +502,17 @@ def sample_prompts(train_cov, n, batch, rng, antithetic: bool = False) -> Prompt
     return PromptBatch(E=E, target=target)
 
 
-def lsa_loss_and_gradients(V, W, batch: PromptBatch, rho) -> tuple[float, np.ndarray, np.ndarray]:
-    r"""Mean loss over a batch of prompts and its exact gradients in every entry of V and W.
+def lsa_losses(V, W, batch: PromptBatch, rho) -> np.ndarray:
+    r"""Per-prompt loss :math:`\tfrac12\|f(E)_{:, -1} - (0, 0, w, 1)\|^2`, shape ``(B,)``.
 
-    .. math::
-        \ell = \tfrac12\|e + V a - t\|^2,\ e = E_{:, -1},\ a = \frac{E E^\top W e}{\rho},\ r = e + Va - t;\qquad
-        \nabla_V \ell = r a^\top,\quad \nabla_W \ell = \frac{E E^\top V^\top r\, e^\top}{\rho}
+    Vectorised over the batch; the forward map is :func:`theory.lsa.lsa_forward`'s, restricted to
+    the last column (the only one the loss reads).
     """
+    r, _ = _last_column_residual(V, W, batch, rho)
+    return 0.5 * np.sum(r * r, axis=1)
+
+
+def _last_column_residual(V, W, batch: PromptBatch, rho):
     E, target = batch.E, batch.target
     D = E.shape[1]
     V = np.asarray(V, dtype=float)
@@ -516,11 +520,27 @@ def lsa_loss_and_gradients(V, W, batch: PromptBatch, rho) -> tuple[float, np.nda
     for name, M in (("V", V), ("W", W)):
         if M.shape != (D, D):
             raise ValueError(f"{name} must have shape ({D}, {D}), got {M.shape}")
+        if not np.all(np.isfinite(M)):
+            raise ValueError(f"{name} must be finite, found NaN or inf")
     rho = _positive(rho, "rho")
-    B = E.shape[0]
     e = E[:, :, -1]
     a = np.einsum("bdn,bn->bd", E, np.einsum("bdn,bd->bn", E, e @ W.T)) / rho
-    r = e + a @ V.T - target
+    return e + a @ V.T - target, a
+
+
+def lsa_loss_and_gradients(V, W, batch: PromptBatch, rho) -> tuple[float, np.ndarray, np.ndarray]:
+    r"""Mean loss over a batch of prompts and its exact gradients in every entry of V and W.
+
+    .. math::
+        \ell = \tfrac12\|e + V a - t\|^2,\ e = E_{:, -1},\ a = \frac{E E^\top W e}{\rho},\ r = e + Va - t;\qquad
+        \nabla_V \ell = r a^\top,\quad \nabla_W \ell = \frac{E E^\top V^\top r\, e^\top}{\rho}
+    """
+    r, a = _last_column_residual(V, W, batch, rho)
+    V = np.asarray(V, dtype=float)
+    rho = float(rho)
+    E = batch.E
+    B = E.shape[0]
+    e = E[:, :, -1]
     k = np.einsum("bdn,bn->bd", E, np.einsum("bdn,bd->bn", E, r @ V)) / rho
     return float(0.5 * np.mean(np.sum(r * r, axis=1))), r.T @ a / B, k.T @ e / B
 
