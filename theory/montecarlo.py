@@ -13,7 +13,10 @@ Notation (arXiv 2510.03605; MATH.md §3 and §7):
   tr(C_k Γ^{-1} C_k Γ)``: one symmetric eigendecomposition of ``B`` per prompt gives every ``k``.
 
 The kernels are written against the array API standard (via ``array_api_compat``); only the
-random draw is backend-specific (:mod:`theory._backend`).
+random draw is backend-specific (:mod:`theory._backend`).  Batch sums are combined exactly, values
+beyond float64 are carried as logarithms, a diagnostic per ``k`` says whether the normal interval
+can be trusted (:class:`MCResult`), and an importance-sampling option (``tilt``) samples the heavy
+tail where plain sampling misses it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-
 from array_api_compat import device
 
 from theory._backend import SAMPLERS, factor_width, get_backend
@@ -43,8 +45,8 @@ SE_REL_SE_MAX = 0.05
 TAIL_SHARE_MAX = 0.03
 
 #: ``sampler="auto"`` uses Bartlett when ``m >= BARTLETT_MIN_RATIO * d`` (measured by
-#: ``bench/bench_mc.py``: below it the scatter into the triangular factor costs more than the
-#: normals it saves).
+#: ``bench/bench_mc.py``: from there on Bartlett is faster; near ``m = d`` the scatter into the
+#: triangular factor costs about what the saved normals would).
 BARTLETT_MIN_RATIO = 2
 
 # Working-set budget per batch, in float64 elements (32 MiB on the CPU, 1 GiB on a GPU).
