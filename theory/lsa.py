@@ -160,6 +160,6 @@ def cot_rollout(V, W, X, y, k) -> np.ndarray:
         new = read_estimate(F)
         if not np.all(np.isfinite(new)):
             raise OverflowError(f"cot_rollout diverged: w_{i + 1} is not finite (the iteration "
-                                f"grows without bound; last finite norm {np.linalg.norm(estimates[-1]):.3g})")
+                                f"grows without bound; last finite max|w_i| = {np.max(np.abs(estimates[-1])):.3g})")
         estimates = np.vstack([estimates, new])
     return estimates
