@@ -8,16 +8,21 @@ from theory.covariance import gamma, gamma_exact, hardness
 from theory.error import (DivergenceError, ErrorPoly, cot_error, cot_error_poly, cot_error_poly_symbolic,
                           cot_log_error, precond_error, precond_error_poly)
 from theory.lsa import cot_rollout, embed_prompt, lsa_forward, read_estimate, trained_parameters
+from theory.moments import monte_carlo_sas, wishart_sas
 from theory.montecarlo import MCResult, mc_cot_error
+from theory.pseudo_newton import cot_closed_form, cot_recurrence
 from theory.selection import (Selection, hard_task_mass, mixture_cot_error, mixture_preconditioner,
                               qp_vs_true_error, select_tasks, select_tasks_by_enumeration,
                               selection_qp, task_type_experiment, true_optimal_selection)
+from theory.training import gd_population, gd_step_threshold, joint_limit, population_loss, sgd_lsa
 
 __all__ = [
     "gamma", "gamma_exact", "hardness",
     "cot_error", "cot_log_error", "cot_error_poly", "cot_error_poly_symbolic", "ErrorPoly", "DivergenceError",
     "precond_error", "precond_error_poly",
     "embed_prompt", "lsa_forward", "read_estimate", "trained_parameters", "cot_rollout",
+    "wishart_sas", "monte_carlo_sas", "cot_recurrence", "cot_closed_form",
+    "population_loss", "gd_population", "gd_step_threshold", "joint_limit", "sgd_lsa",
     "mc_cot_error", "MCResult",
     "Selection", "select_tasks", "select_tasks_by_enumeration", "selection_qp", "hard_task_mass",
     "mixture_preconditioner", "mixture_cot_error", "true_optimal_selection", "qp_vs_true_error",
