@@ -47,9 +47,11 @@ The polynomial in ``1/m`` is carried as one integer (Kronecker substitution ``1/
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
+from itertools import groupby
 from math import comb, isqrt, lcm
 from operator import mul
 
@@ -152,82 +154,85 @@ def _limit_error(P, sigma, k: int) -> Fraction:
 
 
 # --------------------------------------------------------------------------------------------
-# The Stein engine
+# The Stein engine, part 1: the combinatorial structure (words only, no numbers)
+
+_SIGMA, _P, _PT = 0, 1, 2  # the letters of a gap word
+_SWAP = (0, 2, 1)  # transposition of a letter
 
 
-class _Gaps:
-    """Interned integer matrices: the gaps between consecutive ``S`` of a word.
+class _GapTable:
+    """Gaps as words in the letters P, Pᵀ and Σ, interned; identities used are exact ones only.
 
-    A gap is a flat tuple (``d*d`` entries, row-major; or ``d`` entries when everything is
-    diagonal).  ``transpose[g]`` and ``degree[g]`` (the number of letters P, Pᵀ, Σ it is made of)
-    are kept per id; ``g Σ h`` and ``tr(Σ g)`` are memoised.
+    ``mode`` says which identities hold: ``"general"`` none; ``"symmetric"``: ``Pᵀ = P``;
+    ``"commuting"``: ``Pᵀ = P`` and ``PΣ = ΣP``, so that a gap is ``P^a Σ^b``, keyed ``(a, b)``.
+    Two different keys may still be equal matrices (the engine then keeps two states where one
+    would do: slower, never wrong).  ``recipe[g]`` says how to build the matrix of gap ``g``:
+    ``("I",)``, ``("P",)``, ``("T", h)`` (transpose), ``("M", g1, g2)`` (``g1 g2``) or
+    ``("S", g1, g2)`` (``g1 Σ g2``); ``letters[g] = (a, b)`` counts its letters P/Pᵀ and Σ.
     """
 
-    def __init__(self, sigma_int, d: int, diagonal: bool):
-        self.d = d
-        self.diagonal = diagonal
-        self.sigma = sigma_int
-        self.mats: list[tuple] = []
+    def __init__(self, mode: str):
+        self.mode = mode
+        self.keys: list[tuple] = []
         self.ids: dict[tuple, int] = {}
         self.transpose: list[int] = []
         self.degree: list[int] = []
-        self._gsig: dict[int, tuple] = {}
-        self._prod: dict[tuple[int, int], int] = {}
-        self._tr: dict[int, int] = {}
-        if diagonal:
-            self.identity = self.intern(tuple([1] * d), 0)
+        self.letters: list[tuple[int, int]] = []
+        self.recipe: list[tuple] = []
+        self._sigma_products: dict[tuple[int, int], int] = {}
+        if mode == "commuting":
+            self.identity = self._intern((0, 0), ("I",))
+            self.p = self._intern((1, 0), ("P",))
         else:
-            self.identity = self.intern(tuple(int(i == j) for i in range(d) for j in range(d)), 0)
+            self.identity = self._intern((), ("I",))
+            self.p = self._intern((_P,), ("P",))
+        self.pt = self.transpose[self.p]
+        self.ptp = self._intern(self._concat(self.pt, self.p, False), ("M", self.pt, self.p))
 
-    def intern(self, M: tuple, degree: int) -> int:
-        g = self.ids.get(M)
+    def _transposed_key(self, key: tuple) -> tuple:
+        if self.mode == "commuting":
+            return key
+        if self.mode == "symmetric":
+            return key[::-1]
+        return tuple([_SWAP[x] for x in reversed(key)])
+
+    def _concat(self, g: int, h: int, sigma: bool) -> tuple:
+        kg, kh = self.keys[g], self.keys[h]
+        if self.mode == "commuting":
+            return (kg[0] + kh[0], kg[1] + kh[1] + sigma)
+        return kg + (_SIGMA,) + kh if sigma else kg + kh
+
+    def _intern(self, key: tuple, recipe: tuple) -> int:
+        g = self.ids.get(key)
         if g is not None:
             return g
-        g = len(self.mats)
-        self.mats.append(M)
-        self.ids[M] = g
-        self.transpose.append(g)
-        self.degree.append(degree)
-        if not self.diagonal:
-            d = self.d
-            Mt = tuple(M[j * d + i] for i in range(d) for j in range(d))
-            if Mt != M:
-                h = len(self.mats)
-                self.mats.append(Mt)
-                self.ids[Mt] = h
-                self.transpose.append(g)
-                self.degree.append(degree)
-                self.transpose[g] = h
+        g = self._append(key, recipe)
+        tkey = self._transposed_key(key)
+        if tkey != key:  # new key, so its transpose is new too
+            h = self._append(tkey, ("T", g))
+            self.transpose[g], self.transpose[h] = h, g
         return g
 
-    def _product(self, X: tuple, Y: tuple) -> tuple:
-        if self.diagonal:
-            return tuple(map(mul, X, Y))
-        d = self.d
-        cols = [Y[j::d] for j in range(d)]
-        return tuple(sum(map(mul, X[i * d:(i + 1) * d], col)) for i in range(d) for col in cols)
-
-    def product(self, g: int, h: int) -> int:
-        """``g h`` (no Σ between): used to build the words of the expansion."""
-        return self.intern(self._product(self.mats[g], self.mats[h]), self.degree[g] + self.degree[h])
+    def _append(self, key: tuple, recipe: tuple) -> int:
+        g = len(self.keys)
+        self.keys.append(key)
+        self.ids[key] = g
+        self.transpose.append(g)
+        if self.mode == "commuting":
+            letters = key
+        else:
+            b = key.count(_SIGMA)
+            letters = (len(key) - b, b)
+        self.letters.append(letters)
+        self.degree.append(letters[0] + letters[1])
+        self.recipe.append(recipe)
+        return g
 
     def sigma_product(self, g: int, h: int) -> int:
-        """``g Σ h``."""
-        key = (g, h)
-        r = self._prod.get(key)
+        """The gap ``g Σ h``."""
+        r = self._sigma_products.get((g, h))
         if r is None:
-            gs = self._gsig.get(g)
-            if gs is None:
-                gs = self._gsig[g] = self._product(self.mats[g], self.sigma)
-            r = self.intern(self._product(gs, self.mats[h]), self.degree[g] + self.degree[h] + 1)
-            self._prod[key] = r
-        return r
-
-    def trace_sigma(self, g: int) -> int:
-        """``tr(Σ g)``; Σ is symmetric, so this is the Frobenius product of Σ and g."""
-        r = self._tr.get(g)
-        if r is None:
-            r = self._tr[g] = sum(map(mul, self.sigma, self.mats[g]))
+            r = self._sigma_products[(g, h)] = self._intern(self._concat(g, h, True), ("S", g, h))
         return r
 
 
@@ -247,16 +252,33 @@ def _canonical(word: tuple, transpose: list[int]) -> tuple:
     return best
 
 
-def _stein_reduce(gaps: _Gaps, levels: dict[int, dict[tuple, int]], shift) -> tuple[int, int]:
-    """Reduce a linear combination of states to a number; returns (value, number of states).
+@dataclass
+class _Structure:
+    """The Stein reduction of ``Σ_ij C(k,i) C(k,j) (-1)^(i+j) tr[(S Pᵀ)^i (P S)^j]``, without numbers.
 
-    ``levels[p]`` maps states with ``p`` factors ``S`` to coefficients (packed polynomials in
-    ``1/m``); ``shift`` multiplies a coefficient by ``1/m``.
+    ``initial[p]``: ``(state index, i, j)`` of the words with ``p`` factors ``S``.
+    ``transfers[p]``: how the states of level ``p`` feed level ``p - 1``, in four groups
+    ``(dst, src)`` of the replace terms, of the ``1/m`` terms, and the same two with a constant
+    trace ``tr(Σ g)`` as factor, ``(dst, src, g)``.  ``sizes[p]``: number of states at level ``p``.
     """
+
+    k: int
+    gaps: _GapTable
+    initial: dict
+    transfers: dict
+    sizes: dict
+
+    @property
+    def n_states(self) -> int:
+        return sum(self.sizes.values())
+
+
+@lru_cache(maxsize=8)
+def _structure(k: int, mode: str) -> _Structure:
+    gaps = _GapTable(mode)
     T = gaps.transpose
     deg = gaps.degree
     sigma_product = gaps.sigma_product
-    trace_sigma = gaps.trace_sigma
     cache: dict[tuple, tuple] = {}
 
     def canon(word):
@@ -265,29 +287,43 @@ def _stein_reduce(gaps: _Gaps, levels: dict[int, dict[tuple, int]], shift) -> tu
             c = cache[word] = _canonical(word, T)
         return c
 
-    n_states = 0
-    top = max(levels)
-    for p in range(top, 0, -1):
-        level = levels.pop(p, None)
-        if not level:
-            continue
-        out = levels.setdefault(p - 1, {})
+    levels: dict[int, dict[tuple, int]] = {p: {} for p in range(2 * k + 1)}
+    initial: dict[int, list] = {}
+    for i in range(k + 1):
+        for j in range(k + 1):
+            p = i + j
+            # tr[(S Pᵀ)^i (P S)^j] = tr(S g_1 … S g_p) with gaps Pᵀ…, PᵀP, P…, I
+            if p == 0:
+                state = ()
+            elif i == 0:
+                state = (canon((gaps.p,) * j),)
+            elif j == 0:
+                state = (canon((gaps.pt,) * i),)
+            else:
+                state = (canon((gaps.pt,) * (i - 1) + (gaps.ptp,) + (gaps.p,) * (j - 1) + (gaps.identity,)),)
+            index = levels[p].setdefault(state, len(levels[p]))
+            initial.setdefault(p, []).append((index, i, j))
+    transfers = {}
+    for p in range(2 * k, 0, -1):
+        out = levels[p - 1]
+        same_d, same_s = array("l"), array("l")
+        low_d, low_s = array("l"), array("l")
+        samet_d, samet_s, samet_g = array("l"), array("l"), array("l")
+        lowt_d, lowt_s, lowt_g = array("l"), array("l"), array("l")
 
-        def add(words, value):
+        def index(words):
             key = tuple(sorted(words)) if len(words) > 1 else tuple(words)
-            old = out.get(key)
-            out[key] = value if old is None else old + value
+            i = out.get(key)
+            if i is None:
+                i = out[key] = len(out)
+            return i
 
-        for state, coef in level.items():
-            if not coef:
-                continue
-            n_states += 1
+        for src, state in enumerate(levels[p]):
             # The S removed is the one after the most complex gap (ties: then before the most
             # complex one; then the first in canonical order).
             best = None
             for wi, w in enumerate(state):
-                q = len(w)
-                for r in range(q):
+                for r in range(len(w)):
                     key = (deg[w[r - 1]], deg[w[r]])
                     if best is None or key > best[0]:
                         best = (key, wi, r)
@@ -296,47 +332,55 @@ def _stein_reduce(gaps: _Gaps, levels: dict[int, dict[tuple, int]], shift) -> tu
             w = w[r:] + w[:r]  # tr(S g_1 S g_2 … S g_q), the first S is removed
             q = len(w)
             others = list(state[:wi] + state[wi + 1:])
-            low = shift(coef)
             # replace: tr(Σ g_1 S g_2 … S g_q)
             if q == 1:
-                add(others, coef * trace_sigma(w[0]))
+                samet_d.append(index(others))
+                samet_s.append(src)
+                samet_g.append(w[0])
             else:
-                add(others + [canon(w[1:q - 1] + (sigma_product(w[q - 1], w[0]),))], coef)
+                same_d.append(index(others + [canon(w[1:q - 1] + (sigma_product(w[q - 1], w[0]),))]))
+                same_s.append(src)
             # twist and split, for each other S of the word: M = L S R, L = g_1 S … S g_t
             if q > 1:
                 tail_t = T[w[q - 1]]
                 for t in range(1, q):
                     twisted = (w[:t - 1] + (sigma_product(w[t - 1], tail_t),)
                                + tuple([T[g] for g in reversed(w[t:q - 1])]))
-                    add(others + [canon(twisted)], low)
+                    low_d.append(index(others + [canon(twisted)]))
+                    low_s.append(src)
                     left = canon(w[:t])
                     if t == q - 1:
-                        add(others + [left], low * trace_sigma(w[q - 1]))
+                        lowt_d.append(index(others + [left]))
+                        lowt_s.append(src)
+                        lowt_g.append(w[q - 1])
                     else:
                         right = canon(w[t + 1:q - 1] + (sigma_product(w[q - 1], w[t]),))
-                        add(others + [left, right], low)
-            # merge with every S of every other word
-            seen = set()
+                        low_d.append(index(others + [left, right]))
+                        low_s.append(src)
+            # merge with every S of every other word (a repeated word merges once per copy)
+            head, last = w[:q - 1], w[q - 1]
             for oi, w2 in enumerate(others):
-                if w2 in seen:
-                    continue
-                seen.add(w2)
-                mult = others.count(w2)
                 rest = others[:oi] + others[oi + 1:]
-                val = low * mult if mult > 1 else low
-                head = w[:q - 1]
-                last = w[q - 1]
                 q2 = len(w2)
                 for r2 in range(q2):
                     h = w2[r2:] + w2[:r2]
-                    add(rest + [canon(head + (sigma_product(last, h[0]),) + h[1:])], val)
-                    add(rest + [canon(head + (sigma_product(last, T[h[q2 - 1]]),)
-                                      + tuple([T[g] for g in reversed(h[:q2 - 1])]))], val)
-    final = levels.get(0, {}).get((), 0)
-    return final, n_states
+                    low_d.append(index(rest + [canon(head + (sigma_product(last, h[0]),) + h[1:])]))
+                    low_d.append(index(rest + [canon(head + (sigma_product(last, T[h[q2 - 1]]),)
+                                                    + tuple([T[g] for g in reversed(h[:q2 - 1])]))]))
+                    low_s.append(src)
+                    low_s.append(src)
+        transfers[p] = ((same_d, same_s), (low_d, low_s), (samet_d, samet_s, samet_g),
+                        (lowt_d, lowt_s, lowt_g))
+    sizes = {p: len(level) for p, level in levels.items()}
+    return _Structure(k, gaps, initial, transfers, sizes)
+
+
+# --------------------------------------------------------------------------------------------
+# The Stein engine, part 2: numbers
 
 
 def _integer_scaled(M: list[list[Fraction]]) -> tuple[list[list[int]], int]:
+    """``M = N / den`` with ``N`` an integer matrix and ``den`` the least common denominator."""
     den = lcm(*(v.denominator for row in M for v in row))
     return [[int(v * den) for v in row] for row in M], den
 
@@ -349,63 +393,223 @@ def _is_diagonal(M) -> bool:
     return all(M[i][j] == 0 for i in range(len(M)) for j in range(len(M)) if i != j)
 
 
-def _initial_levels(gaps, g_P, g_Pt, g_PtP, k: int, d: int, scale, wrap) -> dict[int, dict]:
-    """The words of the binomial expansion, ``C(k,i) C(k,j) (-1)^(i+j) tr[(S Pᵀ)^i (P S)^j]``.
+@lru_cache(maxsize=4)
+def _primes_below(bits: int, count: int) -> tuple[int, ...]:
+    """The ``count`` largest primes below ``2^bits``."""
+    import sympy
 
-    The word with ``p = i + j`` factors ``S`` is weighted by ``scale^(2k - p)`` (see
-    :func:`_engine_poly`); ``wrap`` turns an integer into the coefficient type of the engine.
+    out, p = [], 1 << bits
+    while len(out) < count:
+        p = sympy.prevprime(p)
+        out.append(p)
+    return tuple(out)
+
+
+def _exact_traces(gaps: _GapTable, needed, P_int, S_int) -> dict[int, int]:
+    """Exact ``tr(Σ g)`` (integer matrices) for the gaps ``needed``.
+
+    Diagonal input: exact products of diagonals.  Otherwise the gap matrices are built modulo
+    primes ``p`` with ``d (p-1)^2 < 2^63`` (int64 products cannot overflow) and each trace is
+    recovered by the Chinese remainder theorem from enough primes to exceed twice the bound
+    ``|tr(Σ g)| <= d ‖Σ‖^(b+1) ‖P‖^a`` (Frobenius norms; ``g`` has ``a`` letters P and ``b`` Σ).
     """
-    levels: dict[int, dict] = {}
+    needed = sorted(set(needed))
+    if not needed:
+        return {}
+    d = len(P_int)
+    recipe = gaps.recipe
+    if _is_diagonal(P_int) and _is_diagonal(S_int):
+        pd = [P_int[i][i] for i in range(d)]
+        sd = [S_int[i][i] for i in range(d)]
+        vec: dict[int, list[int]] = {}
+
+        def diag(g):
+            v = vec.get(g)
+            if v is None:
+                kind = recipe[g][0]
+                if kind == "I":
+                    v = [1] * d
+                elif kind == "P":
+                    v = pd
+                elif kind == "T":
+                    v = diag(recipe[g][1])
+                elif kind == "M":
+                    v = list(map(mul, diag(recipe[g][1]), diag(recipe[g][2])))
+                else:
+                    v = [a * s * b for a, s, b in zip(diag(recipe[g][1]), sd, diag(recipe[g][2]))]
+                vec[g] = v
+            return v
+
+        return {g: sum(map(mul, sd, diag(g))) for g in needed}
+    nP, nS = _frobenius_ceiling(P_int), _frobenius_ceiling(S_int)
+    bits = {g: (d * nS ** (gaps.letters[g][1] + 1) * nP ** gaps.letters[g][0]).bit_length() + 2 for g in needed}
+    pbits = (63 - d.bit_length()) // 2  # d (p-1)^2 < 2^(d.bit_length() + 2 pbits) <= 2^63
+    n_primes = -(-max(bits.values()) // (pbits - 1))
+    primes = _primes_below(pbits, n_primes)
+    need = {g: -(-bits[g] // (pbits - 1)) for g in needed}  # each prime carries > pbits - 1 bits
+    primes = _primes_below(pbits, max(need.values()))
+    # every gap whose matrix is needed, by degree: a recipe only uses gaps of lower degree
+    # (a transpose: of equal degree, built after its source)
+    closure, stack = set(), list(needed)
+    while stack:
+        g = stack.pop()
+        if g not in closure:
+            closure.add(g)
+            stack.extend(x for x in recipe[g][1:])
+    order = sorted(closure, key=lambda g: (gaps.degree[g], recipe[g][0] == "T"))
+    row = {g: i for i, g in enumerate(order)}
+    steps: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []
+    for (deg_, is_t), group in groupby(order, key=lambda g: (gaps.degree[g], recipe[g][0] == "T")):
+        by_kind: dict[str, list[int]] = {}
+        for g in group:
+            by_kind.setdefault(recipe[g][0], []).append(g)
+        for kind, gs in by_kind.items():
+            src1 = np.array([row[recipe[g][1]] for g in gs] if kind in "TMS" else [], dtype=np.intp)
+            src2 = np.array([row[recipe[g][2]] for g in gs] if kind in "MS" else [], dtype=np.intp)
+            steps.append((kind, np.array([row[g] for g in gs], dtype=np.intp), src1, src2))
+    wanted = np.array([row[g] for g in needed], dtype=np.intp)
+    residues = np.zeros((len(needed), len(primes)), dtype=np.int64)
+    chunk = max(1, min(len(primes), (1 << 25) // (8 * d * d * len(order))))  # ~32 MB of matrices
+    for start in range(0, len(primes), chunk):
+        ps = primes[start:start + chunk]
+        pv = np.array(ps, dtype=np.int64)[:, None, None]
+        P_res = np.array([[[v % p for v in r] for r in P_int] for p in ps], dtype=np.int64)
+        S_res = np.array([[[v % p for v in r] for r in S_int] for p in ps], dtype=np.int64)
+        mats = np.empty((len(order), len(ps), d, d), dtype=np.int64)
+        for kind, out, src1, src2 in steps:
+            if kind == "I":
+                mats[out] = np.eye(d, dtype=np.int64)
+            elif kind == "P":
+                mats[out] = P_res
+            elif kind == "T":
+                mats[out] = np.swapaxes(mats[src1], 2, 3)
+            elif kind == "M":
+                mats[out] = np.matmul(mats[src1], mats[src2]) % pv
+            else:
+                mats[out] = np.matmul(np.matmul(mats[src1], S_res) % pv, mats[src2]) % pv
+        # tr(Σ g) = Σ_il Σ_il g_li; each product is reduced first so the sum stays in int64
+        tr = ((S_res * np.swapaxes(mats[wanted], 2, 3)) % pv).sum(axis=(2, 3)) % pv[:, 0, 0]
+        residues[:, start:start + len(ps)] = tr
+    bases: dict[int, tuple[int, list[int]]] = {}
+    out = {}
+    for i, g in enumerate(needed):
+        n = need[g]
+        if n not in bases:
+            M = math.prod(primes[:n])
+            bases[n] = (M, [(M // p) * pow(M // p, -1, p) for p in primes[:n]])
+        M, basis = bases[n]
+        x = sum(map(mul, residues[i, :n].tolist(), basis)) % M
+        out[g] = x - M if 2 * x > M else x
+    return out
+
+
+def _coefficient_bound(k: int, d: int, scale: int, P_int, S_int) -> int:
+    """A bound on every coefficient of ``(ασ)^{2k} err_k`` in powers of ``1/m``.
+
+    Each word with ``p`` factors ``S`` is a sum over ``(2p-1)!!`` pairings of at most ``p``
+    cycle traces, and ``|tr X| <= d ‖X‖ <= d Π ‖letter‖_F`` over the cycle's letters, so its
+    coefficients are at most ``(2p-1)!! d^p (‖P_int‖_F ‖Σ_int‖_F)^p``.
+    """
+    norm = _frobenius_ceiling(P_int) * _frobenius_ceiling(S_int)
+    bound = 0
     for i in range(k + 1):
         for j in range(k + 1):
             p = i + j
-            coef = comb(k, i) * comb(k, j) * (-1) ** p * scale ** (2 * k - p)
-            if p == 0:
-                state, coef = (), coef * d
-            else:
-                # tr[(S Pᵀ)^i (P S)^j] = tr(S g_1 … S g_p) with gaps Pᵀ…, PᵀP, P…, I
-                if i == 0:
-                    word = (g_P,) * j
-                elif j == 0:
-                    word = (g_Pt,) * i
-                else:
-                    word = (g_Pt,) * (i - 1) + (g_PtP,) + (g_P,) * (j - 1) + (gaps.identity,)
-                state = (_canonical(word, gaps.transpose),)
-            bucket = levels.setdefault(p, {})
-            bucket[state] = bucket.get(state, 0) + coef
-    return {p: {s: wrap(c) for s, c in bucket.items()} for p, bucket in levels.items()}
+            bound += (comb(k, i) * comb(k, j) * scale ** (2 * k - p) * math.prod(range(1, 2 * p, 2))
+                      * d ** max(p, 1) * norm ** p)
+    return bound
 
 
-class _FormalGaps:
-    """Gaps of the commuting diagonal case ``P = Γ^{-1}``, ``Σ = Λ``: ``Γ^{-a} Λ^b`` keyed by ``(a, b)``.
+def _run_numbers(st: _Structure, traces, initial_value, combine):
+    """Push the coefficients through the levels of ``st``; returns the value at level 0.
 
-    Same interface as :class:`_Gaps`; ``tr(Σ g)`` is the formal trace ``t_{a, b+1}``.
+    ``initial_value(i, j)`` is the coefficient of the word ``(i, j)``; ``combine(same, low)`` joins
+    the replace terms and the ``1/m`` terms arriving at one state.
     """
+    k = st.k
+    X = [0] * st.sizes[2 * k]
+    for p in range(2 * k, 0, -1):
+        for index, i, j in st.initial.get(p, ()):
+            X[index] = X[index] + initial_value(i, j)
+        n_out = st.sizes[p - 1]
+        same, low = [0] * n_out, [0] * n_out
+        (sd, ss), (ld, ls), (td, ts, tg), (ud, us, ug) = st.transfers[p]
+        for dst, src in zip(sd, ss):
+            x = X[src]
+            if x:
+                same[dst] += x
+        for dst, src in zip(ld, ls):
+            x = X[src]
+            if x:
+                low[dst] += x
+        for dst, src, g in zip(td, ts, tg):
+            x = X[src]
+            if x:
+                same[dst] += x * traces[g]
+        for dst, src, g in zip(ud, us, ug):
+            x = X[src]
+            if x:
+                low[dst] += x * traces[g]
+        X = [combine(a, b) for a, b in zip(same, low)]
+    value = X[0] if X else 0
+    for index, i, j in st.initial.get(0, ()):
+        value = value + initial_value(i, j)
+    return value
 
-    def __init__(self):
-        self.mats: list[tuple[int, int]] = []
-        self.ids: dict[tuple[int, int], int] = {}
-        self.transpose: list[int] = []
-        self.degree: list[int] = []
-        self.identity = self.intern((0, 0))
-        self.p = self.intern((1, 0))
 
-    def intern(self, key: tuple[int, int]) -> int:
-        g = self.ids.get(key)
-        if g is None:
-            g = self.ids[key] = len(self.mats)
-            self.mats.append(key)
-            self.transpose.append(g)
-            self.degree.append(key[0] + key[1])
-        return g
+def _structure_mode(P, sigma) -> str:
+    P_t = [list(r) for r in zip(*P)]
+    if P_t != P:
+        return "general"
+    return "commuting" if _matmul(P, sigma) == _matmul(sigma, P) else "symmetric"
 
-    def sigma_product(self, g: int, h: int) -> int:
-        (a1, b1), (a2, b2) = self.mats[g], self.mats[h]
-        return self.intern((a1 + a2, b1 + b2 + 1))
 
-    def trace_sigma(self, g: int) -> "_Formal":
-        a, b = self.mats[g]
-        return _Formal({(0, ((a, b + 1),)): 1})
+def _engine(P, sigma, k: int, m=None):
+    """Exact ``E‖(I - P S)^k w‖²``: the coefficients ``(c_0..c_{2k-1})`` (``m=None``) or the value at ``m``.
+
+    The numbers are scaled integers: ``P = P_int/α``, ``Σ = Σ_int/σ``.  Coefficients of the
+    polynomial in ``1/m`` travel packed in one integer (``1/m ↦ 2^W``, ``W`` above twice the
+    bound of :func:`_coefficient_bound`); a value at ``m`` travels as ``m^{2k} (ασ)^{2k} err``
+    (every replace term is multiplied by ``m``, and each word with ``p`` factors starts with
+    ``m^{2k-p}``).
+    """
+    d = len(P)
+    if k == 0:
+        return (Fraction(d),) if m is None else Fraction(d)
+    st = _structure(k, _structure_mode(P, sigma))
+    P_int, alpha = _integer_scaled(P)
+    S_int, sig = _integer_scaled(sigma)
+    scale = alpha * sig
+    needed = set()
+    for p in st.transfers:
+        needed.update(st.transfers[p][2][2])
+        needed.update(st.transfers[p][3][2])
+    traces = _exact_traces(st.gaps, needed, P_int, S_int)
+    powers = [scale ** e for e in range(2 * k + 1)]
+
+    def sign_binom(i, j):
+        c = comb(k, i) * comb(k, j) * (-1) ** (i + j)
+        return c * d if i + j == 0 else c
+
+    if m is not None:
+        mpow = [m ** e for e in range(2 * k + 1)]
+        value = _run_numbers(st, traces, lambda i, j: sign_binom(i, j) * (powers[2 * k - i - j] * mpow[2 * k - i - j]),
+                             lambda a, b: a * m + b)
+        return Fraction(value, powers[2 * k] * mpow[2 * k])
+    W = _coefficient_bound(k, d, scale, P_int, S_int).bit_length() + 2
+    packed = _run_numbers(st, traces, lambda i, j: sign_binom(i, j) * powers[2 * k - i - j],
+                          lambda a, b: a + (b << W))
+    coeffs = []
+    mask, half = (1 << W) - 1, 1 << (W - 1)
+    for _ in range(2 * k):
+        c = packed & mask
+        if c >= half:
+            c -= 1 << W
+        packed = (packed - c) >> W
+        coeffs.append(Fraction(c, powers[2 * k]))
+    if packed != 0:
+        raise AssertionError("Kronecker decoding overflow: the coefficient bound was violated")
+    return tuple(coeffs)
 
 
 class _Formal:
@@ -419,7 +623,9 @@ class _Formal:
     def __bool__(self):
         return bool(self.terms)
 
-    def __add__(self, other: "_Formal") -> "_Formal":
+    def __add__(self, other) -> "_Formal":
+        if isinstance(other, int):
+            other = _Formal({(0, ()): other} if other else {})
         terms = dict(self.terms)
         for key, c in other.terms.items():
             v = terms.get(key, 0) + c
@@ -439,57 +645,16 @@ class _Formal:
                 terms[key] = terms.get(key, 0) + c1 * c2
         return _Formal({key: c for key, c in terms.items() if c})
 
+    __radd__ = __add__
+
     def shifted(self) -> "_Formal":
         """Times ``1/m``."""
         return _Formal({(r + 1, mono): c for (r, mono), c in self.terms.items()})
 
 
-def _engine_poly(P, sigma, k: int) -> tuple[tuple[Fraction, ...], int]:
-    """Coefficients ``c_0..c_{2k-1}`` of ``E‖(I - P S)^k w‖²`` and the number of states visited."""
-    d = len(P)
-    if k == 0:
-        return (Fraction(d),), 0
-    P_int, alpha = _integer_scaled(P)
-    S_int, sig = _integer_scaled(sigma)
-    scale = alpha * sig
-    diagonal = _is_diagonal(P) and _is_diagonal(sigma)
-    if diagonal:
-        gaps = _Gaps(tuple(S_int[i][i] for i in range(d)), d, True)
-        g_P = gaps.intern(tuple(P_int[i][i] for i in range(d)), 1)
-    else:
-        gaps = _Gaps(tuple(v for row in S_int for v in row), d, False)
-        g_P = gaps.intern(tuple(v for row in P_int for v in row), 1)
-    g_Pt = gaps.transpose[g_P]
-    g_PtP = gaps.product(g_Pt, g_P)
-    # Kronecker width: every coefficient of the scaled result is bounded by the pairing sum
-    # Σ_ij C(k,i) C(k,j) (ασ)^(2k-p) (2p-1)!! d^p (‖P_int‖ ‖Σ_int‖)^p, |tr X| <= d ‖X‖.
-    norm = _frobenius_ceiling(P_int) * _frobenius_ceiling(S_int)
-    bound = 0
-    for i in range(k + 1):
-        for j in range(k + 1):
-            p = i + j
-            bound += (comb(k, i) * comb(k, j) * scale ** (2 * k - p) * math.prod(range(1, 2 * p, 2))
-                      * d ** max(p, 1) * norm ** p)
-    W = bound.bit_length() + 2
-    levels = _initial_levels(gaps, g_P, g_Pt, g_PtP, k, d, scale, int)
-    packed, n_states = _stein_reduce(gaps, levels, lambda c: c << W)
-    coeffs = []
-    mask, half = (1 << W) - 1, 1 << (W - 1)
-    denominator = scale ** (2 * k)
-    for _ in range(2 * k):
-        c = packed & mask
-        if c >= half:
-            c -= 1 << W
-        packed = (packed - c) >> W
-        coeffs.append(Fraction(c, denominator))
-    if packed != 0:
-        raise AssertionError("Kronecker decoding overflow: the coefficient bound was violated")
-    return tuple(coeffs), n_states
-
-
 @lru_cache(maxsize=256)
-def _cached_poly(P: tuple, sigma: tuple, k: int) -> tuple[tuple[Fraction, ...], int]:
-    return _engine_poly([list(r) for r in P], [list(r) for r in sigma], k)
+def _cached(P: tuple, sigma: tuple, k: int, m):
+    return _engine([list(r) for r in P], [list(r) for r in sigma], k, m)
 
 
 # --------------------------------------------------------------------------------------------
@@ -517,15 +682,13 @@ def _validated_cot(train_cov, n, k, test_cov):
 
 
 def _poly(P, sigma, k) -> ErrorPoly:
-    coeffs, _ = _cached_poly(tuple(map(tuple, P)), tuple(map(tuple, sigma)), k)
-    return ErrorPoly(coeffs, k)
+    return ErrorPoly(_cached(tuple(map(tuple, P)), tuple(map(tuple, sigma)), k, None), k)
 
 
 def _value(P, sigma, k, m) -> Fraction:
     if m is None:
         return _limit_error(P, sigma, k)
-    m = positive_int(m, "m")
-    return _poly(P, sigma, k).evaluate(m)
+    return _cached(tuple(map(tuple, P)), tuple(map(tuple, sigma)), k, positive_int(m, "m"))
 
 
 def _log(value: Fraction) -> float:
@@ -678,10 +841,14 @@ def cot_error_poly_symbolic(eigs, n, k):
         return sympy.Integer(d)
     total = sum(eigs)
     gam = [(1 + 1 / n) * lam + total / n for lam in eigs]
-    gaps = _FormalGaps()
-    levels = _initial_levels(gaps, gaps.p, gaps.p, gaps.intern((2, 0)), k, d, 1,
-                             lambda c: _Formal({(0, ()): c}))
-    value, _ = _stein_reduce(gaps, levels, _Formal.shifted)
+    st = _structure(k, "commuting")
+    formal = {g: _Formal({(0, ((a, b + 1),)): 1}) for g, (a, b) in enumerate(st.gaps.keys)}
+
+    def initial_value(i, j):
+        c = comb(k, i) * comb(k, j) * (-1) ** (i + j)
+        return _Formal({(0, ()): c * d if i + j == 0 else c})
+
+    value = _run_numbers(st, formal, initial_value, lambda a, b: (b.shifted() if b else 0) + a)
     traces = {}
     expr = sympy.Integer(0)
     for (r, mono), c in value.terms.items():
