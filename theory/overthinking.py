@@ -1,0 +1,468 @@
+"""Overthinking: when more chain-of-thought steps make the error larger (Remark 4.1).
+
+Notation (MATH.md sections 3 and 5):
+
+* ``Λ`` training covariance (``train_cov``), ``Σ`` test covariance (``test_cov``), ``n`` and ``m`` the
+  training and test prompt lengths, ``Γ = (1 + 1/n) Λ + (tr Λ / n) I``;
+* ``M = I − Γ^{-1} Σ`` the error map at ``m = ∞`` (``e_k = M^k e_0``, ``e_0 = −w``, ``w ~ N(0, I)``),
+  so ``err_k = ‖M^k‖_F²`` (``k`` counts forward passes, ``k = 1`` is direct ICL);
+* ``N = I − Γ^{-1/2} Σ Γ^{-1/2}`` (symmetric), ``M = Γ^{-1/2} N Γ^{1/2}``, hence
+
+  ``err_k = tr(N^k Γ N^k Γ^{-1}) = tr(N^k Γ^{-1} N^k Γ)``  (the two orders agree by cyclicity and
+  transposition) and ``κ(Γ)^{-1} tr N^{2k} <= err_k <= κ(Γ) tr N^{2k}``;
+
+* ``μ_i`` the eigenvalues of ``Γ^{-1} Σ`` (those of ``Γ^{-1/2} Σ Γ^{-1/2}``, all ``>= 0``), ``ν_i = 1 − μ_i``
+  the eigenvalues of ``M`` and ``N``; ``tr N^{2k} = tr M^{2k} = Σ_i ν_i^{2k}`` is Remark 4.1's trace.
+
+In the eigenbasis ``U`` of ``N``, ``err_k = Σ_{ij} C_ij (ν_i ν_j)^k`` with ``C = G ∘ G^{-1}``,
+``G = Uᵀ Γ U`` (Hadamard product; ``C`` has unit row sums and diagonal ``>= 1``). When Γ and Σ commute
+``C = I`` and ``err_k = tr N^{2k}``; otherwise the off-diagonal ``C_ij`` (of either sign) allow
+transient growth and disagreement with the trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from math import ceil, log
+
+import numpy as np
+import sympy as sp
+
+from theory._repr import RichRepr
+from theory._validate import as_covariance, as_exact_covariance, positive_int, same_dimension
+from theory.covariance import gamma, gamma_exact
+
+# Eigenvalues of Γ^{-1}Σ within this relative distance of 2 are decided in exact arithmetic.
+BOUNDARY_RTOL = 1e-9
+# Scans of err_k stop once the transient left is below this fraction of the error scale ...
+TRANSIENT_RTOL = 1e-13
+# ... or at this many steps; beyond it the conclusions are reported as not certified.
+K_CAP = 100_000
+# The report lists at least this many errors (for display), overflow permitting.
+MIN_SCAN = 10
+
+
+# ----------------------------------------------------------------------------- exact m = ∞ quantities
+
+def _exact_solve(A, B):
+    """``A^{-1} B`` for square object arrays of ``Fraction`` (Gauss–Jordan, exact)."""
+    d = A.shape[0]
+    aug = [list(A[i]) + list(B[i]) for i in range(d)]
+    for col in range(d):
+        piv = next(r for r in range(col, d) if aug[r][col] != 0)
+        aug[col], aug[piv] = aug[piv], aug[col]
+        inv = 1 / aug[col][col]
+        aug[col] = [v * inv for v in aug[col]]
+        for r in range(d):
+            if r != col and aug[r][col] != 0:
+                f = aug[r][col]
+                aug[r] = [a - f * b for a, b in zip(aug[r], aug[col])]
+    out = np.empty(B.shape, dtype=object)
+    for i in range(d):
+        out[i] = aug[i][d:]
+    return out
+
+
+def _exact_matmul(A, B):
+    d, e, f = A.shape[0], A.shape[1], B.shape[1]
+    out = np.empty((d, f), dtype=object)
+    for i in range(d):
+        for j in range(f):
+            out[i, j] = sum((A[i, t] * B[t, j] for t in range(e)), Fraction(0))
+    return out
+
+
+def _exact_inputs(train_cov, n, test_cov):
+    G = gamma_exact(train_cov, n)
+    sig = as_exact_covariance(test_cov, "test_cov")
+    same_dimension(G, sig, "train_cov", "test_cov")
+    return G, sig
+
+
+def step_matrix_exact(train_cov, n, test_cov) -> np.ndarray:
+    r"""The ``m = ∞`` error map, exactly.
+
+    .. math:: M = I - \Gamma^{-1}\Sigma
+
+    Returns a ``(d, d)`` object array of ``Fraction`` (floats are converted exactly).
+    """
+    G, sig = _exact_inputs(train_cov, n, test_cov)
+    d = G.shape[0]
+    M = -_exact_solve(G, sig)
+    for i in range(d):
+        M[i, i] += 1
+    return M
+
+
+def _exact_power(M, k: int):
+    d = M.shape[0]
+    out = np.empty((d, d), dtype=object)
+    out[...] = Fraction(0)
+    for i in range(d):
+        out[i, i] = Fraction(1)
+    base = M
+    while k:
+        if k & 1:
+            out = _exact_matmul(out, base)
+        k >>= 1
+        if k:
+            base = _exact_matmul(base, base)
+    return out
+
+
+def infinite_m_error_exact(train_cov, n, test_cov, k) -> Fraction:
+    r"""Exact CoT error at ``m = ∞`` (MATH.md section 5).
+
+    .. math:: \mathrm{err}_k = \big\|(I - \Gamma^{-1}\Sigma)^k\big\|_F^2
+
+    ``k >= 0`` (``err_0 = d``).
+    """
+    k = positive_int(k, "k", minimum=0)
+    P = _exact_power(step_matrix_exact(train_cov, n, test_cov), k)
+    return sum((v * v for v in P.flat), Fraction(0))
+
+
+def remark41_trace_exact(train_cov, n, test_cov, k) -> Fraction:
+    r"""Remark 4.1's quantity, exactly.
+
+    .. math:: \operatorname{tr}\big(I - \Gamma^{-1/2}\Sigma\Gamma^{-1/2}\big)^{2k}
+              = \operatorname{tr}\big(I - \Gamma^{-1}\Sigma\big)^{2k}
+
+    (the two matrices are similar, so the trace is rational for rational input).
+    """
+    k = positive_int(k, "k", minimum=0)
+    P = _exact_power(step_matrix_exact(train_cov, n, test_cov), 2 * k)
+    return sum((P[i, i] for i in range(P.shape[0])), Fraction(0))
+
+
+def gamma_condition_bounds_exact(train_cov, n) -> tuple[Fraction, Fraction]:
+    r"""Rational bounds ``(L, U)`` with ``L <= κ(Γ) <= U``: ``L = max_i Γ_ii / min_i Γ_ii``,
+    ``U = tr Γ · tr Γ^{-1}``. Used to state the bracket of Remark 4.1 in exact arithmetic:
+
+    .. math:: U^{-1} \operatorname{tr} N^{2k} \le \kappa(\Gamma)^{-1}\operatorname{tr} N^{2k}
+              \le \mathrm{err}_k \le \kappa(\Gamma)\operatorname{tr} N^{2k} \le U \operatorname{tr} N^{2k}.
+    """
+    G = gamma_exact(train_cov, n)
+    d = G.shape[0]
+    eye = np.empty((d, d), dtype=object)
+    eye[...] = Fraction(0)
+    for i in range(d):
+        eye[i, i] = Fraction(1)
+    Ginv = _exact_solve(G, eye)
+    diag = [G[i, i] for i in range(d)]
+    return max(diag) / min(diag), sum(diag) * sum(Ginv[i, i] for i in range(d))
+
+
+def eventual_growth_exact(train_cov, n, test_cov) -> bool:
+    r"""Whether the ``m = ∞`` error eventually grows without bound, decided exactly.
+
+    .. math:: \mathrm{err}_k \to \infty \iff \lambda_{\max}(\Gamma^{-1}\Sigma) > 2
+
+    (if the largest eigenvalue is exactly 2 the error stays bounded). Decided by counting the roots
+    of the characteristic polynomial of ``Γ^{-1}Σ`` in ``(2, ∞)`` with Sturm sequences, in rationals.
+    """
+    G, sig = _exact_inputs(train_cov, n, test_cov)
+    A = sp.Matrix(_exact_solve(G, sig).tolist()).applyfunc(lambda v: sp.Rational(v.numerator, v.denominator))
+    x = sp.Symbol("x")
+    poly = sp.Poly(A.charpoly(x).as_expr(), x)
+    while poly.eval(2) == 0:
+        poly = sp.Poly(sp.quo(poly.as_expr(), x - 2, x), x)
+    return poly.count_roots(2, None) > 0
+
+
+# ----------------------------------------------------------------------------- float modal form
+
+@dataclass(frozen=True)
+class _Modal:
+    """``err_k = Σ_ij C_ij (ν_i ν_j)^k`` and the pieces needed to evaluate and bound it."""
+
+    mu: np.ndarray          # eigenvalues of Γ^{-1}Σ, ascending
+    left: np.ndarray        # Γ^{-1/2} U: its columns are the eigenvectors of Γ^{-1}Σ
+    right: np.ndarray       # Uᵀ Γ^{1/2}
+    coupling: np.ndarray    # C = G ∘ G^{-1}
+
+    @property
+    def nu(self) -> np.ndarray:
+        return 1.0 - self.mu
+
+    def errors(self, ks: np.ndarray) -> np.ndarray:
+        """``err_k`` for each ``k`` in ``ks`` as a sum of squares (never negative)."""
+        out = np.empty(len(ks))
+        for start in range(0, len(ks), 256):
+            chunk = ks[start:start + 256]
+            powers = self.nu[None, :] ** chunk[:, None]
+            mats = np.einsum("ai,ki,ib->kab", self.left, powers, self.right, optimize=True)
+            out[start:start + 256] = np.sum(mats ** 2, axis=(1, 2))
+        return out
+
+
+def _modal(G: np.ndarray, sig: np.ndarray) -> _Modal:
+    g_eig, g_vec = np.linalg.eigh(G)
+    half = (g_vec * np.sqrt(g_eig)) @ g_vec.T
+    inv_half = (g_vec / np.sqrt(g_eig)) @ g_vec.T
+    B = inv_half @ sig @ inv_half
+    mu, U = np.linalg.eigh((B + B.T) / 2)
+    Gu = U.T @ G @ U
+    Ginv_u = U.T @ (g_vec / g_eig) @ g_vec.T @ U
+    return _Modal(np.clip(mu, 0.0, None), inv_half @ U, U.T @ half, Gu * Ginv_u)
+
+
+def _responsible(modal: _Modal, diverges_at_infinity: bool) -> np.ndarray:
+    """Unit eigenvectors of ``Γ^{-1}Σ`` with eigenvalue above 2 (consistent with the exact decision
+    of divergence when the top eigenvalue is within ``BOUNDARY_RTOL`` of 2)."""
+    if not diverges_at_infinity:
+        return modal.left[:, :0]
+    above = modal.mu > 2 * (1 + BOUNDARY_RTOL)
+    if not np.any(above):
+        above = modal.mu >= modal.mu[-1]
+    return _unit_columns(modal.left[:, above])
+
+
+def _unit_columns(A: np.ndarray) -> np.ndarray:
+    return A / np.linalg.norm(A, axis=0, keepdims=True) if A.size else A
+
+
+# ----------------------------------------------------------------------------- the report
+
+@dataclass(frozen=True)
+class OverthinkingReport(RichRepr):
+    r"""When and why more chain-of-thought steps increase the error (Remark 4.1).
+
+    Attributes
+    ----------
+    m : int or None
+        Test prompt length; ``None`` is ``m = ∞``.
+    eigenvalues : numpy.ndarray
+        Eigenvalues ``μ_i`` of ``Γ^{-1}Σ``, ascending.
+    max_eig : float
+        ``λ_max(Γ^{-1}Σ)``.
+    margin : float
+        ``max_eig − 2``: positive means the ``m = ∞`` error eventually grows like ``(max_eig − 1)^{2k}``.
+    diverges : bool
+        Whether ``err_k → ∞`` as ``k → ∞``. At ``m = ∞`` this is ``max_eig > 2`` (decided exactly
+        when ``|margin|`` is within ``BOUNDARY_RTOL``); at finite ``m`` it holds for every ``Σ ≠ 0``.
+    k_star : int or None
+        ``argmin_{k >= 1} err_k`` (smallest on ties); ``None`` when the infimum is approached only as
+        ``k → ∞`` (more steps always eventually help).
+    err_star : float
+        ``err`` at ``k_star``, or the infimum (the limit) when ``k_star`` is None.
+    first_rise : int or None
+        Smallest ``k >= 1`` with ``err_{k+1} > err_k``; None if the error never rises.
+    behaviour : str
+        ``"decreasing"`` (never rises), ``"rises from the start"`` (diverges, ``k_star = 1``),
+        ``"falls then rises"`` (diverges, ``k_star > 1``), ``"transient growth"`` (rises somewhere
+        but converges).
+    responsible : numpy.ndarray
+        ``(d, r)``: unit eigenvectors of ``Γ^{-1}Σ`` with eigenvalue ``> 2`` — the directions in
+        which each step overshoots by more than it corrects, so the error along them grows.
+    overshoot : numpy.ndarray
+        ``(d, s)``: unit eigenvectors with eigenvalue ``> 1`` (each step overshoots; the error along
+        them alternates in sign, and grows iff the eigenvalue exceeds 2).
+    errors : numpy.ndarray
+        ``err_1, err_2, ...`` over the scanned range (``errors[k-1] = err_k``).
+    certified : bool
+        Whether the scan reached the step beyond which a tail bound fixes the answer (at ``m = ∞``);
+        always False at finite ``m``, where the scan is a finite window.
+    """
+
+    m: int | None
+    eigenvalues: np.ndarray
+    max_eig: float
+    margin: float
+    diverges: bool
+    k_star: int | None
+    err_star: float
+    first_rise: int | None
+    behaviour: str
+    responsible: np.ndarray
+    overshoot: np.ndarray
+    errors: np.ndarray
+    certified: bool
+
+    def as_dict(self) -> dict:
+        """Plain JSON-ready fields (the ``tts overthink --json`` output)."""
+        return {"m": self.m, "diverges": bool(self.diverges), "k_star": self.k_star,
+                "err_star": float(self.err_star), "max_eig": float(self.max_eig),
+                "margin": float(self.margin), "first_rise": self.first_rise,
+                "behaviour": self.behaviour, "certified": bool(self.certified),
+                "eigenvalues": [float(v) for v in self.eigenvalues],
+                "responsible": self.responsible.T.tolist(),
+                "errors": [float(v) for v in self.errors]}
+
+
+def _tail_scan_length(modal: _Modal, diverges: bool, scale: float) -> tuple[int, bool]:
+    """Number of steps to scan so that the tail beyond it cannot change k*, first rise or behaviour.
+
+    Diverging (``ρ = max|ν| > 1``, attained only by ``ν = −ρ``, i.e. the top eigenvalue): with
+    ``T`` the top eigenspace, ``err_{k+1} − err_k >= r^k (r − 1) C_T − B s^k`` where ``r = ρ²``,
+    ``C_T = Σ_{T×T} C_ij > 0``, ``s < r`` the next largest ``|ν_i ν_j|`` and ``B = Σ |C_ij||ν_iν_j − 1|``
+    over the other pairs: increasing for ``k > log(B / ((r−1) C_T)) / log(r / s)``.
+    Not diverging: the part of ``err_k`` that has not converged is at most ``Σ |C_ij| s^k`` with
+    ``s`` the largest ``|ν_i ν_j| < 1``; scan until it is below ``TRANSIENT_RTOL · scale``.
+    """
+    nu, C = modal.nu, modal.coupling
+    x = np.multiply.outer(nu, nu)
+    if diverges:
+        rho = np.max(np.abs(nu))
+        top = np.isclose(nu, -rho, rtol=1e-12, atol=0)
+        in_top = np.logical_and.outer(top, top)
+        r, c_top = rho ** 2, float(np.sum(C[in_top]))
+        rest = ~in_top & (np.abs(C) > 0)
+        if not np.any(rest):
+            return 1, True
+        s = float(np.max(np.abs(x[rest])))
+        b = float(np.sum(np.abs(C[rest]) * np.abs(x[rest] - 1)))
+        if s == 0 or b <= (r - 1) * c_top:
+            return 2, True
+        k = ceil(log(b / ((r - 1) * c_top)) / log(r / s)) + 2
+    else:
+        moving = (np.abs(x) < 1 - 1e-12) & (np.abs(C) > 0)
+        if not np.any(moving):
+            return 2, True
+        s = float(np.max(np.abs(x[moving])))
+        if s == 0:
+            return 2, True
+        b = float(np.sum(np.abs(C[moving])))
+        k = max(2, ceil(log(TRANSIENT_RTOL * scale / b) / log(s)) + 1)
+    return (k, True) if k <= K_CAP else (K_CAP, False)
+
+
+def _limit_values(modal: _Modal) -> tuple[float, float]:
+    """``lim err_{2j}`` and ``lim err_{2j+1}`` when nothing diverges (pairs with ``|ν_i ν_j| = 1``)."""
+    x = np.multiply.outer(modal.nu, modal.nu)
+    unit = np.abs(np.abs(x) - 1) <= 1e-12
+    even = float(np.sum(modal.coupling[unit]))
+    odd = float(np.sum(modal.coupling[unit] * np.sign(x[unit])))
+    return even, odd
+
+
+def _classify(errors: np.ndarray, diverges: bool, limits: tuple[float, float] | None,
+              resolution: float = 0.0):
+    # a rise must exceed float noise, relative to the error it rises from
+    rises = np.nonzero(np.diff(errors) > 1e-12 * errors[:-1])[0]
+    first_rise = int(rises[0]) + 1 if rises.size else None
+    best = int(np.argmin(errors))
+    if diverges:
+        k_star, err_star = best + 1, float(errors[best])
+        behaviour = "rises from the start" if k_star == 1 else "falls then rises"
+        return k_star, err_star, first_rise, behaviour
+    inf_limit = min(limits)
+    if errors[best] < inf_limit - resolution:            # the infimum is attained at a finite k
+        k_star, err_star = best + 1, float(errors[best])
+    elif inf_limit <= resolution and errors[0] <= resolution:  # Σ = Γ: solved in one step
+        k_star, err_star = 1, float(errors[0])
+    else:
+        k_star, err_star = None, inf_limit
+    behaviour = "decreasing" if first_rise is None else "transient growth"
+    return k_star, err_star, first_rise, behaviour
+
+
+def _inputs(train_cov, n, test_cov):
+    G = gamma(train_cov, n)
+    sig = as_covariance(test_cov, "test_cov")
+    same_dimension(G, sig, "train_cov", "test_cov")
+    return G, sig
+
+
+def _diverges_at_infinity(modal: _Modal, train_cov, n, test_cov) -> bool:
+    max_eig = float(modal.mu[-1])
+    if abs(max_eig - 2) <= BOUNDARY_RTOL * max(1.0, max_eig):
+        return eventual_growth_exact(train_cov, n, test_cov)
+    return max_eig > 2
+
+
+def overthinking(train_cov, n, test_cov, *, m=None, k_max: int = 30) -> OverthinkingReport:
+    r"""Whether, when and why chain of thought overthinks (Remark 4.1).
+
+    At ``m = ∞`` (default) the error is exact in closed form,
+
+    .. math:: \mathrm{err}_k = \|(I - \Gamma^{-1}\Sigma)^k\|_F^2
+              = \sum_{ij} C_{ij} (\nu_i\nu_j)^k, \qquad \nu_i = 1 - \mu_i(\Gamma^{-1}\Sigma),
+
+    it grows without bound iff ``λ_max(Γ^{-1}Σ) > 2``, and a tail bound fixes how far to scan for
+    ``k*`` (see :func:`_tail_scan_length`). At finite ``m`` the exact error of
+    :func:`theory.cot_error` is scanned over ``k = 1..k_max``; it diverges for every ``Σ ≠ 0``
+    (the test sample covariance has unbounded spectrum), so ``k*`` is the minimiser over that window.
+
+    Parameters
+    ----------
+    train_cov, test_cov : array_like
+        ``Λ`` and ``Σ``: ``(d, d)`` symmetric PSD, or 1-D eigenvalues.
+    n : int
+        Training prompt length.
+    m : int, optional
+        Test prompt length; ``None`` (default) is ``m = ∞``.
+    k_max : int
+        Finite ``m`` only: the window ``k = 1..k_max`` scanned with the exact engine.
+
+    Returns
+    -------
+    OverthinkingReport
+    """
+    G, sig = _inputs(train_cov, n, test_cov)
+    modal = _modal(G, sig)
+    mu = modal.mu
+    max_eig = float(mu[-1])
+    overshoot = _unit_columns(modal.left[:, mu > 1])
+    if m is None:
+        diverges = _diverges_at_infinity(modal, train_cov, n, test_cov)
+        responsible = _responsible(modal, diverges)
+        scale = float(np.sum(np.abs(modal.coupling)))
+        K, certified = _tail_scan_length(modal, diverges, scale)
+        # Show at least ten steps, short of float overflow (err_k <= U ρ^{2k}).
+        rho = max(float(np.max(np.abs(modal.nu))), 1.0)
+        K = max(K, min(MIN_SCAN, int(250 / max(np.log10(rho), 1e-300) / 2)))
+        errors = modal.errors(np.arange(1, K + 2))
+        limits = None if diverges else _limit_values(modal)
+        k_star, err_star, first_rise, behaviour = _classify(errors, diverges, limits, TRANSIENT_RTOL * scale)
+        return OverthinkingReport(None, mu, max_eig, max_eig - 2, diverges, k_star, err_star, first_rise,
+                                  behaviour, responsible, overshoot, errors, certified)
+    m = positive_int(m, "m")
+    k_max = positive_int(k_max, "k_max", minimum=2)
+    responsible = _responsible(modal, _diverges_at_infinity(modal, train_cov, n, test_cov))
+    from theory.error import cot_error
+    errors = np.array([cot_error(train_cov, n, k, test_cov=test_cov, m=m) for k in range(1, k_max + 1)])
+    diverges = bool(np.any(sig))
+    if not diverges:  # Σ = 0: the estimate never moves, err_k = d for all k
+        return OverthinkingReport(m, mu, max_eig, max_eig - 2, False, None, float(errors[0]), None,
+                                  "decreasing", responsible, overshoot, errors, True)
+    k_star, err_star, first_rise, behaviour = _classify(errors, True, None)
+    return OverthinkingReport(m, mu, max_eig, max_eig - 2, True, k_star, err_star, first_rise,
+                              behaviour, responsible, overshoot, errors, False)
+
+
+# ----------------------------------------------------------------------------- larger n
+
+def divergence_onset(train_cov, test_cov, *, n_max: int = 10**9) -> int | None:
+    r"""The smallest ``n`` at which the ``m = ∞`` error grows without bound, or None if none does.
+
+    Since ``Γ_n − Γ_{n'} = (1/n − 1/n')(Λ + tr Λ I) ⪰ 0`` for ``n < n'``, ``Γ_n^{-1}`` increases with ``n``
+    in the Loewner order and so does every eigenvalue of ``Σ^{1/2} Γ_n^{-1} Σ^{1/2}`` (those of
+    ``Γ_n^{-1}Σ``): the set of diverging ``n`` is ``{n >= n_0}``. By congruence,
+
+    .. math:: \lambda_{\max}(\Gamma_n^{-1}\Sigma) > 2 \iff \lambda_{\max}(\Sigma - 2\Gamma_n) > 0,
+              \qquad \Sigma - 2\Gamma_n \to \Sigma - 2\Lambda \ (n \to \infty),
+
+    so some ``n`` diverges iff ``Σ ⋠ 2Λ``. ``n_0`` is found by bisection on that test (decided
+    exactly near the boundary, as in :func:`overthinking`); None if ``Σ ⪯ 2Λ`` or ``n_0 > n_max``.
+    """
+    lam = as_covariance(train_cov, "train_cov")
+    sig = as_covariance(test_cov, "test_cov")
+    same_dimension(lam, sig, "train_cov", "test_cov")
+    n_max = positive_int(n_max, "n_max")
+
+    def diverges(n: int) -> bool:
+        G = gamma(train_cov, n)
+        return _diverges_at_infinity(_modal(G, sig), train_cov, n, test_cov)
+
+    if not diverges(n_max):
+        return None
+    lo, hi = 0, n_max        # diverges(hi) holds; diverges(lo) is False by convention (n >= 1)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if diverges(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
