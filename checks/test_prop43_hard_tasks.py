@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
 from checks.conftest import assert_ledger_verdict
@@ -107,6 +107,20 @@ def test_markov_reading_holds_for_non_commuting_pools(pool):
     sel = select_tasks(tasks, target, exact=False)
     assert sel.certified
     assert hard_task_mass(sel.pi, tasks, target, "markov").mass >= 0.5
+
+
+@pytest.mark.parametrize("reading", sorted(set(HARD_READINGS) - {"markov"}))
+def test_hypothesis_finds_a_counterexample(reading):
+    # hypothesis' own search (deterministic; generation only, shrinking is for the slow tier's
+    # minimal examples) finds a pool where the reading fails at the optimum
+    def fails(pool):
+        tasks, target, _ = pool
+        return not hard_task_mass(select_tasks(tasks, target).pi, tasks, target, reading).holds
+
+    tasks, target, _ = find(diagonal_pools(), fails,
+                            settings=settings(database=None, derandomize=True, max_examples=400,
+                                              phases=[Phase.generate]))
+    assert fails((tasks, target, None))
 
 
 def test_natural_readings_fail_often_on_random_pools():

@@ -10,6 +10,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +18,7 @@ from checks.conftest import assert_ledger_verdict
 from theory.claims.qp import (D1_N, D1_TARGET, D1_TASKS, D1_TRUE_PI, SEED, d1_counterexample,
                               expansion_residual, exact_agreement, mixture_normal_equation_z,
                               mixture_stationarity_residual)
-from theory.selection import (mixture_cot_error, qp_vs_true_error, select_tasks,
+from theory.selection import (mixture_cot_error, mixture_preconditioner, qp_vs_true_error, select_tasks,
                               select_tasks_by_enumeration, select_tasks_scipy, selection_objective,
                               true_optimal_selection)
 
@@ -38,6 +39,22 @@ def test_transposed_expansion_is_wrong():
     assert expansion_residual(2, 2, transposed=True) != 0
     # ... and in d = 1 everything commutes, so the two agree: the check is not vacuous.
     assert expansion_residual(1, 2, transposed=True) == 0
+
+
+def test_qp_is_the_second_order_expansion_of_the_inverse_error():
+    # With M = Σ + εX: ‖I − M^{-1}Σ‖_F² − ‖I − Σ^{-1}M‖_F² = O(ε³) (I − M^{-1}Σ = E − E² + ...,
+    # E = Σ^{-1}M − I), so the QP is ‖I − M^{-1}Σ‖² near M = Σ, but not ‖(I − P(π)Σ)^k‖².
+    eps = sp.Symbol("epsilon")
+    sigma = sp.Matrix([[2, 1], [1, 3]])
+    M = sigma + eps * sp.Matrix([[1, -1], [-1, 2]])
+
+    def fro2(A):
+        return sum(v ** 2 for v in A)
+
+    diff = fro2(sp.eye(2) - M.inv() * sigma) - fro2(sp.eye(2) - sigma.inv() * M)
+    series = sp.series(sp.simplify(diff), eps, 0, 4).removeO()
+    assert [sp.simplify(series.coeff(eps, j)) for j in range(3)] == [0, 0, 0]
+    assert sp.simplify(series.coeff(eps, 3)) != 0
 
 
 @pytest.mark.slow
@@ -164,6 +181,22 @@ def test_qp_vs_true_error_shapes_and_bounds():
     assert cmp.excess.shape == (2, 1, 2) and np.all(cmp.excess >= -1e-9)
     assert np.all(cmp.excess_uniform >= -1e-9)
     assert [r["k"] for r in cmp.summary()] == [1, 2]
+
+
+def test_finite_m_error_matches_the_one_step_closed_form():
+    # k = 1: E‖(I − PŜ_m)w‖² = d − 2 tr(PΣ) + tr(PᵀP E[Ŝ_m²]), E[Ŝ_m²] = (1 + 1/m)Σ² + (tr Σ/m)Σ
+    tasks = [np.array([[2.0, 0.5], [0.5, 1.0]]), np.diag([0.5, 2.0])]
+    sigma, pi, n, m = np.array([[1.0, 0.3], [0.3, 0.7]]), [0.25, 0.75], 6, 9
+    P = mixture_preconditioner(tasks, pi, n)
+    second = (1 + 1 / m) * sigma @ sigma + np.trace(sigma) / m * sigma
+    closed = 2 - 2 * np.trace(P @ sigma) + np.trace(P.T @ P @ second)
+    # rtol 1e-12: the exact engine rounds once; the closed form is a few 2×2 products
+    assert mixture_cot_error(tasks, pi, n, sigma, 1, m=m) == pytest.approx(closed, rel=1e-12)
+
+
+def test_qp_vs_true_error_at_finite_m():
+    cmp = qp_vs_true_error(4, pools=1, ns=(5,), ks=(1,), m=20)
+    assert cmp.m == 20 and np.all(cmp.excess >= -1e-9)
 
 
 @pytest.mark.slow

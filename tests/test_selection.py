@@ -204,6 +204,19 @@ def test_cli_select_bad_input(tmp_path, capsys, content, target, match):
     assert err.startswith("tts select: error:") and __import__("re").search(match, err)
 
 
+def test_cli_select_target_file_and_rationals(tmp_path, capsys):
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text(json.dumps([[1, 3], [3, 1]]))
+    target = tmp_path / "target.json"
+    target.write_text(json.dumps([[2, 0], [0, "2"]]))
+    code, out, _ = _run(["select", "--tasks", str(tasks), "--target", str(target), "--json"], capsys)
+    data = json.loads(out)
+    # (1/2, 3/2) p + (3/2, 1/2)(1 − p) = (1, 1) at p = 1/2: exact, f = 0
+    assert code == 0 and data["exact"] and data["pi_exact"] == ["1/2", "1/2"] and data["objective"] == 0
+    code, out, _ = _run(["select", "--tasks", str(tasks), "--target", "1/2,2", "--json"], capsys)
+    assert code == 0 and json.loads(out)["exact"] is True
+
+
 def test_cli_select_missing_file(capsys):
     code, _, err = _run(["select", "--tasks", "/nonexistent/tasks.json", "--target", "1"], capsys)
     assert code == 2 and "no such file" in err

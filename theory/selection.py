@@ -894,13 +894,16 @@ class TrueOptimum(RichRepr):
     grid_error: float
 
 
-def true_optimal_selection(task_covs, target_cov, n, k, *, resolution: int | None = None,
+def true_optimal_selection(task_covs, target_cov, n, k, *, m=None, resolution: int | None = None,
                            extra_starts=()) -> TrueOptimum:
-    r"""Minimise ``err_k(π) = ‖(I − P(π)Σ)^k‖_F²`` over the simplex (small ``T``).
+    r"""Minimise the mixture model's CoT error ``err_k(π)`` over the simplex (small ``T``).
 
+    ``m = None``: ``err_k(π) = ‖(I − P(π)Σ)^k‖_F²``; finite ``m``: the exact
+    ``E‖(I − P(π)Ŝ_m)^k w‖²`` of ``theory.precond_error`` (exact engine: keep ``k`` small).
     A grid of the simplex (step ``1/resolution``; default 60 for ``T <= 3``, 24 for ``T = 4``,
-    10 beyond) locates the basin; SLSQP on ``log err_k`` then refines from the five best grid points
-    and from ``extra_starts``.  The problem is not convex, so the grid is what makes it global.
+    10 beyond, and 12 at finite ``m``) locates the basin; SLSQP on ``log err_k`` then refines from
+    the five best grid points and from ``extra_starts``.  The problem is not convex, so the grid is
+    what makes it global.
     """
     from scipy.optimize import minimize
 
@@ -912,21 +915,37 @@ def true_optimal_selection(task_covs, target_cov, n, k, *, resolution: int | Non
         same_dimension(stack[i], sigma, f"task_covs[{i}]", "target_cov")
     n = positive_int(n, "n")
     k = positive_int(k, "k")
+    if m is not None:
+        m = positive_int(m, "m")
     if resolution is None:
-        resolution = 60 if T <= 3 else 24 if T == 4 else 10
+        resolution = 12 if m is not None else 60 if T <= 3 else 24 if T == 4 else 10
     moments = _mixture_moments(stack, n)
     grid = _simplex_grid(T, positive_int(resolution, "resolution"))
-    with np.errstate(all="ignore"):  # singular grid points (a missing direction) are discarded
-        errs = _batched_errors(stack, moments, sigma, grid, k)
-    errs[~np.isfinite(errs)] = np.inf
+
+    def errors(pis):
+        if m is None:
+            with np.errstate(all="ignore"):  # singular points (a missing direction) are discarded
+                out = _batched_errors(stack, moments, sigma, pis, k)
+        else:
+            out = np.empty(len(pis))
+            for g, p in enumerate(pis):
+                try:
+                    out[g] = mixture_cot_error(stack, p, n, sigma, k, m=m)
+                except (ValueError, OverflowError):  # singular mixture, or beyond the float range
+                    out[g] = np.inf
+        out[~np.isfinite(out)] = np.inf
+        return out
+
+    errs = errors(grid)
     order = np.argsort(errs)
-    starts = [grid[i] for i in order[:5]] + [_simplex_point(s, T, "extra_starts") for s in extra_starts]
+    # five grid starts; three at finite m, where each evaluation runs the exact engine
+    starts = ([grid[i] for i in order[:5 if m is None else 3]]
+              + [_simplex_point(s, T, "extra_starts") for s in extra_starts])
 
     def log_err(p):
         p = np.clip(p, 0.0, None)
         p = p / p.sum()
-        with np.errstate(all="ignore"):
-            e = _batched_errors(stack, moments, sigma, p[None, :], k)[0]
+        e = errors(p[None, :])[0]
         return float(np.log(e)) if np.isfinite(e) and e > 0 else 1e300
 
     best_pi, best = grid[order[0]], float(errs[order[0]])
@@ -959,6 +978,8 @@ class QPvsTrueError(RichRepr):
     ----------
     seed, T, d : int
     ns, ks : tuple of int
+    m : int or None
+        Test prompt length (``None``: ``m = ∞``).
     pi_qp : numpy.ndarray, (pools, T)
     pi_true : numpy.ndarray, (pools, len(ns), len(ks), T)
     err_qp, err_true, err_uniform : numpy.ndarray, (pools, len(ns), len(ks))
@@ -969,6 +990,10 @@ class QPvsTrueError(RichRepr):
         ``err_uniform / err_true − 1``: the same for the uniform selection (a baseline).
     l1 : numpy.ndarray
         ``‖π_QP − π_true‖_1``.
+    radius_qp : numpy.ndarray, (pools, len(ns))
+        Spectral radius of ``I − P(π_QP)Σ``: above 1 the error eventually grows with k.
+    radius_true : numpy.ndarray
+        The same at the true optimum of each ``(n, k)``.
     """
 
     seed: int
@@ -976,6 +1001,7 @@ class QPvsTrueError(RichRepr):
     d: int
     ns: tuple
     ks: tuple
+    m: int | None
     pi_qp: np.ndarray
     pi_true: np.ndarray
     err_qp: np.ndarray
@@ -984,9 +1010,12 @@ class QPvsTrueError(RichRepr):
     excess: np.ndarray
     excess_uniform: np.ndarray
     l1: np.ndarray
+    radius_qp: np.ndarray
+    radius_true: np.ndarray
 
     def summary(self) -> list[dict]:
-        """Per ``(n, k)``: median and max relative excess, share of pools above 1% and 10%."""
+        """Per ``(n, k)``: median and max relative excess, share of pools above 1% and 10%, and the
+        share of pools whose ``I − P(π)Σ`` has spectral radius above 1 (QP's π, true optimum)."""
         rows = []
         for i, n in enumerate(self.ns):
             for j, k in enumerate(self.ks):
@@ -995,17 +1024,19 @@ class QPvsTrueError(RichRepr):
                              "max_excess": float(np.max(x)), "share_above_1pct": float(np.mean(x > 0.01)),
                              "share_above_10pct": float(np.mean(x > 0.10)),
                              "median_excess_uniform": float(np.median(self.excess_uniform[:, i, j])),
-                             "median_l1": float(np.median(self.l1[:, i, j]))})
+                             "median_l1": float(np.median(self.l1[:, i, j])),
+                             "share_divergent_qp": float(np.mean(self.radius_qp[:, i] > 1)),
+                             "share_divergent_true": float(np.mean(self.radius_true[:, i, j] > 1))})
         return rows
 
 
 def qp_vs_true_error(seed: int = 0, *, pools: int = 20, T: int = 3, d: int = 3, ns=(5, 50),
-                     ks=(1, 2, 4, 8), resolution: int | None = None) -> QPvsTrueError:
+                     ks=(1, 2, 4, 8), m=None, resolution: int | None = None) -> QPvsTrueError:
     """Compare the QP's selection with the true-error optimum over a seeded family of pools.
 
     Tasks and target are independent Wishart(d, I, d + 1) matrices normalised to trace ``d``; for
-    each pool the QP is solved once and the true error ``‖(I − P(π)Σ)^k‖_F²`` is minimised for
-    every ``(n, k)`` by :func:`true_optimal_selection`.
+    each pool the QP is solved once and the true error (``‖(I − P(π)Σ)^k‖_F²``, or the exact
+    finite-``m`` error) is minimised for every ``(n, k)`` by :func:`true_optimal_selection`.
     """
     seed = positive_int(seed, "seed", minimum=0)
     pools = positive_int(pools, "pools")
@@ -1017,22 +1048,30 @@ def qp_vs_true_error(seed: int = 0, *, pools: int = 20, T: int = 3, d: int = 3, 
     pi_qp = np.zeros((pools, T))
     pi_true = np.zeros(shape + (T,))
     err_qp, err_true, err_uni = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    radius_qp, radius_true = np.zeros((pools, len(ns))), np.zeros(shape)
+
+    def radius(tasks, pi, n, sigma):
+        P = mixture_preconditioner(tasks, pi, n)
+        return float(np.max(np.abs(np.linalg.eigvals(np.eye(d) - P @ sigma))))
+
     for p, child in enumerate(np.random.SeedSequence(seed).spawn(pools)):
         rng = np.random.default_rng(child)
         tasks = [_random_covariance(d, rng) for _ in range(T)]
         sigma = _random_covariance(d, rng)
         pi_qp[p] = select_tasks(tasks, sigma, exact=False).pi
         for i, n in enumerate(ns):
+            radius_qp[p, i] = radius(tasks, pi_qp[p], n, sigma)
             for j, k in enumerate(ks):
-                opt = true_optimal_selection(tasks, sigma, n, k, resolution=resolution,
+                opt = true_optimal_selection(tasks, sigma, n, k, m=m, resolution=resolution,
                                              extra_starts=[pi_qp[p]])
                 pi_true[p, i, j] = opt.pi
+                radius_true[p, i, j] = radius(tasks, opt.pi, n, sigma)
                 err_true[p, i, j] = opt.error
-                err_qp[p, i, j] = mixture_cot_error(tasks, pi_qp[p], n, sigma, k)
-                err_uni[p, i, j] = mixture_cot_error(tasks, np.full(T, 1 / T), n, sigma, k)
-    return QPvsTrueError(seed, T, d, ns, ks, pi_qp, pi_true, err_qp, err_true, err_uni,
+                err_qp[p, i, j] = mixture_cot_error(tasks, pi_qp[p], n, sigma, k, m=m)
+                err_uni[p, i, j] = mixture_cot_error(tasks, np.full(T, 1 / T), n, sigma, k, m=m)
+    return QPvsTrueError(seed, T, d, ns, ks, m, pi_qp, pi_true, err_qp, err_true, err_uni,
                          err_qp / err_true - 1, err_uni / err_true - 1,
-                         np.abs(pi_qp[:, None, None, :] - pi_true).sum(axis=-1))
+                         np.abs(pi_qp[:, None, None, :] - pi_true).sum(axis=-1), radius_qp, radius_true)
 
 
 # ----------------------------------------------------------------------------- task-type experiment
@@ -1104,6 +1143,12 @@ class TaskTypeExperiment(RichRepr):
     type_mass: np.ndarray
     objective: float
     certified: bool
+
+    @property
+    def hardness_rank_correlation(self) -> float:
+        """Spearman correlation between ``Hard(Λ_ℓ)`` and ``π_ℓ`` over the tasks."""
+        from scipy.stats import spearmanr
+        return float(spearmanr(self.hardness, self.pi).statistic)
 
     @property
     def ranking(self) -> tuple:

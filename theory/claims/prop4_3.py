@@ -161,7 +161,8 @@ def verify(full: bool) -> Verdict:
         f"{sharp['mass_below_19_10']} below factor 19/10. Two tasks: π_hard >= 1/2 iff f(e_hard) <= "
         f"f(e_easy), exact on {pairs['agree']}/{pairs['pools']} pairs. Task types (d = 100, "
         f"{power.tasks_per_type} per type, trace-normalised): target diag(1/i): {types(power)}; "
-        f"target I: {types(iso)}.")
+        f"target I: {types(iso)}; Spearman(Hard, π) = {power.hardness_rank_correlation:.2f} "
+        f"(target diag(1/i)).")
     if not markov_holds:
         return Verdict(REFUTED, "Even the Markov reading fails: " + evidence)
     natural_fail = refuted or any(v > 0 for r, v in search["fail_share"].items() if r != "markov")

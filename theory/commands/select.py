@@ -18,6 +18,8 @@ def configure(p):
                    help="target covariance: comma-separated eigenvalues, or a JSON/.npy file")
     p.add_argument("--json", action="store_true",
                    help="print a JSON object (pi, objective, certified, exact, support, ...)")
+    p.epilog = ("Exact rational arithmetic (KKT certified exactly) when every entry is an integer or a "
+                "\"p/q\" string; floating point (Frank–Wolfe gap certificate) otherwise.")
 
 
 def _number(value, where: str):
@@ -53,45 +55,27 @@ def read_tasks(path: str) -> list:
     return [_entries(item, f"--tasks[{i}]") for i, item in enumerate(data)]
 
 
-def _target(spec: str):
-    try:
-        from theory.commands._spec import parse_spec
-    except ImportError:  # the shared SPEC parser is optional; the fallback reads the same forms
-        return _parse_spec_fallback(spec)
-    return parse_spec(spec, "--target")
-
-
-def _parse_spec_fallback(spec: str):
+def _exact_when_integral(arr):
+    """Integer-valued float entries back to ``int``, so that "1,2" runs in exact arithmetic."""
     import numpy as np
 
-    path = Path(spec)
-    if spec.endswith(".npy"):
-        if not path.exists():
-            raise ValueError(f"--target: no such file {spec!r}")
-        return np.load(path)
-    if spec.endswith(".json"):
-        if not path.exists():
-            raise ValueError(f"--target: no such file {spec!r}")
-        return _entries(json.loads(path.read_text(encoding="utf-8")), "--target")
-    return [_number(v if "/" in v else _float_or_int(v), "--target") for v in spec.split(",")]
-
-
-def _float_or_int(text: str):
-    text = text.strip()
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            return float(text)
-        except ValueError:
-            raise ValueError(f"--target: cannot read {text!r} as a number") from None
-
+    arr = np.asarray(arr)
+    if arr.dtype.kind not in "fO":
+        return arr
+    out = np.empty(arr.shape, dtype=object)
+    for index, v in np.ndenumerate(arr):
+        if isinstance(v, (float, np.floating)) and not float(v).is_integer():
+            return arr  # a genuine float: floating point, as the library decides
+        out[index] = int(v) if isinstance(v, (float, np.floating)) else v
+    return out
 
 
 def run(args) -> int:
     from theory.selection import select_tasks
 
-    sel = select_tasks(read_tasks(args.tasks), _target(args.target))
+    from theory.commands._spec import parse_spec
+
+    sel = select_tasks(read_tasks(args.tasks), _exact_when_integral(parse_spec(args.target, "--target")))
     out = {
         "pi": [float(p) for p in sel.pi],
         "objective": float(sel.objective),
