@@ -156,51 +156,41 @@ def _limit_error(P, sigma, k: int) -> Fraction:
 # --------------------------------------------------------------------------------------------
 # The Stein engine, part 1: the combinatorial structure (words only, no numbers)
 
-_SIGMA, _P, _PT = 0, 1, 2  # the letters of a gap word
-_SWAP = (0, 2, 1)  # transposition of a letter
-
 
 class _GapTable:
-    """Gaps as words in the letters P, Pᵀ and Σ, interned; identities used are exact ones only.
+    """Gaps as words in base letters ``B_l``, their transposes and Σ, interned.
 
-    ``mode`` says which identities hold: ``"general"`` none; ``"symmetric"``: ``Pᵀ = P``;
-    ``"commuting"``: ``Pᵀ = P`` and ``PΣ = ΣP``, so that a gap is ``P^a Σ^b``, keyed ``(a, b)``.
-    Two different keys may still be equal matrices (the engine then keeps two states where one
-    would do: slower, never wrong).  ``recipe[g]`` says how to build the matrix of gap ``g``:
-    ``("I",)``, ``("P",)``, ``("T", h)`` (transpose), ``("M", g1, g2)`` (``g1 g2``) or
-    ``("S", g1, g2)`` (``g1 Σ g2``); ``letters[g] = (a, b)`` counts its letters P/Pᵀ and Σ.
+    Letter codes in a key: Σ is 0, ``B_l`` is ``2l+1`` and ``B_lᵀ`` is ``2l+2`` (``2l+1`` again
+    when ``B_l`` is symmetric).  With ``commuting=True`` there is a single symmetric letter ``P``
+    that commutes with Σ, and a gap ``P^a Σ^b`` is keyed ``(a, b)``.  Only exact identities are
+    used, so two different keys may still be equal matrices (the engine then keeps two states where
+    one would do: slower, never wrong).  ``recipe[g]``: ``("I",)``, ``("L", l)``, ``("T", h)``
+    (transpose), ``("M", g1, g2)`` (``g1 g2``) or ``("S", g1, g2)`` (``g1 Σ g2``);
+    ``letters[g] = (b, a_0, a_1, ...)`` counts its letters Σ and ``B_l`` (either way round).
     """
 
-    def __init__(self, mode: str):
-        self.mode = mode
+    def __init__(self, symmetric, commuting: bool = False):
+        self.symmetric = tuple(symmetric)
+        self.commuting = commuting
+        if commuting and self.symmetric != (True,):
+            raise AssertionError("the commuting gap table has one symmetric letter")
         self.keys: list[tuple] = []
         self.ids: dict[tuple, int] = {}
         self.transpose: list[int] = []
         self.degree: list[int] = []
-        self.letters: list[tuple[int, int]] = []
+        self.letters: list[tuple] = []
         self.recipe: list[tuple] = []
-        self._sigma_products: dict[tuple[int, int], int] = {}
-        if mode == "commuting":
-            self.identity = self._intern((0, 0), ("I",))
-            self.p = self._intern((1, 0), ("P",))
-        else:
-            self.identity = self._intern((), ("I",))
-            self.p = self._intern((_P,), ("P",))
-        self.pt = self.transpose[self.p]
-        self.ptp = self._intern(self._concat(self.pt, self.p, False), ("M", self.pt, self.p))
+        self._products: dict[tuple[int, int, bool], int] = {}
+        self.identity = self._intern((0, 0) if commuting else (), ("I",))
+        self.base = [self._intern((1, 0) if commuting else (2 * l + 1,), ("L", l))
+                     for l in range(len(self.symmetric))]
 
     def _transposed_key(self, key: tuple) -> tuple:
-        if self.mode == "commuting":
+        if self.commuting:
             return key
-        if self.mode == "symmetric":
-            return key[::-1]
-        return tuple([_SWAP[x] for x in reversed(key)])
-
-    def _concat(self, g: int, h: int, sigma: bool) -> tuple:
-        kg, kh = self.keys[g], self.keys[h]
-        if self.mode == "commuting":
-            return (kg[0] + kh[0], kg[1] + kh[1] + sigma)
-        return kg + (_SIGMA,) + kh if sigma else kg + kh
+        sym = self.symmetric
+        return tuple([c if c == 0 or sym[(c - 1) // 2] else c + 1 if c % 2 else c - 1
+                      for c in reversed(key)])
 
     def _intern(self, key: tuple, recipe: tuple) -> int:
         g = self.ids.get(key)
@@ -208,7 +198,7 @@ class _GapTable:
             return g
         g = self._append(key, recipe)
         tkey = self._transposed_key(key)
-        if tkey != key:  # new key, so its transpose is new too
+        if tkey != key:  # a new key has a new transpose
             h = self._append(tkey, ("T", g))
             self.transpose[g], self.transpose[h] = h, g
         return g
@@ -218,21 +208,28 @@ class _GapTable:
         self.keys.append(key)
         self.ids[key] = g
         self.transpose.append(g)
-        if self.mode == "commuting":
-            letters = key
+        if self.commuting:
+            letters = (key[1], key[0])
         else:
-            b = key.count(_SIGMA)
-            letters = (len(key) - b, b)
+            counts = [0] * (len(self.symmetric) + 1)
+            for c in key:
+                counts[(c + 1) // 2] += 1
+            letters = tuple(counts)
         self.letters.append(letters)
-        self.degree.append(letters[0] + letters[1])
+        self.degree.append(sum(letters))
         self.recipe.append(recipe)
         return g
 
-    def sigma_product(self, g: int, h: int) -> int:
-        """The gap ``g Σ h``."""
-        r = self._sigma_products.get((g, h))
+    def product(self, g: int, h: int, sigma: bool = True) -> int:
+        """The gap ``g Σ h`` (``g h`` with ``sigma=False``)."""
+        r = self._products.get((g, h, sigma))
         if r is None:
-            r = self._sigma_products[(g, h)] = self._intern(self._concat(g, h, True), ("S", g, h))
+            kg, kh = self.keys[g], self.keys[h]
+            if self.commuting:
+                key = (kg[0] + kh[0], kg[1] + kh[1] + sigma)
+            else:
+                key = kg + (0,) + kh if sigma else kg + kh
+            r = self._products[(g, h, sigma)] = self._intern(key, ("S" if sigma else "M", g, h))
         return r
 
 
@@ -254,16 +251,16 @@ def _canonical(word: tuple, transpose: list[int]) -> tuple:
 
 @dataclass
 class _Structure:
-    """The Stein reduction of ``Σ_ij C(k,i) C(k,j) (-1)^(i+j) tr[(S Pᵀ)^i (P S)^j]``, without numbers.
+    """The Stein reduction of a linear combination of states, without numbers.
 
-    ``initial[p]``: ``(state index, i, j)`` of the words with ``p`` factors ``S``.
-    ``transfers[p]``: how the states of level ``p`` feed level ``p - 1``, in four groups
-    ``(dst, src)`` of the replace terms, of the ``1/m`` terms, and the same two with a constant
-    trace ``tr(Σ g)`` as factor, ``(dst, src, g)``.  ``sizes[p]``: number of states at level ``p``.
+    ``initial[p]``: ``(state index, tag)`` of the initial states with ``p`` factors ``S``.
+    ``transfers[p]``: how the states of level ``p`` feed level ``p - 1``, in four groups: the
+    replace terms ``(dst, src)``, the ``1/m`` terms ``(dst, src)``, and the same two with a
+    constant trace ``tr(Σ g)`` as factor, ``(dst, src, g)``.  ``sizes[p]``: states at level ``p``.
     """
 
-    k: int
     gaps: _GapTable
+    top: int
     initial: dict
     transfers: dict
     sizes: dict
@@ -273,12 +270,14 @@ class _Structure:
         return sum(self.sizes.values())
 
 
-@lru_cache(maxsize=8)
-def _structure(k: int, mode: str) -> _Structure:
-    gaps = _GapTable(mode)
+def _reduce(gaps: _GapTable, initial_states) -> _Structure:
+    """Stein-reduce the states ``initial_states`` (pairs ``(list of words, tag)``) to numbers.
+
+    A word is a tuple of gap ids, ``(g_1, …, g_q)`` for ``tr(S g_1 S g_2 … S g_q)``.
+    """
     T = gaps.transpose
     deg = gaps.degree
-    sigma_product = gaps.sigma_product
+    sigma_product = gaps.product
     cache: dict[tuple, tuple] = {}
 
     def canon(word):
@@ -287,24 +286,16 @@ def _structure(k: int, mode: str) -> _Structure:
             c = cache[word] = _canonical(word, T)
         return c
 
-    levels: dict[int, dict[tuple, int]] = {p: {} for p in range(2 * k + 1)}
+    top = max((sum(map(len, words)) for words, _ in initial_states), default=0)
+    levels: dict[int, dict[tuple, int]] = {p: {} for p in range(top + 1)}
     initial: dict[int, list] = {}
-    for i in range(k + 1):
-        for j in range(k + 1):
-            p = i + j
-            # tr[(S Pᵀ)^i (P S)^j] = tr(S g_1 … S g_p) with gaps Pᵀ…, PᵀP, P…, I
-            if p == 0:
-                state = ()
-            elif i == 0:
-                state = (canon((gaps.p,) * j),)
-            elif j == 0:
-                state = (canon((gaps.pt,) * i),)
-            else:
-                state = (canon((gaps.pt,) * (i - 1) + (gaps.ptp,) + (gaps.p,) * (j - 1) + (gaps.identity,)),)
-            index = levels[p].setdefault(state, len(levels[p]))
-            initial.setdefault(p, []).append((index, i, j))
+    for words, tag in initial_states:
+        state = tuple(sorted(canon(w) for w in words))
+        p = sum(map(len, words))
+        index = levels[p].setdefault(state, len(levels[p]))
+        initial.setdefault(p, []).append((index, tag))
     transfers = {}
-    for p in range(2 * k, 0, -1):
+    for p in range(top, 0, -1):
         out = levels[p - 1]
         same_d, same_s = array("l"), array("l")
         low_d, low_s = array("l"), array("l")
@@ -372,7 +363,33 @@ def _structure(k: int, mode: str) -> _Structure:
         transfers[p] = ((same_d, same_s), (low_d, low_s), (samet_d, samet_s, samet_g),
                         (lowt_d, lowt_s, lowt_g))
     sizes = {p: len(level) for p, level in levels.items()}
-    return _Structure(k, gaps, initial, transfers, sizes)
+    return _Structure(gaps, top, initial, transfers, sizes)
+
+
+@lru_cache(maxsize=8)
+def _binomial_structure(k: int, mode: str) -> _Structure:
+    """The structure of ``Σ_ij C(k,i) C(k,j) (-1)^(i+j) tr[(S Pᵀ)^i (P S)^j]``, tagged ``(i, j)``.
+
+    ``mode``: ``"general"`` (any P), ``"symmetric"`` (``Pᵀ = P``) or ``"commuting"`` (also ``PΣ = ΣP``).
+    """
+    gaps = _GapTable([mode != "general"], commuting=mode == "commuting")
+    P = gaps.base[0]
+    Pt = gaps.transpose[P]
+    PtP = gaps.product(Pt, P, sigma=False)
+    initial = []
+    for i in range(k + 1):
+        for j in range(k + 1):
+            # tr[(S Pᵀ)^i (P S)^j] = tr(S g_1 … S g_p) with gaps Pᵀ…, PᵀP, P…, I
+            if i + j == 0:
+                words = []
+            elif i == 0:
+                words = [(P,) * j]
+            elif j == 0:
+                words = [(Pt,) * i]
+            else:
+                words = [(Pt,) * (i - 1) + (PtP,) + (P,) * (j - 1) + (gaps.identity,)]
+            initial.append((words, (i, j)))
+    return _reduce(gaps, initial)
 
 
 # --------------------------------------------------------------------------------------------
@@ -405,48 +422,50 @@ def _primes_below(bits: int, count: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _exact_traces(gaps: _GapTable, needed, P_int, S_int) -> dict[int, int]:
-    """Exact ``tr(Σ g)`` (integer matrices) for the gaps ``needed``.
+def _exact_traces(gaps: _GapTable, needed, bases, S_int) -> dict[int, int]:
+    """Exact ``tr(Σ g)`` for the gaps ``needed``, with integer base letters ``bases`` and Σ ``S_int``.
 
     Diagonal input: exact products of diagonals.  Otherwise the gap matrices are built modulo
-    primes ``p`` with ``d (p-1)^2 < 2^63`` (int64 products cannot overflow) and each trace is
-    recovered by the Chinese remainder theorem from enough primes to exceed twice the bound
-    ``|tr(Σ g)| <= d ‖Σ‖^(b+1) ‖P‖^a`` (Frobenius norms; ``g`` has ``a`` letters P and ``b`` Σ).
+    primes ``p`` with ``d (p-1)^2 < 2^63`` (int64 products cannot overflow), all gaps of one
+    degree in one vectorised step, and each trace is recovered by the Chinese remainder theorem
+    from enough primes to exceed twice the bound ``|tr(Σ g)| <= d ‖Σ‖^(b+1) Π_l ‖B_l‖^(a_l)``
+    (Frobenius norms; ``g`` has ``b`` letters Σ and ``a_l`` letters ``B_l``).
     """
     needed = sorted(set(needed))
     if not needed:
         return {}
-    d = len(P_int)
+    d = len(S_int)
     recipe = gaps.recipe
-    if _is_diagonal(P_int) and _is_diagonal(S_int):
-        pd = [P_int[i][i] for i in range(d)]
+    if all(map(_is_diagonal, bases)) and _is_diagonal(S_int):
+        diag_bases = [[B[i][i] for i in range(d)] for B in bases]
         sd = [S_int[i][i] for i in range(d)]
         vec: dict[int, list[int]] = {}
 
         def diag(g):
             v = vec.get(g)
             if v is None:
-                kind = recipe[g][0]
-                if kind == "I":
+                r = recipe[g]
+                if r[0] == "I":
                     v = [1] * d
-                elif kind == "P":
-                    v = pd
-                elif kind == "T":
-                    v = diag(recipe[g][1])
-                elif kind == "M":
-                    v = list(map(mul, diag(recipe[g][1]), diag(recipe[g][2])))
+                elif r[0] == "L":
+                    v = diag_bases[r[1]]
+                elif r[0] == "T":
+                    v = diag(r[1])
+                elif r[0] == "M":
+                    v = list(map(mul, diag(r[1]), diag(r[2])))
                 else:
-                    v = [a * s * b for a, s, b in zip(diag(recipe[g][1]), sd, diag(recipe[g][2]))]
+                    v = [a * s * b for a, s, b in zip(diag(r[1]), sd, diag(r[2]))]
                 vec[g] = v
             return v
 
         return {g: sum(map(mul, sd, diag(g))) for g in needed}
-    nP, nS = _frobenius_ceiling(P_int), _frobenius_ceiling(S_int)
-    bits = {g: (d * nS ** (gaps.letters[g][1] + 1) * nP ** gaps.letters[g][0]).bit_length() + 2 for g in needed}
+    norms = [_frobenius_ceiling(S_int)] + [_frobenius_ceiling(B) for B in bases]
     pbits = (63 - d.bit_length()) // 2  # d (p-1)^2 < 2^(d.bit_length() + 2 pbits) <= 2^63
-    n_primes = -(-max(bits.values()) // (pbits - 1))
-    primes = _primes_below(pbits, n_primes)
-    need = {g: -(-bits[g] // (pbits - 1)) for g in needed}  # each prime carries > pbits - 1 bits
+    need = {}
+    for g in needed:
+        counts = gaps.letters[g]
+        bound = d * norms[0] * math.prod(nv ** c for nv, c in zip(norms, counts))
+        need[g] = -(-(bound.bit_length() + 2) // (pbits - 1))  # each prime carries > pbits - 1 bits
     primes = _primes_below(pbits, max(need.values()))
     # every gap whose matrix is needed, by degree: a recipe only uses gaps of lower degree
     # (a transpose: of equal degree, built after its source)
@@ -455,32 +474,33 @@ def _exact_traces(gaps: _GapTable, needed, P_int, S_int) -> dict[int, int]:
         g = stack.pop()
         if g not in closure:
             closure.add(g)
-            stack.extend(x for x in recipe[g][1:])
+            stack.extend(x for x in recipe[g][1:] if recipe[g][0] != "L")
     order = sorted(closure, key=lambda g: (gaps.degree[g], recipe[g][0] == "T"))
     row = {g: i for i, g in enumerate(order)}
-    steps: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []
-    for (deg_, is_t), group in groupby(order, key=lambda g: (gaps.degree[g], recipe[g][0] == "T")):
+    steps = []
+    for _, group in groupby(order, key=lambda g: (gaps.degree[g], recipe[g][0] == "T")):
         by_kind: dict[str, list[int]] = {}
         for g in group:
             by_kind.setdefault(recipe[g][0], []).append(g)
         for kind, gs in by_kind.items():
-            src1 = np.array([row[recipe[g][1]] for g in gs] if kind in "TMS" else [], dtype=np.intp)
-            src2 = np.array([row[recipe[g][2]] for g in gs] if kind in "MS" else [], dtype=np.intp)
-            steps.append((kind, np.array([row[g] for g in gs], dtype=np.intp), src1, src2))
+            src1 = [recipe[g][1] if kind == "L" else row[recipe[g][1]] for g in gs] if kind != "I" else []
+            src2 = [row[recipe[g][2]] for g in gs] if kind in ("M", "S") else []
+            steps.append((kind, np.array([row[g] for g in gs], dtype=np.intp),
+                          np.array(src1, dtype=np.intp), np.array(src2, dtype=np.intp)))
     wanted = np.array([row[g] for g in needed], dtype=np.intp)
     residues = np.zeros((len(needed), len(primes)), dtype=np.int64)
     chunk = max(1, min(len(primes), (1 << 25) // (8 * d * d * len(order))))  # ~32 MB of matrices
     for start in range(0, len(primes), chunk):
         ps = primes[start:start + chunk]
         pv = np.array(ps, dtype=np.int64)[:, None, None]
-        P_res = np.array([[[v % p for v in r] for r in P_int] for p in ps], dtype=np.int64)
+        B_res = np.array([[[[v % p for v in r] for r in B] for p in ps] for B in bases], dtype=np.int64)
         S_res = np.array([[[v % p for v in r] for r in S_int] for p in ps], dtype=np.int64)
         mats = np.empty((len(order), len(ps), d, d), dtype=np.int64)
         for kind, out, src1, src2 in steps:
             if kind == "I":
                 mats[out] = np.eye(d, dtype=np.int64)
-            elif kind == "P":
-                mats[out] = P_res
+            elif kind == "L":
+                mats[out] = B_res[src1]
             elif kind == "T":
                 mats[out] = np.swapaxes(mats[src1], 2, 3)
             elif kind == "M":
@@ -490,47 +510,37 @@ def _exact_traces(gaps: _GapTable, needed, P_int, S_int) -> dict[int, int]:
         # tr(Σ g) = Σ_il Σ_il g_li; each product is reduced first so the sum stays in int64
         tr = ((S_res * np.swapaxes(mats[wanted], 2, 3)) % pv).sum(axis=(2, 3)) % pv[:, 0, 0]
         residues[:, start:start + len(ps)] = tr
-    bases: dict[int, tuple[int, list[int]]] = {}
+    bases_crt: dict[int, tuple[int, list[int]]] = {}
     out = {}
     for i, g in enumerate(needed):
         n = need[g]
-        if n not in bases:
+        if n not in bases_crt:
             M = math.prod(primes[:n])
-            bases[n] = (M, [(M // p) * pow(M // p, -1, p) for p in primes[:n]])
-        M, basis = bases[n]
+            bases_crt[n] = (M, [(M // p) * pow(M // p, -1, p) for p in primes[:n]])
+        M, basis = bases_crt[n]
         x = sum(map(mul, residues[i, :n].tolist(), basis)) % M
         out[g] = x - M if 2 * x > M else x
     return out
 
 
-def _coefficient_bound(k: int, d: int, scale: int, P_int, S_int) -> int:
-    """A bound on every coefficient of ``(ασ)^{2k} err_k`` in powers of ``1/m``.
-
-    Each word with ``p`` factors ``S`` is a sum over ``(2p-1)!!`` pairings of at most ``p``
-    cycle traces, and ``|tr X| <= d ‖X‖ <= d Π ‖letter‖_F`` over the cycle's letters, so its
-    coefficients are at most ``(2p-1)!! d^p (‖P_int‖_F ‖Σ_int‖_F)^p``.
-    """
-    norm = _frobenius_ceiling(P_int) * _frobenius_ceiling(S_int)
-    bound = 0
-    for i in range(k + 1):
-        for j in range(k + 1):
-            p = i + j
-            bound += (comb(k, i) * comb(k, j) * scale ** (2 * k - p) * math.prod(range(1, 2 * p, 2))
-                      * d ** max(p, 1) * norm ** p)
-    return bound
+def _needed_traces(st: _Structure) -> set[int]:
+    needed = set()
+    for groups in st.transfers.values():
+        needed.update(groups[2][2])
+        needed.update(groups[3][2])
+    return needed
 
 
 def _run_numbers(st: _Structure, traces, initial_value, combine):
     """Push the coefficients through the levels of ``st``; returns the value at level 0.
 
-    ``initial_value(i, j)`` is the coefficient of the word ``(i, j)``; ``combine(same, low)`` joins
-    the replace terms and the ``1/m`` terms arriving at one state.
+    ``initial_value(tag)`` is the coefficient of an initial state; ``combine(same, low)`` joins the
+    replace terms and the ``1/m`` terms arriving at one state.
     """
-    k = st.k
-    X = [0] * st.sizes[2 * k]
-    for p in range(2 * k, 0, -1):
-        for index, i, j in st.initial.get(p, ()):
-            X[index] = X[index] + initial_value(i, j)
+    X = [0] * st.sizes[st.top]
+    for p in range(st.top, 0, -1):
+        for index, tag in st.initial.get(p, ()):
+            X[index] = X[index] + initial_value(tag)
         n_out = st.sizes[p - 1]
         same, low = [0] * n_out, [0] * n_out
         (sd, ss), (ld, ls), (td, ts, tg), (ud, us, ug) = st.transfers[p]
@@ -552,14 +562,28 @@ def _run_numbers(st: _Structure, traces, initial_value, combine):
                 low[dst] += x * traces[g]
         X = [combine(a, b) for a, b in zip(same, low)]
     value = X[0] if X else 0
-    for index, i, j in st.initial.get(0, ()):
-        value = value + initial_value(i, j)
+    for index, tag in st.initial.get(0, ()):
+        value = value + initial_value(tag)
     return value
 
 
+def _kronecker_decode(packed: int, W: int, n: int, denominator: int) -> tuple[Fraction, ...]:
+    """Split ``Σ_r N_r 2^(rW)`` (signed ``|N_r| < 2^(W-1)``) into ``N_r / denominator``, r < n."""
+    coeffs = []
+    mask, half = (1 << W) - 1, 1 << (W - 1)
+    for _ in range(n):
+        c = packed & mask
+        if c >= half:
+            c -= 1 << W
+        packed = (packed - c) >> W
+        coeffs.append(Fraction(c, denominator))
+    if packed != 0:
+        raise AssertionError("Kronecker decoding overflow: the coefficient bound was violated")
+    return tuple(coeffs)
+
+
 def _structure_mode(P, sigma) -> str:
-    P_t = [list(r) for r in zip(*P)]
-    if P_t != P:
+    if [list(r) for r in zip(*P)] != P:
         return "general"
     return "commuting" if _matmul(P, sigma) == _matmul(sigma, P) else "symmetric"
 
@@ -567,49 +591,116 @@ def _structure_mode(P, sigma) -> str:
 def _engine(P, sigma, k: int, m=None):
     """Exact ``E‖(I - P S)^k w‖²``: the coefficients ``(c_0..c_{2k-1})`` (``m=None``) or the value at ``m``.
 
-    The numbers are scaled integers: ``P = P_int/α``, ``Σ = Σ_int/σ``.  Coefficients of the
-    polynomial in ``1/m`` travel packed in one integer (``1/m ↦ 2^W``, ``W`` above twice the
-    bound of :func:`_coefficient_bound`); a value at ``m`` travels as ``m^{2k} (ασ)^{2k} err``
-    (every replace term is multiplied by ``m``, and each word with ``p`` factors starts with
-    ``m^{2k-p}``).
+    The numbers are scaled integers: ``P = P_int/α``, ``Σ = Σ_int/σ``, and the word ``(i, j)``
+    (``p = i + j`` factors ``S``, homogeneous of degree ``p`` in P and in Σ) starts with
+    ``(ασ)^{2k-p}``.  Coefficients of the polynomial in ``1/m`` travel packed in one integer
+    (``1/m ↦ 2^W``, ``2^(W-1)`` above the bound on ``(ασ)^{2k} |c_r|``: each word's coefficients are
+    at most ``(2p-1)!! d^p (‖P_int‖_F ‖Σ_int‖_F)^p``, a sum over pairings of at most ``p`` cycle
+    traces with ``|tr X| <= d ‖X‖``).  A value at ``m`` travels as ``m^{2k} (ασ)^{2k} err``: every
+    replace term is multiplied by ``m`` and the word ``(i, j)`` starts with ``m^{2k-p}``.
     """
     d = len(P)
     if k == 0:
         return (Fraction(d),) if m is None else Fraction(d)
-    st = _structure(k, _structure_mode(P, sigma))
+    st = _binomial_structure(k, _structure_mode(P, sigma))
     P_int, alpha = _integer_scaled(P)
     S_int, sig = _integer_scaled(sigma)
     scale = alpha * sig
-    needed = set()
-    for p in st.transfers:
-        needed.update(st.transfers[p][2][2])
-        needed.update(st.transfers[p][3][2])
-    traces = _exact_traces(st.gaps, needed, P_int, S_int)
+    traces = _exact_traces(st.gaps, _needed_traces(st), [P_int], S_int)
     powers = [scale ** e for e in range(2 * k + 1)]
 
-    def sign_binom(i, j):
-        c = comb(k, i) * comb(k, j) * (-1) ** (i + j)
+    def start(tag, extra=1):
+        i, j = tag
+        c = comb(k, i) * comb(k, j) * (-1) ** (i + j) * powers[2 * k - i - j] * extra
         return c * d if i + j == 0 else c
 
     if m is not None:
         mpow = [m ** e for e in range(2 * k + 1)]
-        value = _run_numbers(st, traces, lambda i, j: sign_binom(i, j) * (powers[2 * k - i - j] * mpow[2 * k - i - j]),
+        value = _run_numbers(st, traces, lambda tag: start(tag, mpow[2 * k - tag[0] - tag[1]]),
                              lambda a, b: a * m + b)
         return Fraction(value, powers[2 * k] * mpow[2 * k])
-    W = _coefficient_bound(k, d, scale, P_int, S_int).bit_length() + 2
-    packed = _run_numbers(st, traces, lambda i, j: sign_binom(i, j) * powers[2 * k - i - j],
-                          lambda a, b: a + (b << W))
-    coeffs = []
-    mask, half = (1 << W) - 1, 1 << (W - 1)
-    for _ in range(2 * k):
-        c = packed & mask
-        if c >= half:
-            c -= 1 << W
-        packed = (packed - c) >> W
-        coeffs.append(Fraction(c, powers[2 * k]))
-    if packed != 0:
-        raise AssertionError("Kronecker decoding overflow: the coefficient bound was violated")
-    return tuple(coeffs)
+    norm = _frobenius_ceiling(P_int) * _frobenius_ceiling(S_int)
+    bound = sum(comb(k, i) * comb(k, j) * powers[2 * k - i - j] * math.prod(range(1, 2 * (i + j), 2))
+                * d ** max(i + j, 1) * norm ** (i + j) for i in range(k + 1) for j in range(k + 1))
+    W = bound.bit_length() + 2
+    packed = _run_numbers(st, traces, start, lambda a, b: a + (b << W))
+    return _kronecker_decode(packed, W, 2 * k, powers[2 * k])
+
+
+def expected_trace_product(traces, test_cov) -> tuple[Fraction, ...]:
+    r"""Exact ``E ∏_c tr(word_c)`` for words in ``S = Ŝ_m`` and fixed matrices, by the Stein recursion.
+
+    .. math::
+        \mathbb E \prod_c \operatorname{tr}(\text{word}_c) = \sum_{r=0}^{p-1} c_r\, m^{-r}
+
+    Parameters
+    ----------
+    traces : sequence of sequences
+        Each inner sequence is one word; its items are the string ``"S"`` or ``d × d`` real
+        matrices (exact entries, or floats converted exactly).
+    test_cov : array_like
+        Σ, the covariance of the samples of ``S`` (symmetric PSD, or 1-D eigenvalues).
+
+    Returns
+    -------
+    tuple of Fraction
+        ``(c_0, ..., c_{p-1})`` for ``p >= 1`` factors ``S``; ``(value,)`` when ``p = 0``.
+    """
+    sigma = [list(r) for r in as_exact_covariance(test_cov, "test_cov")]
+    d = len(sigma)
+    letters: list[list[list[Fraction]]] = []
+    parsed = []
+    for c, word in enumerate(traces):
+        items = []
+        for item in word:
+            if isinstance(item, str):
+                if item != "S":
+                    raise ValueError(f"traces[{c}] may contain the letter 'S' or matrices, got {item!r}")
+                items.append("S")
+                continue
+            M = _as_exact_matrix(item, f"traces[{c}]")
+            if len(M) != d:
+                raise ValueError(f"traces[{c}] holds a {len(M)} x {len(M)} matrix; test_cov is {d} x {d}")
+            if M not in letters:
+                letters.append(M)
+            items.append(letters.index(M))
+        parsed.append(items)
+    gaps = _GapTable([[list(r) for r in zip(*M)] == M for M in letters])
+    ints = [_integer_scaled(M) for M in letters]
+    S_int, sig = _integer_scaled(sigma)
+    constant, words, scale, p = Fraction(1), [], 1, 0
+    for items in parsed:
+        if "S" not in items:
+            prod = [[Fraction(int(i == j)) for j in range(d)] for i in range(d)]
+            for l in items:
+                prod = _matmul(prod, letters[l])
+            constant *= sum(prod[i][i] for i in range(d))
+            continue
+        first = items.index("S")
+        items = items[first:] + items[:first]
+        word, gap = [], gaps.identity
+        for item in items[1:] + ["S"]:
+            if item == "S":
+                word.append(gap)
+                gap = gaps.identity
+            else:
+                gap = gaps.base[item] if gap == gaps.identity else gaps.product(gap, gaps.base[item], sigma=False)
+                scale *= ints[item][1]
+        words.append(tuple(word))
+        p += len(word)
+    if p == 0:
+        return (constant,)
+    scale *= sig ** p
+    st = _reduce(gaps, [(words, None)])
+    values = _exact_traces(gaps, _needed_traces(st), [B for B, _ in ints], S_int)
+    norm = _frobenius_ceiling(S_int) ** p
+    for items in parsed:
+        for l in items:
+            if l != "S":
+                norm *= _frobenius_ceiling(ints[l][0])
+    W = (math.prod(range(1, 2 * p, 2)) * d ** p * norm).bit_length() + 2
+    packed = _run_numbers(st, values, lambda tag: 1, lambda a, b: a + (b << W))
+    return tuple(constant * c for c in _kronecker_decode(packed, W, p, scale))
 
 
 class _Formal:
@@ -841,10 +932,11 @@ def cot_error_poly_symbolic(eigs, n, k):
         return sympy.Integer(d)
     total = sum(eigs)
     gam = [(1 + 1 / n) * lam + total / n for lam in eigs]
-    st = _structure(k, "commuting")
+    st = _binomial_structure(k, "commuting")
     formal = {g: _Formal({(0, ((a, b + 1),)): 1}) for g, (a, b) in enumerate(st.gaps.keys)}
 
-    def initial_value(i, j):
+    def initial_value(tag):
+        i, j = tag
         c = comb(k, i) * comb(k, j) * (-1) ** (i + j)
         return _Formal({(0, ()): c * d if i + j == 0 else c})
 

@@ -127,12 +127,14 @@ def wick_expectation(traces, test_cov) -> tuple[Fraction, ...]:
     if p == 0:
         return (constant,)
     # Slot ("r", t) is the column vector x of S_t, slot ("l", t) its row vector xᵀ.  The word matrix
-    # after S_t joins ("l", t) to ("r", next): walked forwards it reads M, backwards Mᵀ.
+    # after S_t joins ("l", t) to ("r", next): walked forwards it reads M, backwards Mᵀ; the pair
+    # that leaves the slot reached contributes Σ, so each step multiplies by M Σ or Mᵀ Σ.
     edge = {}
     for t, M, nxt in forms:
-        edge[("l", t)] = (("r", nxt), M)
-        edge[("r", nxt)] = (("l", t), [list(r) for r in zip(*M)])
+        edge[("l", t)] = (("r", nxt), _matmul(M, sigma_int))
+        edge[("r", nxt)] = (("l", t), _matmul([list(r) for r in zip(*M)], sigma_int))
     slots = [(side, t) for t in range(p) for side in ("r", "l")]
+    cycle_trace: dict[tuple, int] = {}  # a cycle, as the slots it leaves in order, and its trace
     coeffs = [0] * p
     for pairing in _pairings(slots):
         partner = {}
@@ -153,16 +155,23 @@ def wick_expectation(traces, test_cov) -> tuple[Fraction, ...]:
         for start in slots:
             if start in seen:
                 continue
-            prod, slot = identity, start
+            path, slot = [], start
             while True:
+                path.append(slot)
+                other = edge[slot][0]
                 seen.add(slot)
-                other, M = edge[slot]
                 seen.add(other)
-                prod = _matmul(_matmul(prod, M), sigma_int)
                 slot = partner[other]
                 if slot == start:
                     break
-            value *= _trace(prod)
+            key = tuple(path)
+            tr = cycle_trace.get(key)
+            if tr is None:
+                prod = identity
+                for slot in path:
+                    prod = _matmul(prod, edge[slot][1])
+                tr = cycle_trace[key] = _trace(prod)
+            value *= tr
         coeffs[p - components] += value
     scale = constant / Fraction(sigma_den) ** p
     return tuple(scale * c for c in coeffs)
