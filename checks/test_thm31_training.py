@@ -27,23 +27,29 @@ def test_ledger_verdict(recorded_verdicts):
 
 # ----------------------------------------------------------------------------- exact route
 
+@pytest.fixture(scope="module")
+def derivation_d2():
+    return derive_population_loss(2)
+
+
 @pytest.mark.parametrize("d, cov", [(1, None), (2, None), (3, RATIONAL_LAMBDA3)])
-def test_population_loss_stationary_point_and_hessian(d, cov):
-    steps = derive_population_loss(d, cov)
+def test_population_loss_stationary_point_and_hessian(d, cov, derivation_d2):
+    steps = derivation_d2 if (d, cov) == (2, None) else derive_population_loss(d, cov)
     gaps = [s for s in steps if "minus" in s.description]
     assert len(gaps) == 6
     for step in gaps:
         assert is_zero(step.expr), step.description
 
 
-def test_derivation_has_power():
-    # The stationary point is Γ^{-1}, not the n → ∞ answer Λ^{-1}: their difference is nonzero.
-    steps = derive_population_loss(2)
-    stationary = steps[4].expr
+def test_derivation_has_power(derivation_d2):
+    # The stationary point is Γ^{-1}, not the n → ∞ answer Λ^{-1}: their difference is nonzero,
+    # and it vanishes only as n → ∞ (Γ → Λ).
+    stationary = derivation_d2[4].expr
     lam = sp.Matrix(2, 2, lambda i, j: sp.Symbol(f"lambda_{min(i, j)}{max(i, j)}", real=True))
-    assert not is_zero((stationary - lam.inv()).applyfunc(sp.cancel))
+    gap = (stationary - lam.inv()).applyfunc(sp.cancel)
+    assert not is_zero(gap)
     n = sp.Symbol("n", positive=True, integer=True)
-    assert is_zero(sp.limit(stationary[0, 0] - lam.inv()[0, 0], n, sp.oo))
+    assert is_zero(sp.limit(gap[0, 0], n, sp.oo))
 
 
 def test_singular_lambda_has_a_family_of_minimisers():
@@ -144,6 +150,10 @@ def test_sgd_reaches_the_icl_optimum(sgd_fast):
 def test_sgd_off_pattern_entries_stay_small(sgd_fast):
     off = max(sgd_fast["off_pattern_V_max"], sgd_fast["off_pattern_W_max"])
     assert off < 0.1 * sgd_fast["pattern_V31_max"]
+    assert np.max(np.abs(sgd_fast["moving_off_pattern"])) == off
+    # V's x-, y- and 1-rows, V[:, 1], W[1, 1] and W[w, 1] form a closed set: zero gradient while
+    # they are zero, so from the sparse init they stay exactly 0 (only V[w, y], W[x, 1] move)
+    assert sgd_fast["other_off_pattern_max"] == 0.0
 
 
 def test_learned_cot_follows_the_learned_u_not_gamma(sgd_fast):
@@ -176,8 +186,11 @@ def test_sgd_heavier_run():
 
 @pytest.mark.slow
 def test_off_pattern_entries_are_noise():
-    # Noise shrinks with the batch: 4× the batch (same steps and schedule) must shrink the
-    # off-pattern RMS clearly (1/√B predicts 2×); a systematic drift would not shrink.
-    small = sgd_evidence(1500, 256, 0.02, SEED + 30)
-    large = sgd_evidence(1500, 1024, 0.02, SEED + 30)
-    assert large["off_pattern_rms"] < small["off_pattern_rms"] / 1.3
+    # Noise shrinks with the batch: 4× the batch (same steps and schedule) should shrink the
+    # moving off-pattern entries V[w, y], W[x, 1] by about 2 (1/√B); a systematic drift would not
+    # shrink. One run holds only 2d = 6 such entries, so the RMS is pooled over 4 seeds per batch.
+    def pooled_rms(batch):
+        vals = np.concatenate([sgd_evidence(1500, batch, 0.02, SEED + 100 + s)["moving_off_pattern"]
+                               for s in range(4)])
+        return np.sqrt(np.mean(vals**2))
+    assert pooled_rms(1024) < pooled_rms(256) / 1.5
