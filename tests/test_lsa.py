@@ -4,8 +4,8 @@ and every bad input at the boundary."""
 import numpy as np
 import pytest
 
-from theory import (cot_rollout, embed_prompt, gamma, lsa_forward, read_estimate,
-                    trained_parameters)
+from theory import (cot_closed_form, cot_recurrence, cot_rollout, embed_prompt, gamma, lsa_forward,
+                    read_estimate, trained_parameters)
 
 X = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])   # d = 2, m = 3
 W_TRUE = np.array([0.5, -1.0])
@@ -188,3 +188,18 @@ def test_negative_c_is_allowed_and_gives_the_same_rollout():
     a = cot_rollout(*trained_parameters(lam, 5, 1.0), X, Y, 4)
     b = cot_rollout(*trained_parameters(lam, 5, -2.5), X, Y, 4)
     np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_recurrence_and_closed_form_bad_inputs():
+    with pytest.raises(ValueError, match="train_cov and X must have the same dimension"):
+        cot_recurrence([1.0, 2.0, 3.0], 5, X, Y, 2)
+    with pytest.raises(ValueError, match="k must be an integer >= 0"):
+        cot_recurrence([1.0, 2.0], 5, X, Y, -1)
+    with pytest.raises(ValueError, match="w must be a vector of length d = 2"):
+        cot_closed_form([1.0, 2.0], 5, X, np.ones(3), 2)
+    with pytest.raises(ValueError, match="w must be finite"):
+        cot_closed_form([1.0, 2.0], 5, X, np.array([np.nan, 1.0]), 2)
+    with pytest.raises(ValueError, match="X must be a \\(d, m\\) matrix"):
+        cot_closed_form([1.0, 2.0], 5, X[0], W_TRUE, 2)
+    with pytest.raises(ValueError, match="n must be an integer >= 1"):
+        cot_closed_form([1.0, 2.0], 0, X, W_TRUE, 2)

@@ -168,6 +168,7 @@ def test_sgd_divergence_is_reported():
      "rho must be a finite positive number"),
     (lambda: sgd_lsa(LAM, 4, 10, 8, 0.0, 0), "eta must be"),
     (lambda: sgd_lsa(LAM, 4, 10, 8, 0.1, 0, c=0), "c must be a finite nonzero number"),
+    (lambda: sgd_lsa(LAM, 4, 10, 8, 0.1, 0, decay_from=1.5), "decay_from must lie in \\[0, 1\\]"),
     (lambda: sparse_initialization(0), "d must be an integer >= 1"),
 ])
 def test_bad_input(call, match):

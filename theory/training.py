@@ -555,7 +555,7 @@ class SGDResult:
 
 
 def sgd_lsa(train_cov, n, steps, batch, eta, seed, c: float = 1.0, decay_from: float = 0.5,
-            antithetic: bool = False, V0=None, W0=None) -> SGDResult:
+            antithetic: bool = False) -> SGDResult:
     r"""Mini-batch SGD on every entry of V and W (``(2d+2)²`` each), from :func:`sparse_initialization`.
 
     .. math:: (V, W) \leftarrow (V, W) - \eta_t\,\nabla \hat L_B(V, W),\qquad
@@ -568,12 +568,10 @@ def sgd_lsa(train_cov, n, steps, batch, eta, seed, c: float = 1.0, decay_from: f
     n = positive_int(n, "n")
     steps = positive_int(steps, "steps", minimum=0)
     eta = _positive(eta, "eta")
+    if not 0 <= decay_from <= 1:
+        raise ValueError(f"decay_from must lie in [0, 1], got {decay_from!r}")
     d = lam.shape[0]
     V, W = sparse_initialization(d, c)
-    if V0 is not None:
-        V = _as_matrix(V0, 2 * d + 2, "V0").copy()
-    if W0 is not None:
-        W = _as_matrix(W0, 2 * d + 2, "W0").copy()
     rng = np.random.default_rng(seed)
     t0 = max(1, int(decay_from * steps))
     losses = np.empty(steps)
