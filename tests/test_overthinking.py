@@ -96,10 +96,12 @@ def test_eventual_growth_condition(problem):
 
 @given(problems())
 def test_remark41_trace_is_an_exact_lower_bound(problem):
-    """err_k = tr N^{2k} + ½‖M^k − (M^k)ᵀ‖_F² exactly, and err_k <= U tr N^{2k}."""
+    """err_k = tr N^{2k} + ½‖M^k − (M^k)ᵀ‖_F² exactly, err_k <= U tr N^{2k} exactly, and the sharp
+    float bracket err_k <= ½(κ + 1/κ) tr N^{2k} (rtol 1e-12: κ from a float eigen-solve)."""
     lam, sig, n = problem
     M = ot.step_matrix_exact(lam, n, sig)
     _, upper = ot.gamma_condition_bounds_exact(lam, n)
+    lower_c, upper_c = ot.remark41_bracket(_as_float(lam), n)
     for k in range(0, 4):
         P = _exact_power(M, k)
         asym = sum(((P[i, j] - P[j, i]) ** 2 for i in range(P.shape[0]) for j in range(P.shape[0])),
@@ -108,6 +110,8 @@ def test_remark41_trace_is_an_exact_lower_bound(problem):
         tr = ot.remark41_trace_exact(lam, n, sig, k)
         assert err == tr + asym / 2
         assert tr <= err <= upper * tr
+        assert lower_c * float(tr) <= float(err) * (1 + 1e-12)
+        assert float(err) <= upper_c * float(tr) * (1 + 1e-12)
 
 
 @given(problems(commuting=True))

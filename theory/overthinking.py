@@ -9,7 +9,9 @@ Notation (MATH.md sections 3 and 5):
 * ``N = I − Γ^{-1/2} Σ Γ^{-1/2}`` (symmetric), ``M = Γ^{-1/2} N Γ^{1/2}``, hence
 
   ``err_k = tr(N^k Γ N^k Γ^{-1}) = tr(N^k Γ^{-1} N^k Γ)``  (the two orders agree by cyclicity and
-  transposition) and ``κ(Γ)^{-1} tr N^{2k} <= err_k <= κ(Γ) tr N^{2k}``;
+  transposition) and ``κ(Γ)^{-1} tr N^{2k} <= err_k <= κ(Γ) tr N^{2k}``; sharper, exactly,
+  ``err_k = tr N^{2k} + ½‖M^k − (M^k)ᵀ‖_F²`` and ``err_k <= ½(κ + κ^{-1}) tr N^{2k}``
+  (see :func:`remark41_bracket`);
 
 * ``μ_i`` the eigenvalues of ``Γ^{-1} Σ`` (those of ``Γ^{-1/2} Σ Γ^{-1/2}``, all ``>= 0``), ``ν_i = 1 − μ_i``
   the eigenvalues of ``M`` and ``N``; ``tr N^{2k} = tr M^{2k} = Σ_i ν_i^{2k}`` is Remark 4.1's trace.
@@ -152,6 +154,25 @@ def gamma_condition_bounds_exact(train_cov, n) -> tuple[Fraction, Fraction]:
     Ginv = _exact_solve(G, eye)
     diag = [G[i, i] for i in range(d)]
     return max(diag) / min(diag), sum(diag) * sum(Ginv[i, i] for i in range(d))
+
+
+def remark41_bracket(train_cov, n) -> tuple[float, float]:
+    r"""The sharp constants ``(c, C)`` with ``c tr N^{2k} <= err_k <= C tr N^{2k}`` for all ``Σ, k``.
+
+    .. math:: \mathrm{err}_k = \operatorname{tr} N^{2k} + \tfrac12\|M^k - (M^k)^\top\|_F^2,
+              \qquad \operatorname{tr} N^{2k} \le \mathrm{err}_k
+              \le \tfrac12\big(\kappa(\Gamma) + \kappa(\Gamma)^{-1}\big) \operatorname{tr} N^{2k}
+
+    Proof: ``‖A‖_F² − tr A² = ½‖A − Aᵀ‖_F²`` with ``A = M^k`` (``tr M^{2k} = tr N^{2k}``, similar
+    matrices); in the eigenbasis of Γ (eigenvalues ``g_i``), ``A = Γ^{-1/2} B Γ^{1/2}`` with
+    ``B = N^k`` symmetric has ``‖A‖_F² = Σ_i B_ii² + Σ_{i<j} B_ij² (g_i/g_j + g_j/g_i)``, and
+    ``2 <= r + 1/r <= κ + 1/κ`` for ``r ∈ [1/κ, κ]``. Both constants are attained: ``c`` when Γ and Σ
+    commute, ``C`` for ``d = 2``, ``N = [[0, 1], [1, 0]]`` and odd ``k``. They improve on Remark 4.1's
+    bracket ``κ^{±1}`` (MATH.md section 5). Returns ``(1.0, (κ + 1/κ)/2)``.
+    """
+    g = np.linalg.eigvalsh(gamma(train_cov, n))
+    kappa = float(g[-1] / g[0])
+    return 1.0, (kappa + 1 / kappa) / 2
 
 
 def eventual_growth_exact(train_cov, n, test_cov) -> bool:
@@ -421,15 +442,97 @@ def overthinking(train_cov, n, test_cov, *, m=None, k_max: int = 30) -> Overthin
     m = positive_int(m, "m")
     k_max = positive_int(k_max, "k_max", minimum=2)
     responsible = _responsible(modal, _diverges_at_infinity(modal, train_cov, n, test_cov))
-    from theory.error import cot_error
-    errors = np.array([cot_error(train_cov, n, k, test_cov=test_cov, m=m) for k in range(1, k_max + 1)])
-    diverges = bool(np.any(sig))
-    if not diverges:  # Σ = 0: the estimate never moves, err_k = d for all k
+    from theory.error import cot_log_error
+    logs = np.array([cot_log_error(train_cov, n, k, test_cov=test_cov, m=m) for k in range(1, k_max + 1)])
+    with np.errstate(over="ignore"):
+        errors = np.exp(logs)
+    if not np.any(sig):  # Σ = 0: the estimate never moves, err_k = d for all k
         return OverthinkingReport(m, mu, max_eig, max_eig - 2, False, None, float(errors[0]), None,
                                   "decreasing", responsible, overshoot, errors, True)
-    k_star, err_star, first_rise, behaviour = _classify(errors, True, None)
-    return OverthinkingReport(m, mu, max_eig, max_eig - 2, True, k_star, err_star, first_rise,
+    rises = np.nonzero(np.diff(logs) > 1e-12)[0]
+    first_rise = int(rises[0]) + 1 if rises.size else None
+    best = int(np.argmin(logs))
+    if first_rise is None:
+        behaviour = "falls throughout the window"
+    else:
+        behaviour = "rises from the start" if best == 0 else "falls then rises"
+    return OverthinkingReport(m, mu, max_eig, max_eig - 2, True, best + 1, float(errors[best]), first_rise,
                               behaviour, responsible, overshoot, errors, False)
+
+
+# ----------------------------------------------------------------------------- one more step at finite m
+
+@dataclass(frozen=True)
+class StepGain(RichRepr):
+    r"""Whether one more CoT pass helps at finite ``m``: the exact sign of ``err_{k+1} − err_k``.
+
+    Attributes
+    ----------
+    k : int
+        The comparison is ``err_{k+1}`` against ``err_k`` (``k = 1``: one CoT step beyond direct ICL).
+    coefficients : tuple of Fraction
+        ``δ_r`` in ``err_{k+1} − err_k = Σ_r δ_r m^{-r}`` (exact; ``δ_0`` is the ``m = ∞`` difference).
+    helps_at_infinity : bool
+        The step helps for all large enough ``m``: the lowest-order nonzero ``δ_r`` is negative.
+    m_threshold : int or None
+        Smallest ``m_0`` such that the step helps for every ``m >= m_0``; None if it does not help
+        for large ``m``.
+    crossings : tuple of float
+        The real ``m >= 1`` at which ``err_{k+1} = err_k`` (where helping and hurting swap), ascending.
+    """
+
+    k: int
+    coefficients: tuple
+    helps_at_infinity: bool
+    m_threshold: int | None
+    crossings: tuple
+
+    def gain(self, m) -> Fraction:
+        """``err_{k+1} − err_k`` at ``m`` (None: ``m = ∞``), exactly."""
+        if m is None:
+            return self.coefficients[0]
+        m = positive_int(m, "m")
+        return sum((c / Fraction(m) ** r for r, c in enumerate(self.coefficients)), Fraction(0))
+
+
+def step_gain(train_cov, n, test_cov=None, *, k: int = 1) -> StepGain:
+    r"""The exact finite-``m`` counterpart of "does more thinking help": ``err_{k+1} < err_k``?
+
+    .. math:: \mathrm{err}_{k+1}(m) - \mathrm{err}_k(m) = \sum_{r=0}^{2k+1} \delta_r\, m^{-r}
+
+    from the exact polynomials of :func:`theory.error.cot_error_poly`. At every finite ``m`` the error
+    eventually diverges in ``k``; this asks the local question, for each ``m``. The set of ``m`` where
+    the step helps is read off the real roots of the polynomial in ``x = 1/m`` (exact root isolation);
+    ``m_threshold`` is then checked exactly at ``m_0`` and ``m_0 − 1``.
+    """
+    k = positive_int(k, "k")
+    from theory.error import cot_error_poly
+    low = cot_error_poly(train_cov, n, k, test_cov=test_cov).coefficients
+    high = cot_error_poly(train_cov, n, k + 1, test_cov=test_cov).coefficients
+    size = max(len(low), len(high))
+    delta = tuple((high[r] if r < len(high) else Fraction(0)) - (low[r] if r < len(low) else Fraction(0))
+                  for r in range(size))
+    while len(delta) > 1 and delta[-1] == 0:
+        delta = delta[:-1]
+    x = sp.Symbol("x")
+    poly = sp.Poly(sum((sp.Rational(c.numerator, c.denominator) * x ** r for r, c in enumerate(delta)),
+                       sp.Integer(0)), x)
+    lowest = next((c for c in delta if c != 0), Fraction(0))
+    helps_at_infinity = lowest < 0
+    if poly.is_zero:
+        return StepGain(k, delta, False, None, ())
+    roots = sorted({float(r) for r in sp.real_roots(poly) if 0 < r <= 1})
+    crossings = tuple(sorted(1 / r for r in roots))
+    gain = StepGain(k, delta, helps_at_infinity, None, crossings)
+    if not helps_at_infinity:
+        return gain
+    m0 = int(np.floor(crossings[-1])) + 1 if crossings else 1
+    # the float roots only propose m_0: confirm in exact arithmetic, moving by one if rounding misled
+    while m0 > 1 and gain.gain(m0 - 1) < 0:
+        m0 -= 1
+    while gain.gain(m0) >= 0:
+        m0 += 1
+    return StepGain(k, delta, True, m0, crossings)
 
 
 # ----------------------------------------------------------------------------- larger n
@@ -466,3 +569,82 @@ def divergence_onset(train_cov, test_cov, *, n_max: int = 10**9) -> int | None:
         else:
             lo = mid
     return hi
+
+
+# ----------------------------------------------------------------------------- the paper's LSA experiment
+
+@dataclass(frozen=True)
+class ExperimentRow(RichRepr):
+    """One curve of :func:`lsa_experiment`: training length ``n``, test length ``m`` (None: ∞)."""
+
+    n: int
+    m: int | None
+    k_star: int | None
+    err_star: float
+    certified: bool
+    behaviour: str
+    max_eig: float
+    errors: np.ndarray
+
+
+@dataclass(frozen=True)
+class LSAExperiment(RichRepr):
+    """The overthinking experiment of Section 4: skewed training spectrum, isotropic test.
+
+    ``train_eigs`` are ``λ_i ∝ 1/i`` scaled as ``normalisation`` says; ``rows`` holds one
+    :class:`ExperimentRow` per ``(m, n)``, ``m`` in the order given, then ``n``.
+    """
+
+    d: int
+    normalisation: str
+    train_eigs: tuple
+    rows: tuple
+
+    def row(self, n, m=None) -> ExperimentRow:
+        for r in self.rows:
+            if r.n == n and r.m == m:
+                return r
+        raise ValueError(f"no row with n = {n}, m = {m}")
+
+
+def skewed_spectrum(d, normalisation: str = "trace") -> tuple:
+    r"""``λ_i ∝ 1/i``, ``i = 1..d``, as exact Fractions.
+
+    ``"trace"``: ``tr Λ = d = tr Σ`` for the isotropic test ``Σ = I`` (same total signal);
+    ``"unit"``: ``λ_i = 1/i`` (``λ_1 = 1``). The paper's scale is not known; the two give opposite
+    pictures at ``m = ∞`` (see ``paper_notes.md``, ``rem4.1``).
+    """
+    d = positive_int(d, "d")
+    if normalisation == "unit":
+        return tuple(Fraction(1, i) for i in range(1, d + 1))
+    if normalisation == "trace":
+        harmonic = sum((Fraction(1, i) for i in range(1, d + 1)), Fraction(0))
+        return tuple(Fraction(d, 1) / (harmonic * i) for i in range(1, d + 1))
+    raise ValueError(f"normalisation must be 'trace' or 'unit', got {normalisation!r}")
+
+
+def lsa_experiment(d: int = 10, ns=(10, 20, 30), ms=(None, 40), *, normalisation: str = "trace",
+                   k_max: int = 7) -> LSAExperiment:
+    r"""Reproduce the overthinking experiment: ``λ_i ∝ 1/i`` training, ``Σ = I`` test, several ``n``.
+
+    .. math:: \mathrm{err}_k(n, m) \text{ for } k = 1, \dots, \text{ exact: }
+              \|(I - \Gamma_n^{-1})^k\|_F^2 \ (m = \infty), \ \text{the exact engine (finite } m)
+
+    At ``m = ∞`` the scan is the certified one of :func:`overthinking`; at finite ``m`` it covers
+    ``k = 1..k_max`` (``certified`` when the error has risen inside that window, so ``k*`` is the
+    first minimum). Returns the data for a figure (``rows[i].errors``).
+    """
+    eigs = skewed_spectrum(d, normalisation)
+    if not ns:
+        raise ValueError("ns must list at least one training length n")
+    if not ms:
+        raise ValueError("ms must list at least one test length m (None for m = ∞)")
+    rows = []
+    for m in ms:
+        for n in ns:
+            n = positive_int(n, "ns")
+            report = overthinking(eigs, n, [1] * d, m=m, k_max=k_max)
+            certified = report.certified if m is None else report.first_rise is not None
+            rows.append(ExperimentRow(n, m, report.k_star, report.err_star, certified, report.behaviour,
+                                      report.max_eig, report.errors))
+    return LSAExperiment(d, normalisation, eigs, tuple(rows))
