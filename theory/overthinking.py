@@ -581,6 +581,7 @@ class ExperimentRow(RichRepr):
     m: int | None
     k_star: int | None
     err_star: float
+    first_rise: int | None
     certified: bool
     behaviour: str
     max_eig: float
@@ -645,6 +646,6 @@ def lsa_experiment(d: int = 10, ns=(10, 20, 30), ms=(None, 40), *, normalisation
             n = positive_int(n, "ns")
             report = overthinking(eigs, n, [1] * d, m=m, k_max=k_max)
             certified = report.certified if m is None else report.first_rise is not None
-            rows.append(ExperimentRow(n, m, report.k_star, report.err_star, certified, report.behaviour,
-                                      report.max_eig, report.errors))
+            rows.append(ExperimentRow(n, m, report.k_star, report.err_star, report.first_rise, certified,
+                                      report.behaviour, report.max_eig, report.errors))
     return LSAExperiment(d, normalisation, eigs, tuple(rows))

@@ -1,0 +1,127 @@
+"""Claim `rem4.1`: overthinking (Remark 4.1, MATH.md section 5).
+
+Exact route: rational m = ∞ errors and Remark 4.1's trace, exact growth decisions, exact engine
+polynomials at finite m. Independent routes: the float modal report, the d = 1 chi-square closed form,
+the finite-m divergence lower bound, seeded Monte Carlo.
+"""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from checks.conftest import assert_ledger_verdict
+from theory import overthinking as ot
+from theory.claims import rem4_1 as claim
+from theory.scaling import divergence_log_lower_bound
+
+
+def test_ledger_verdict(recorded_verdicts):
+    assert_ledger_verdict("rem4.1", recorded_verdicts)
+
+
+def test_sharp_bracket_is_attained():
+    # Γ = diag(8, 32): N = I − Γ^{-1/2}ΣΓ^{-1/2} = [[0, 1], [1, 0]], M = [[0, 2], [1/2, 0]].
+    lam, n, sig = claim.EXAMPLE_SHARP_BRACKET
+    assert (ot.gamma_exact(lam, n) == claim._diag(8, 32)).all()
+    errs, traces = claim.exact_curves(claim.EXAMPLE_SHARP_BRACKET, 5)
+    assert errs == [2, Fraction(17, 4), 2, Fraction(17, 4), 2, Fraction(17, 4)]
+    assert traces == [2] * 6
+    assert ot.remark41_bracket(lam.astype(float), n)[1] == pytest.approx(17 / 8, rel=1e-14)
+    assert not ot.eventual_growth_exact(lam, n, sig)          # λ_max(Γ^{-1}Σ) = 2 exactly
+
+
+def test_error_rises_infinitely_often_while_the_trace_falls():
+    errs, traces = claim.exact_curves(claim.EXAMPLE_RISES_WHILE_TRACE_FALLS, 21)
+    assert all(b < a for a, b in zip(traces, traces[1:]))
+    assert all(errs[2 * j + 1] > errs[2 * j] for j in range(11))
+    assert all(errs[2 * j + 2] < errs[2 * j + 1] for j in range(10))
+    lam, n, sig = claim.EXAMPLE_RISES_WHILE_TRACE_FALLS
+    report = ot.overthinking(lam.astype(float), n, sig.astype(float))
+    assert not report.diverges and report.behaviour == "transient growth" and report.first_rise == 2
+    assert report.k_star is None and report.err_star == 0.0      # the infimum 0 is approached only
+
+
+def test_error_falls_while_the_trace_rises():
+    errs, traces = claim.exact_curves(claim.EXAMPLE_FALLS_WHILE_TRACE_RISES, 4)
+    assert errs[4] < errs[3] and traces[4] > traces[3]
+    assert errs[1] > errs[0] and traces[1] < traces[0]   # the first pass hurts; the trace says it helps
+
+
+def test_optimal_steps_differ():
+    lam, n, sig = claim.EXAMPLE_K_STAR_DIFFERS
+    errs, traces = claim.exact_curves(claim.EXAMPLE_K_STAR_DIFFERS, 14)
+    assert min(range(1, 15), key=lambda k: errs[k]) == 4
+    assert min(range(1, 15), key=lambda k: traces[k]) == 9
+    report = ot.overthinking(lam.astype(float), n, sig.astype(float))
+    assert report.diverges and report.certified and report.k_star == 4
+
+
+def test_larger_n_can_raise_k_star():
+    lam, (na, nb), sig = claim.EXAMPLE_K_STAR_GROWS_WITH_N
+    assert ot.divergence_onset(lam.astype(float), sig.astype(float)) == na
+    assert claim.exact_k_star(lam, na, sig, 12)[0] == 1
+    assert claim.exact_k_star(lam, nb, sig, 12)[0] == 2
+    # commuting, so err_k = Σ ν_i^{2k}: increments change sign once and the first minimum is global
+    assert ot.overthinking(lam.astype(float), nb, sig.astype(float)).k_star == 2
+
+
+def test_larger_n_can_lower_the_best_error():
+    lam, (nc, nd), sig = claim.EXAMPLE_BEST_ERROR_FALLS_WITH_N
+    kc, ec = claim.exact_k_star(lam, nc, sig, 12)
+    kd, ed = claim.exact_k_star(lam, nd, sig, 12)
+    assert ot.eventual_growth_exact(lam, nc, sig) and ot.eventual_growth_exact(lam, nd, sig)
+    assert ed < ec
+
+
+def test_experiment_at_infinite_m_depends_on_the_scale():
+    trace = ot.lsa_experiment(10, (10, 20, 30), (None,), normalisation="trace")
+    unit = ot.lsa_experiment(10, (10, 20, 30), (None,), normalisation="unit")
+    for n in (10, 20, 30):
+        assert trace.row(n).k_star is None and not trace.row(n).errors[-1] > trace.row(n).errors[0]
+        assert unit.row(n).k_star == 1 and unit.row(n).behaviour == "rises from the start"
+    # larger n: every eigenvalue of Γ_n^{-1} grows
+    assert trace.row(10).max_eig < trace.row(20).max_eig < trace.row(30).max_eig
+
+
+def test_experiment_at_finite_m_falls_then_rises_and_larger_n_is_worse():
+    exp = ot.lsa_experiment(10, (10, 20, 30), (40,), normalisation="trace", k_max=6)
+    r10, r20, r30 = (exp.row(n, 40) for n in (10, 20, 30))
+    assert r10.first_rise is None                      # still falling at k = 6
+    assert (r20.k_star, r30.k_star) == (3, 2) and r20.certified and r30.certified
+    assert r20.err_star < r30.err_star and r10.err_star < r20.err_star
+    # independent: the finite-m lower bound of theory.scaling forces the n = 10 curve up by k = 50
+    assert divergence_log_lower_bound(np.array([float(v) for v in exp.train_eigs]), 10, 50, 40,
+                                      test_cov=np.ones(10)) > np.log(r10.errors[0])
+
+
+def test_monte_carlo_agrees_with_the_exact_engine():
+    # Seeded Monte Carlo, 40 000 draws, |z| <= 5 at n = 30, m = 40, k = 1..3 (low k: light enough tails).
+    eigs = ot.skewed_spectrum(10, "trace")
+    exact = ot.overthinking(eigs, 30, [1] * 10, m=40, k_max=3).errors
+    means, ses = claim.monte_carlo_errors(eigs, 30, 40, (1, 2, 3), 40_000, claim.SEED + 1)
+    z = [(mu - ex) / se for mu, se, ex in zip(means, ses, exact)]
+    assert max(abs(v) for v in z) <= 5, z
+
+
+def test_step_thresholds_grow_with_n():
+    eigs = ot.skewed_spectrum(10, "trace")
+    for k in (1, 2):
+        thresholds = []
+        for n in (10, 20, 30):
+            gain = ot.step_gain(eigs, n, [1] * 10, k=k)
+            m0 = gain.m_threshold
+            assert gain.helps_at_infinity and gain.gain(m0) < 0 <= gain.gain(m0 - 1)
+            thresholds.append(m0)
+        assert thresholds == sorted(thresholds) and len(set(thresholds)) == 3
+
+
+@pytest.mark.slow
+def test_experiment_wider_window_and_monte_carlo_at_n20():
+    exp = ot.lsa_experiment(10, (10, 20, 30), (40,), normalisation="trace", k_max=10)
+    assert exp.row(20, 40).k_star == 3 and exp.row(30, 40).k_star == 2
+    eigs = ot.skewed_spectrum(10, "trace")
+    means, ses = claim.monte_carlo_errors(eigs, 20, 40, (2, 3, 4), 200_000, claim.SEED + 2)
+    exact = exp.row(20, 40).errors[1:4]
+    z = [(mu - ex) / se for mu, se, ex in zip(means, ses, exact)]
+    assert max(abs(v) for v in z) <= 5, z
