@@ -22,7 +22,7 @@ import numpy as np
 import sympy as sp
 
 from theory.ledger import CONDITIONAL, REFUTED, Verdict, claim
-from theory.selection import (mixture_cot_error, mixture_preconditioner, qp_vs_true_error,
+from theory.selection import (mixture_preconditioner, qp_vs_true_error,
                               select_tasks, select_tasks_by_enumeration, select_tasks_scipy,
                               selection_objective)
 
