@@ -10,7 +10,12 @@ from theory.error import (DivergenceError, ErrorPoly, cot_error, cot_error_poly,
 from theory.lsa import cot_rollout, embed_prompt, lsa_forward, read_estimate, trained_parameters
 from theory.moments import monte_carlo_sas, wishart_sas
 from theory.montecarlo import MCResult, mc_cot_error
+from theory.overthinking import (LSAExperiment, OverthinkingReport, StepGain, divergence_onset,
+                                 eventual_growth_exact, infinite_m_error_exact, lsa_experiment, overthinking,
+                                 remark41_bracket, remark41_trace_exact, step_gain)
 from theory.pseudo_newton import cot_closed_form, cot_recurrence
+from theory.rmt import (MPPhase, critical_nu, isotropic_cot_error, mp_cot_error, mp_cot_error_quad, mp_phase,
+                        proportional_expansion, wishart_trace_moment)
 from theory.selection import (Selection, hard_task_mass, mixture_cot_error, mixture_preconditioner,
                               qp_vs_true_error, select_tasks, select_tasks_by_enumeration,
                               selection_qp, task_type_experiment, true_optimal_selection)
@@ -27,4 +32,8 @@ __all__ = [
     "Selection", "select_tasks", "select_tasks_by_enumeration", "selection_qp", "hard_task_mass",
     "mixture_preconditioner", "mixture_cot_error", "true_optimal_selection", "qp_vs_true_error",
     "task_type_experiment",
+    "overthinking", "OverthinkingReport", "infinite_m_error_exact", "remark41_trace_exact", "remark41_bracket",
+    "eventual_growth_exact", "divergence_onset", "step_gain", "StepGain", "lsa_experiment", "LSAExperiment",
+    "wishart_trace_moment", "isotropic_cot_error", "proportional_expansion", "mp_cot_error", "mp_cot_error_quad",
+    "mp_phase", "MPPhase", "critical_nu",
 ]
