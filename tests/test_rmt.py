@@ -107,6 +107,13 @@ def test_error_value_matches_symbolic():
             *(lambda f: (f.numerator, f.denominator))(rmt.isotropic_cot_error_value(2, d, m, n)))
 
 
+@pytest.mark.parametrize("d, m, n, k", [(1, 3, 2, 3), (2, 3, 4, 2), (3, 5, 2, 3), (4, 8, 2, 2), (6, 12, 3, 2)])
+def test_general_engine_agrees_exactly(d, m, n, k):
+    # theory.error's Stein engine (general Λ, Σ) and this module's isotropic recursion share no code.
+    from theory.error import cot_error_poly
+    assert cot_error_poly(np.eye(d), n, k, test_cov=np.eye(d)).evaluate(m) == rmt.isotropic_cot_error_value(k, d, m, n)
+
+
 def test_error_at_k_zero_and_d_one():
     assert rmt.isotropic_cot_error_value(0, 5, 3, 2) == 5
     # d = 1, k = 1: E (1 − s/γ)², γ = 1 + 2/n, E s = 1, E s² = (m + 2)/m.
