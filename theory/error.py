@@ -254,9 +254,11 @@ class _Structure:
     """The Stein reduction of a linear combination of states, without numbers.
 
     ``initial[p]``: ``(state index, tag)`` of the initial states with ``p`` factors ``S``.
-    ``transfers[p]``: how the states of level ``p`` feed level ``p - 1``, in four groups: the
-    replace terms ``(dst, src)``, the ``1/m`` terms ``(dst, src)``, and the same two with a
-    constant trace ``tr(Σ g)`` as factor, ``(dst, src, g)``.  ``sizes[p]``: states at level ``p``.
+    ``transfers[p] = (repl_dst, repl_g, lowt_dst, lowt_g, low_ptr, low_dst)``: how state ``src``
+    of level ``p`` feeds level ``p - 1``: its replace term goes to ``repl_dst[src]``, times
+    ``tr(Σ g)`` when ``g = repl_g[src] >= 0``; its ``1/m`` terms go to
+    ``low_dst[low_ptr[src]:low_ptr[src + 1]]``, and to ``lowt_dst[src]`` (when ``>= 0``) times
+    ``tr(Σ lowt_g[src])``.  ``sizes[p]``: the number of states at level ``p``.
     """
 
     gaps: _GapTable
@@ -294,16 +296,22 @@ def _reduce(gaps: _GapTable, initial_states) -> _Structure:
         p = sum(map(len, words))
         index = levels[p].setdefault(state, len(levels[p]))
         initial.setdefault(p, []).append((index, tag))
+    products = gaps._products
     transfers = {}
     for p in range(top, 0, -1):
         out = levels[p - 1]
-        same_d, same_s = array("l"), array("l")
-        low_d, low_s = array("l"), array("l")
-        samet_d, samet_s, samet_g = array("l"), array("l"), array("l")
-        lowt_d, lowt_s, lowt_g = array("l"), array("l"), array("l")
+        n_src = len(levels[p])
+        repl_dst, repl_g = array("l", [-1]) * n_src, array("l", [-1]) * n_src
+        lowt_dst, lowt_g = array("l", [-1]) * n_src, array("l", [-1]) * n_src
+        low_ptr, low_dst = array("l", [0]), array("l")
+        low_append = low_dst.extend
 
-        def index(words):
-            key = tuple(sorted(words)) if len(words) > 1 else tuple(words)
+        def sigma_product(g, h):
+            r = products.get((g, h, True))
+            return gaps.product(g, h) if r is None else r
+
+        def index(others, *words):
+            key = tuple(sorted(others + list(words))) if others or len(words) > 1 else words
             i = out.get(key)
             if i is None:
                 i = out[key] = len(out)
@@ -323,31 +331,25 @@ def _reduce(gaps: _GapTable, initial_states) -> _Structure:
             w = w[r:] + w[:r]  # tr(S g_1 S g_2 … S g_q), the first S is removed
             q = len(w)
             others = list(state[:wi] + state[wi + 1:])
+            lows = []
             # replace: tr(Σ g_1 S g_2 … S g_q)
             if q == 1:
-                samet_d.append(index(others))
-                samet_s.append(src)
-                samet_g.append(w[0])
+                repl_dst[src] = index(others)
+                repl_g[src] = w[0]
             else:
-                same_d.append(index(others + [canon(w[1:q - 1] + (sigma_product(w[q - 1], w[0]),))]))
-                same_s.append(src)
-            # twist and split, for each other S of the word: M = L S R, L = g_1 S … S g_t
-            if q > 1:
+                repl_dst[src] = index(others, canon(w[1:q - 1] + (sigma_product(w[q - 1], w[0]),)))
+                # twist and split, for each other S of the word: M = L S R, L = g_1 S … S g_t
                 tail_t = T[w[q - 1]]
                 for t in range(1, q):
                     twisted = (w[:t - 1] + (sigma_product(w[t - 1], tail_t),)
                                + tuple([T[g] for g in reversed(w[t:q - 1])]))
-                    low_d.append(index(others + [canon(twisted)]))
-                    low_s.append(src)
+                    lows.append(index(others, canon(twisted)))
                     left = canon(w[:t])
                     if t == q - 1:
-                        lowt_d.append(index(others + [left]))
-                        lowt_s.append(src)
-                        lowt_g.append(w[q - 1])
+                        lowt_dst[src] = index(others, left)
+                        lowt_g[src] = w[q - 1]
                     else:
-                        right = canon(w[t + 1:q - 1] + (sigma_product(w[q - 1], w[t]),))
-                        low_d.append(index(others + [left, right]))
-                        low_s.append(src)
+                        lows.append(index(others, left, canon(w[t + 1:q - 1] + (sigma_product(w[q - 1], w[t]),))))
             # merge with every S of every other word (a repeated word merges once per copy)
             head, last = w[:q - 1], w[q - 1]
             for oi, w2 in enumerate(others):
@@ -355,18 +357,17 @@ def _reduce(gaps: _GapTable, initial_states) -> _Structure:
                 q2 = len(w2)
                 for r2 in range(q2):
                     h = w2[r2:] + w2[:r2]
-                    low_d.append(index(rest + [canon(head + (sigma_product(last, h[0]),) + h[1:])]))
-                    low_d.append(index(rest + [canon(head + (sigma_product(last, T[h[q2 - 1]]),)
-                                                    + tuple([T[g] for g in reversed(h[:q2 - 1])]))]))
-                    low_s.append(src)
-                    low_s.append(src)
-        transfers[p] = ((same_d, same_s), (low_d, low_s), (samet_d, samet_s, samet_g),
-                        (lowt_d, lowt_s, lowt_g))
+                    lows.append(index(rest, canon(head + (sigma_product(last, h[0]),) + h[1:])))
+                    lows.append(index(rest, canon(head + (sigma_product(last, T[h[q2 - 1]]),)
+                                                  + tuple([T[g] for g in reversed(h[:q2 - 1])]))))
+            low_append(lows)
+            low_ptr.append(len(low_dst))
+        transfers[p] = (repl_dst, repl_g, lowt_dst, lowt_g, low_ptr, low_dst)
     sizes = {p: len(level) for p, level in levels.items()}
     return _Structure(gaps, top, initial, transfers, sizes)
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=16)
 def _binomial_structure(k: int, mode: str) -> _Structure:
     """The structure of ``Σ_ij C(k,i) C(k,j) (-1)^(i+j) tr[(S Pᵀ)^i (P S)^j]``, tagged ``(i, j)``.
 
@@ -467,49 +468,90 @@ def _exact_traces(gaps: _GapTable, needed, bases, S_int) -> dict[int, int]:
         bound = d * norms[0] * math.prod(nv ** c for nv, c in zip(norms, counts))
         need[g] = -(-(bound.bit_length() + 2) // (pbits - 1))  # each prime carries > pbits - 1 bits
     primes = _primes_below(pbits, max(need.values()))
-    # every gap whose matrix is needed, by degree: a recipe only uses gaps of lower degree
-    # (a transpose: of equal degree, built after its source)
+    # A traced gap g = g1 Σ g2 needs no matrix of its own: tr(Σ g) = tr((g1 Σ)(g2 Σ)).  Every other
+    # matrix is needed modulo as many primes as the largest trace built from it (req); gaps are
+    # built by degree (a recipe only uses lower degrees; a transpose comes after its source).
+    req: dict[int, int] = {}
+    sigma_side: dict[int, int] = {}  # gaps whose product g Σ is needed, and modulo how many primes
+
+    def require(table, g, n):
+        if table.get(g, 0) < n:
+            table[g] = n
+
+    for g in needed:
+        if recipe[g][0] == "S":
+            require(sigma_side, recipe[g][1], need[g])
+            require(sigma_side, recipe[g][2], need[g])
+        else:
+            require(req, g, need[g])
+    for g in sigma_side:
+        require(req, g, sigma_side[g])
     closure, stack = set(), list(needed)
     while stack:
         g = stack.pop()
         if g not in closure:
             closure.add(g)
-            stack.extend(x for x in recipe[g][1:] if recipe[g][0] != "L")
-    order = sorted(closure, key=lambda g: (gaps.degree[g], recipe[g][0] == "T"))
-    row = {g: i for i, g in enumerate(order)}
-    steps = []
-    for _, group in groupby(order, key=lambda g: (gaps.degree[g], recipe[g][0] == "T")):
-        by_kind: dict[str, list[int]] = {}
-        for g in group:
-            by_kind.setdefault(recipe[g][0], []).append(g)
-        for kind, gs in by_kind.items():
-            src1 = [recipe[g][1] if kind == "L" else row[recipe[g][1]] for g in gs] if kind != "I" else []
-            src2 = [row[recipe[g][2]] for g in gs] if kind in ("M", "S") else []
-            steps.append((kind, np.array([row[g] for g in gs], dtype=np.intp),
-                          np.array(src1, dtype=np.intp), np.array(src2, dtype=np.intp)))
-    wanted = np.array([row[g] for g in needed], dtype=np.intp)
+            if recipe[g][0] != "L":
+                stack.extend(recipe[g][1:])
+
+    def key(g):
+        return (gaps.degree[g], recipe[g][0] == "T")
+
+    for g in sorted(closure, key=key, reverse=True):  # every gap before its inputs
+        n, r = req.get(g, 0), recipe[g]
+        if n == 0 or r[0] in ("I", "L"):
+            continue
+        if r[0] == "S":
+            require(sigma_side, r[1], n)
+        for x in r[1:]:
+            require(req, x, n)
     residues = np.zeros((len(needed), len(primes)), dtype=np.int64)
-    chunk = max(1, min(len(primes), (1 << 25) // (8 * d * d * len(order))))  # ~32 MB of matrices
+    chunk = max(1, min(len(primes), (1 << 25) // (16 * d * d * len(req))))  # ~32 MB of matrices
     for start in range(0, len(primes), chunk):
         ps = primes[start:start + chunk]
         pv = np.array(ps, dtype=np.int64)[:, None, None]
         B_res = np.array([[[[v % p for v in r] for r in B] for p in ps] for B in bases], dtype=np.int64)
         S_res = np.array([[[v % p for v in r] for r in S_int] for p in ps], dtype=np.int64)
-        mats = np.empty((len(order), len(ps), d, d), dtype=np.int64)
-        for kind, out, src1, src2 in steps:
-            if kind == "I":
-                mats[out] = np.eye(d, dtype=np.int64)
-            elif kind == "L":
-                mats[out] = B_res[src1]
-            elif kind == "T":
-                mats[out] = np.swapaxes(mats[src1], 2, 3)
-            elif kind == "M":
-                mats[out] = np.matmul(mats[src1], mats[src2]) % pv
-            else:
-                mats[out] = np.matmul(np.matmul(mats[src1], S_res) % pv, mats[src2]) % pv
-        # tr(Σ g) = Σ_il Σ_il g_li; each product is reduced first so the sum stays in int64
-        tr = ((S_res * np.swapaxes(mats[wanted], 2, 3)) % pv).sum(axis=(2, 3)) % pv[:, 0, 0]
-        residues[:, start:start + len(ps)] = tr
+        active = sorted((g for g, n in req.items() if n > start), key=key)
+        row = {g: i for i, g in enumerate(active)}
+        with_sigma = [g for g in active if sigma_side.get(g, 0) > start]
+        srow = {g: i for i, g in enumerate(with_sigma)}
+        mats = np.empty((len(active), len(ps), d, d), dtype=np.int64)
+        gs = np.empty((len(with_sigma), len(ps), d, d), dtype=np.int64)
+        for _, group in groupby(active, key=key):
+            group = list(group)
+            by_kind: dict[str, list[int]] = {}
+            for g in group:
+                by_kind.setdefault(recipe[g][0], []).append(g)
+            for kind, gl in by_kind.items():
+                out = np.array([row[g] for g in gl], dtype=np.intp)
+                if kind == "I":
+                    mats[out] = np.eye(d, dtype=np.int64)
+                elif kind == "L":
+                    mats[out] = B_res[[recipe[g][1] for g in gl]]
+                elif kind == "T":
+                    mats[out] = np.swapaxes(mats[[row[recipe[g][1]] for g in gl]], 2, 3)
+                elif kind == "M":
+                    mats[out] = np.matmul(mats[[row[recipe[g][1]] for g in gl]],
+                                          mats[[row[recipe[g][2]] for g in gl]]) % pv
+                else:
+                    mats[out] = np.matmul(gs[[srow[recipe[g][1]] for g in gl]],
+                                          mats[[row[recipe[g][2]] for g in gl]]) % pv
+            sig_here = [g for g in group if g in srow]
+            if sig_here:
+                gs[[srow[g] for g in sig_here]] = np.matmul(mats[[row[g] for g in sig_here]], S_res) % pv
+        # tr(Σ g) = Σ_il Σ_il g_li, or Σ_il (g1Σ)_il (g2Σ)_li for g = g1 Σ g2; each product is
+        # reduced first so that the sum stays in int64
+        todo = [i for i, g in enumerate(needed) if need[g] > start]
+        direct = [i for i in todo if recipe[needed[i]][0] != "S"]
+        split = [i for i in todo if recipe[needed[i]][0] == "S"]
+        if direct:
+            X = S_res * np.swapaxes(mats[[row[needed[i]] for i in direct]], 2, 3)
+            residues[direct, start:start + len(ps)] = (X % pv).sum(axis=(2, 3)) % pv[:, 0, 0]
+        if split:
+            X = (gs[[srow[recipe[needed[i]][1]] for i in split]]
+                 * np.swapaxes(gs[[srow[recipe[needed[i]][2]] for i in split]], 2, 3))
+            residues[split, start:start + len(ps)] = (X % pv).sum(axis=(2, 3)) % pv[:, 0, 0]
     bases_crt: dict[int, tuple[int, list[int]]] = {}
     out = {}
     for i, g in enumerate(needed):
@@ -525,9 +567,10 @@ def _exact_traces(gaps: _GapTable, needed, bases, S_int) -> dict[int, int]:
 
 def _needed_traces(st: _Structure) -> set[int]:
     needed = set()
-    for groups in st.transfers.values():
-        needed.update(groups[2][2])
-        needed.update(groups[3][2])
+    for repl_dst, repl_g, lowt_dst, lowt_g, _, _ in st.transfers.values():
+        needed.update(repl_g)
+        needed.update(lowt_g)
+    needed.discard(-1)
     return needed
 
 
@@ -543,23 +586,17 @@ def _run_numbers(st: _Structure, traces, initial_value, combine):
             X[index] = X[index] + initial_value(tag)
         n_out = st.sizes[p - 1]
         same, low = [0] * n_out, [0] * n_out
-        (sd, ss), (ld, ls), (td, ts, tg), (ud, us, ug) = st.transfers[p]
-        for dst, src in zip(sd, ss):
-            x = X[src]
-            if x:
-                same[dst] += x
-        for dst, src in zip(ld, ls):
-            x = X[src]
-            if x:
+        repl_dst, repl_g, lowt_dst, lowt_g, low_ptr, low_dst = st.transfers[p]
+        for src, x in enumerate(X):
+            if not x:
+                continue
+            g = repl_g[src]
+            same[repl_dst[src]] += x if g < 0 else x * traces[g]
+            dst = lowt_dst[src]
+            if dst >= 0:
+                low[dst] += x * traces[lowt_g[src]]
+            for dst in low_dst[low_ptr[src]:low_ptr[src + 1]]:
                 low[dst] += x
-        for dst, src, g in zip(td, ts, tg):
-            x = X[src]
-            if x:
-                same[dst] += x * traces[g]
-        for dst, src, g in zip(ud, us, ug):
-            x = X[src]
-            if x:
-                low[dst] += x * traces[g]
         X = [combine(a, b) for a, b in zip(same, low)]
     value = X[0] if X else 0
     for index, tag in st.initial.get(0, ()):
