@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import theory
 from theory.covariance import gamma_exact
 from theory.error import (DivergenceError, ErrorPoly, cot_error, cot_error_poly, cot_error_poly_symbolic,
-                          cot_log_error, precond_error, precond_error_poly)
+                          cot_log_error, precond_error, precond_error_poly, precond_log_error)
 
 
 def chi_square_error(a: Fraction, sigma: Fraction, k: int) -> tuple[Fraction, ...]:
@@ -160,6 +160,21 @@ def test_divergence_reported_in_log_form():
 def test_zero_error_log_is_minus_inf():
     # P = Σ^{-1}, m → ∞: (I - PΣ) = 0.
     assert precond_error([[Fraction(1, 2)]], [[2]], 1) == 0.0
+    assert precond_log_error([[Fraction(1, 2)]], [[2]], 1) == -math.inf
+
+
+def test_precond_divergence_points_to_log():
+    # P Σ = 10 in d = 1: err_k(∞) = 81^k overflows a float at k = 200 (81^200 ~ 1e381).
+    with pytest.raises(DivergenceError, match="precond_log_error"):
+        precond_error([[5]], [[2]], 200)
+    assert precond_log_error([[5]], [[2]], 200) == pytest.approx(400 * math.log(9), rel=1e-14)
+    # finite m: err_1(m) = 81 + 200/m in d = 1 (E s² = 1 + 2/m)
+    assert precond_error([[5]], [[2]], 1, m=4) == 81 + 50
+
+
+def test_default_test_cov_is_train_cov():
+    lam = [[2, 1], [1, 3]]
+    assert cot_error_poly(lam, 4, 3) == cot_error_poly(lam, 4, 3, test_cov=lam)
 
 
 def test_errorpoly_api():
@@ -206,6 +221,9 @@ def test_properties_rotated(seed, d, k, m):
     G = sympy.Matrix([[sympy.Rational(v.numerator, v.denominator) for v in row] for row in gamma_exact(lam, 3)])
     P = [[Fraction(int(v.p), int(v.q)) for v in row] for row in G.inv().tolist()]
     assert poly == precond_error_poly(P, sigma, k)
+    # the value route (one integer through the engine) equals the polynomial route exactly
+    assert cot_error(lam, 3, k, test_cov=sigma, m=m) == float(poly.evaluate(m))
+    assert cot_log_error(lam, 3, k, test_cov=sigma, m=m) == pytest.approx(math.log(poly.evaluate(m)), rel=1e-14)
 
 
 @pytest.mark.parametrize("call, match", [

@@ -6,7 +6,7 @@ exact error / Monte Carlo → verdicts, LaTeX, figures.
 
 from theory.covariance import gamma, gamma_exact, hardness
 from theory.error import (DivergenceError, ErrorPoly, cot_error, cot_error_poly, cot_error_poly_symbolic,
-                          cot_log_error, precond_error, precond_error_poly)
+                          cot_log_error, precond_error, precond_error_poly, precond_log_error)
 from theory.lsa import cot_rollout, embed_prompt, lsa_forward, read_estimate, trained_parameters
 from theory.moments import monte_carlo_sas, wishart_sas
 from theory.montecarlo import MCResult, mc_cot_error
@@ -24,7 +24,7 @@ from theory.training import gd_population, gd_step_threshold, joint_limit, popul
 __all__ = [
     "gamma", "gamma_exact", "hardness",
     "cot_error", "cot_log_error", "cot_error_poly", "cot_error_poly_symbolic", "ErrorPoly", "DivergenceError",
-    "precond_error", "precond_error_poly",
+    "precond_error", "precond_error_poly", "precond_log_error",
     "embed_prompt", "lsa_forward", "read_estimate", "trained_parameters", "cot_rollout",
     "wishart_sas", "monte_carlo_sas", "cot_recurrence", "cot_closed_form",
     "population_loss", "gd_population", "gd_step_threshold", "joint_limit", "sgd_lsa",
