@@ -17,7 +17,7 @@ The results:
   ``c_1 <= d(1 + Hard)`` term by term (:func:`thm33_terms`, :func:`derive_thm33`).
 * Corollary 3.5: ``err_k(m = ∞) = Σ_i f_i^{2k} <= d f^{2k}`` exactly; at fixed ``k``,
   ``err_k(m) = err_k(∞) + O(1/m)``; for every finite ``m``, ``err_k → ∞`` faster than any
-  exponential (:func:`divergence_lower_bound`), so an optimal number of steps exists
+  exponential (:func:`divergence_log_lower_bound`), so an optimal number of steps exists
   (:func:`optimal_steps`).
 * Trade-off: the smallest ``n`` reaching an error ``ε`` (:func:`n_min`) against the Cor 3.5 formula
   ``n_min(k, ε) = (1 + Hard)((d/ε)^{1/(2k)} − 1)`` (:func:`n_min_cor35`), and the fewest steps
@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import comb
 
-import mpmath
 import numpy as np
 import sympy as sp
 
@@ -454,59 +453,70 @@ def cot_error_d1(train_var, n, k, *, m=None, test_var=None) -> Fraction:
     a = Fraction(n) * sig[0, 0] / ((n + 2) * lam[0, 0])
     if m is None:
         return (1 - a) ** (2 * k)
-    total, moment = Fraction(0), Fraction(1)
-    for j in range(2 * k + 1):
-        total += comb(2 * k, j) * (-a) ** j * moment
-        moment = moment * (m + 2 * j) / m
-    return total
+    # Over the common denominator (q m)^{2k}, a = p/q: integer arithmetic, no gcd per term.
+    p, q = a.numerator, a.denominator
+    two_k = 2 * k
+    total, rising = 0, 1  # rising = Π_{i<j} (m + 2i)
+    for j in range(two_k + 1):
+        total += comb(two_k, j) * (-p) ** j * rising * (q * m) ** (two_k - j)
+        rising *= m + 2 * j
+    return Fraction(total, (q * m) ** two_k)
 
 
-def divergence_lower_bound(train_cov, n, k, m, *, test_cov=None, dps: int = 30) -> mpmath.mpf:
-    r"""A lower bound on ``err_k`` at finite ``m`` that grows faster than any exponential in ``k``.
+def divergence_log_lower_bound(train_cov, n, k, m, *, test_cov=None) -> float:
+    r"""Log of a lower bound on ``err_k`` at finite ``m`` that grows faster than any exponential in ``k``.
 
     .. math::
         \mathrm{err}_k \ge \mathbb E\,\rho(M)^{2k}
-          \ge \mathbb E\big[(\beta_{\max} s - 1)_+^{2k}\big], \qquad
+          \ge L_k(m) = \mathbb E\big[(\beta_{\max} s - 1)_+^{2k}\big], \qquad
         s = \chi^2_m/m,\ \beta_{\max} = \lambda_{\max}(\Gamma^{-1}\Sigma)
 
     Proof: ``‖M^k‖_F² >= ρ(M^k)² = ρ(M)^{2k}``; ``M = I − Γ^{-1}Ŝ`` has eigenvalues ``1 − β_j`` with
     ``β_j`` those of ``Γ^{-1/2}ŜΓ^{-1/2}``, whose largest is ``>= vᵀΓ^{-1/2}ŜΓ^{-1/2}v`` for the top
     unit eigenvector ``v`` of ``Γ^{-1/2}ΣΓ^{-1/2}``, a variable distributed as ``β_max χ²_m/m``.
-    Since ``s`` is unbounded, ``err_k^{1/k} → ∞``: Corollary 3.5 of the paper cannot hold as
-    ``k → ∞`` at any fixed finite ``m``.
+    Since ``s`` is unbounded, ``L_k ≥ P(β_max s ≥ 2 + δ)(1 + δ)^{2k}`` for every ``δ > 0``, so
+    ``err_k^{1/k} → ∞``: Corollary 3.5 of the paper cannot hold as ``k → ∞`` at a fixed finite ``m``.
+    ``L_k`` is the ``k``-th moment of the nonnegative ``(β_max s − 1)_+²``, hence log-convex in ``k``.
 
-    Evaluated as a one-dimensional integral against the ``χ²_m`` density with mpmath at ``dps``
-    digits (a positive integrand: no cancellation).
+    Evaluated as ``log`` of a one-dimensional integral against the ``χ²_m`` density, scaled by its
+    peak (a positive integrand, no cancellation; ``scipy.integrate.quad`` at relative tolerance
+    1e-13, agreeing with a 30-digit mpmath quadrature to about 1e-14 in the log).
     """
+    from scipy import integrate, optimize, special
+
     lam = as_covariance(train_cov, "train_cov")
     n = positive_int(n, "n")
     k = positive_int(k, "k", minimum=0)
     m = positive_int(m, "m")
     sig = lam if test_cov is None else as_covariance(test_cov, "test_cov")
     same_dimension(lam, sig, "train_cov", "test_cov")
-    G = gamma(lam, n)
-    beta = float(np.max(np.linalg.eigvals(np.linalg.solve(G, sig)).real))
+    beta = float(np.max(np.linalg.eigvals(np.linalg.solve(gamma(lam, n), sig)).real))
     if beta <= 0:
         raise ValueError("test_cov must be nonzero: with Σ = 0 the error is d at every k")
-    with mpmath.workdps(dps):
-        b, half_m = mpmath.mpf(beta), mpmath.mpf(m) / 2
-        start = m / b  # χ² value where β s = 1
-        log_norm = -half_m * mpmath.log(2) - mpmath.loggamma(half_m)
+    half, start = m / 2, m / beta  # start: the χ² value where β s = 1
+    if k == 0:
+        return math.log(special.gammaincc(half, start / 2))
+    log_norm = -half * math.log(2) - special.gammaln(half)
 
-        def integrand(x):
-            if b * x <= m:  # rounding at the lower end; the integrand vanishes there
-                return mpmath.mpf(0)
-            return mpmath.exp(2 * k * mpmath.log(b * x / m - 1) + (half_m - 1) * mpmath.log(x)
-                              - x / 2 + log_norm)
-        if k == 0:
-            return mpmath.gammainc(half_m, start / 2, mpmath.inf, regularized=True)
-        # The integrand peaks where 2kβ/(βx − m) + (m/2 − 1)/x = 1/2; split the range there.
-        peak = mpmath.findroot(lambda x: 2 * k * b / (b * x - m) + (half_m - 1) / x - mpmath.mpf(1) / 2,
-                               (start * (1 + mpmath.mpf(10) ** -12), start + 8 * k + 4 * m + 10),
-                               solver="bisect")
-        width = mpmath.sqrt(8 * k + 2 * m)
-        points = [start, peak, peak + 4 * width, peak + 16 * width, mpmath.inf]
-        return mpmath.quad(integrand, points)
+    def log_density(x):
+        return 2 * k * math.log(beta * x / m - 1) + (half - 1) * math.log(x) - x / 2 + log_norm
+
+    def slope(x):  # d/dx of log_density; decreasing, + at the start, − far out
+        return 2 * k * beta / (beta * x - m) + (half - 1) / x - 0.5
+
+    lo, hi = start * (1 + 1e-12), start + 8 * k + 4 * m + 10
+    peak = optimize.brentq(slope, lo, hi, xtol=1e-14, rtol=1e-14) if slope(hi) < 0 < slope(lo) else lo
+    top = log_density(peak)
+
+    def scaled(x):
+        return math.exp(log_density(x) - top) if x > start else 0.0
+
+    width = math.sqrt(8 * k + 2 * m)
+    points = [start, peak, peak + 4 * width, peak + 16 * width]
+    total = sum(integrate.quad(scaled, a, b, epsabs=0, epsrel=1e-13, limit=200)[0]
+                for a, b in zip(points[:-1], points[1:]) if b > a)
+    total += integrate.quad(scaled, points[-1], np.inf, epsabs=0, epsrel=1e-13, limit=200)[0]
+    return top + math.log(total)
 
 
 # ----------------------------------------------------------------------------- optimal number of steps
@@ -522,13 +532,14 @@ class OptimalSteps(RichRepr):
     log_errors : tuple of float
         ``log err_k`` per ``k`` (finite even where ``err_k`` overflows float64).
     k_star : int
-        Smallest minimiser over ``ks``.
+        Smallest minimiser over ``ks``. Exact ties occur (``d = 1``, ``n = m = 10``:
+        ``err_2 = err_3 = 2/27``).
     certified : bool
-        ``err_{k*+1} > err_{k*}`` within the range (so ``k* < k_max``). The first minimum is then
+        The error rises above its minimum at some ``k > k*`` within the range. The minimum is then
         also global when ``d = 1`` (``k ↦ E u^k`` with ``u = (1 − as)² >= 0`` is log-convex, so the
         error keeps rising); in general it is the minimum over the range. False means ``k_max``
         was reached while the error still fell: ``k*`` is only a lower bound. At finite ``m`` a
-        global minimiser always exists (:func:`divergence_lower_bound`); at ``m = ∞`` and
+        global minimiser always exists (:func:`divergence_log_lower_bound`); at ``m = ∞`` and
         ``Σ = Λ`` the error falls for ever and no ``k_max`` certifies.
     m : int or None
         Test prompt length (None: ``m = ∞``).
@@ -591,7 +602,7 @@ def optimal_steps(train_cov, n, *, m=None, test_cov=None, k_max: int = 8) -> Opt
     ks = tuple(range(1, k_max + 1))
     logs, method = _log_errors(lam, sig, n, ks, m, train_cov, test_cov)
     k_star = ks[int(np.argmin(logs))]
-    certified = k_star < k_max and logs[k_star] > logs[k_star - 1]
+    certified = any(v > logs[k_star - 1] for v in logs[k_star:])
     return OptimalSteps(ks, tuple(float(v) for v in logs), k_star, bool(certified), m, method)
 
 
@@ -618,10 +629,12 @@ def n_min(train_cov, k, eps, *, m=None, test_cov=None, n_max: int = 100_000) -> 
 
     .. math:: n_{\min}(k, \varepsilon) = \min\{n \ge 1 : \mathrm{err}_k(n) \le \varepsilon\}
 
-    ``None`` if no ``n <= n_max`` reaches it. At ``m = ∞`` all ``n <= n_max`` are evaluated at once
-    (float64, the comparison in log form, relative accuracy ~1e-12: a tie with ``ε`` closer than
-    that is decided by rounding); at finite ``m`` the scan runs ``n = 1, 2, ...`` with the ``d = 1``
-    closed form (exact) or the exact engine (cost grows with ``k``; keep ``n_max`` small). At finite
+    ``None`` if no ``n <= n_max`` reaches it. At ``m = ∞`` (float64, the comparison in log form,
+    relative accuracy ~1e-12: a tie with ``ε`` closer than that is decided by rounding) the error at
+    ``Σ = Λ`` decreases in ``n`` and is bisected; for another ``Σ`` it need not (overthinking), so
+    ``n = 1, 2, ...`` are scanned in batches of doubling size. At finite ``m`` the scan runs
+    ``n = 1, 2, ...`` with the ``d = 1`` closed form (exact) or the exact engine (cost grows with
+    ``k``; keep ``n_max`` small). At finite
     ``m`` the error need not decrease in ``n`` (the ``1/m`` coefficient grows with ``n``), so this is
     the smallest ``n``, not a threshold beyond which all ``n`` work.
     """
@@ -630,13 +643,22 @@ def n_min(train_cov, k, eps, *, m=None, test_cov=None, n_max: int = 100_000) -> 
     eps = _eps(eps)
     m = _optional_m(m)
     n_max = positive_int(n_max, "n_max")
+    gamma(lam, 1)  # rejects Λ = 0
     sig = lam if test_cov is None else as_covariance(test_cov, "test_cov")
     same_dimension(lam, sig, "train_cov", "test_cov")
     log_eps = math.log(eps)
+    if m is None and test_cov is None:
+        return _n_min_commuting(np.linalg.eigvalsh(lam), k, log_eps, n_max)
     if m is None:
-        logs = _limit_log_errors_over_n(lam, sig, n_max, k)
-        hit = np.nonzero(logs <= log_eps)[0]
-        return int(hit[0]) + 1 if hit.size else None
+        start, size = 1, 64
+        while start <= n_max:  # doubling chunks: cheap when n_min is small, bounded otherwise
+            stop = min(start + size - 1, n_max)
+            logs = _limit_log_errors_over_n(lam, sig, start, stop, k)
+            hit = np.nonzero(logs <= log_eps)[0]
+            if hit.size:
+                return start + int(hit[0])
+            start, size = stop + 1, 2 * size
+        return None
     for n in range(1, n_max + 1):
         (log_err,), _ = _log_errors(lam, sig, n, (k,), m, train_cov, test_cov)
         if log_err <= log_eps:
@@ -644,14 +666,36 @@ def n_min(train_cov, k, eps, *, m=None, test_cov=None, n_max: int = 100_000) -> 
     return None
 
 
-def _limit_log_errors_over_n(lam: np.ndarray, sig: np.ndarray, n_max: int, k: int,
+def _n_min_commuting(eig: np.ndarray, k: int, log_eps: float, n_max: int) -> int | None:
+    """``Σ = Λ``, ``m = ∞``: ``err_k(n) = Σ_i ((λ_i + T)/((n+1)λ_i + T))^{2k}`` decreases in ``n``
+    (each factor does), so bisection finds the first ``n`` with ``err_k(n) <= ε``."""
+    eig = np.clip(eig, 0.0, None)
+    T = float(np.sum(eig))
+
+    def log_err(n):
+        f = (eig + T) / ((n + 1) * eig + T)
+        top = float(np.max(f))
+        return 2 * k * math.log(top) + math.log(float(np.sum((f / top) ** (2 * k))))
+    if log_err(n_max) > log_eps:
+        return None
+    lo, hi = 0, n_max  # invariant: err(lo) > ε (lo = 0 stands for "none yet"), err(hi) <= ε
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if log_err(mid) <= log_eps:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _limit_log_errors_over_n(lam: np.ndarray, sig: np.ndarray, first: int, last: int, k: int,
                              chunk: int = 4096) -> np.ndarray:
-    """``log err_k(∞)`` for ``n = 1 .. n_max`` (batched :func:`limit_log_error`)."""
+    """``log err_k(∞)`` for ``n = first .. last`` (batched :func:`limit_log_error`)."""
     d = lam.shape[0]
     T = float(np.trace(lam))
-    out = np.empty(n_max)
-    for start in range(1, n_max + 1, chunk):
-        ns = np.arange(start, min(start + chunk, n_max + 1), dtype=float)
+    out = np.empty(last - first + 1)
+    for start in range(first, last + 1, chunk):
+        ns = np.arange(start, min(start + chunk, last + 1), dtype=float)
         G = (1 + 1 / ns)[:, None, None] * lam + (T / ns)[:, None, None] * np.eye(d)
         g_eig, g_vec = np.linalg.eigh(G)
         half = np.einsum("bij,bj,bkj->bik", g_vec, np.sqrt(g_eig), g_vec)
@@ -663,7 +707,7 @@ def _limit_log_errors_over_n(lam: np.ndarray, sig: np.ndarray, n_max: int, k: in
         scaled = np.where(rho[:, None] > 0, nu / np.where(rho > 0, rho, 1)[:, None], 0.0) ** k
         P = inv_half @ np.einsum("bij,bj,bkj->bik", U, scaled, U) @ half
         with np.errstate(divide="ignore"):
-            out[start - 1: start - 1 + len(ns)] = (2 * k * np.log(rho)
+            out[start - first: start - first + len(ns)] = (2 * k * np.log(rho)
                                                    + np.log(np.sum(P * P, axis=(1, 2))))
     return out
 

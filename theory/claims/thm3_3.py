@@ -101,7 +101,7 @@ def engine_agreement(cases: int, seed: int = SEED + 1) -> int:
         t = thm33_terms(eigs, n)
         poly = cot_error_poly(lam, n, 1)
         lemma = k1_error_coefficients(lam, n)
-        if not (tuple(poly.coeffs) == (t.c0, t.c1) == lemma):
+        if not (tuple(poly.coefficients) == (t.c0, t.c1) == lemma):
             bad += 1
     return bad
 
