@@ -19,6 +19,7 @@ import numpy as np
 
 from theory.covariance import gamma
 from theory.ledger import CONDITIONAL, REFUTED, Verdict, claim
+from theory.scaling import divergence_log_lower_bound
 from theory.overthinking import (divergence_onset, eventual_growth_exact, gamma_condition_bounds_exact,
                                  infinite_m_error_exact, lsa_experiment, overthinking, remark41_bracket,
                                  remark41_trace_exact,
@@ -193,7 +194,8 @@ def verify(full: bool) -> Verdict:
     kd, ed = exact_k_star(lam5, nd, sig5, 12)
     # certify the two k* (commuting: err_k is a sum of exponentials whose increments change sign once)
     cert = all(overthinking(L.astype(float), nn, S.astype(float)).k_star == kk
-               for L, nn, S, kk in ((lam4, na, sig4, ka), (lam4, nb, sig4, kb), (lam5, nc, sig5, kc), (lam5, nd, sig5, kd)))
+               for L, nn, S, kk in ((lam4, na, sig4, ka), (lam4, nb, sig4, kb),
+                                    (lam5, nc, sig5, kc), (lam5, nd, sig5, kd)))
     both_diverge = all(eventual_growth_exact(L, nn, S) for L, nn, S in
                        ((lam4, na, sig4), (lam4, nb, sig4), (lam5, nc, sig5), (lam5, nd, sig5)))
     if not (kb > ka and ed < ec and cert and both_diverge and onset4 == na):
@@ -214,10 +216,24 @@ def verify(full: bool) -> Verdict:
     if not paper_pattern:
         failures.append("experiment pattern")
     eigs = skewed_spectrum(10, "trace")
+    # the n = 10 curve, still falling in the window, must rise: theory.scaling's finite-m lower bound
+    log_bound_50 = divergence_log_lower_bound(np.array([float(v) for v in eigs]), 10, 50, 40,
+                                              test_cov=np.ones(10))
+    if not log_bound_50 > np.log(finite[0].errors[0]):
+        failures.append("finite-m lower bound")
     gains = [step_gain(eigs, n, [1] * 10, k=1).m_threshold for n in (10, 20, 30)]
     gains2 = [step_gain(eigs, n, [1] * 10, k=2).m_threshold for n in (10, 20, 30)]
     if not (gains == sorted(gains) and gains2 == sorted(gains2)):
         failures.append(f"step thresholds not increasing in n: {gains}, {gains2}")
+
+    # k*(m) in d = 1 (λ = σ = 1, n = 2, so Γ^{-1}Σ = 1/2; chi-square closed form of theory.scaling)
+    from theory.scaling import cot_error_d1
+    k_of_m = []
+    for m in (2, 4, 8, 16, 32):
+        errs = [cot_error_d1(1, 2, k, m=m) for k in range(1, 41)]
+        k_of_m.append(errs.index(min(errs)) + 1)
+    if k_of_m != sorted(k_of_m) or k_of_m[-1] >= 40:
+        failures.append(f"d = 1 k*(m): {k_of_m}")
 
     # 5. Independent: Monte Carlo of the finite-m experiment at n = 30 (k = 1..3) vs the exact engine.
     reps = 200_000 if full else 40_000
@@ -232,7 +248,8 @@ def verify(full: bool) -> Verdict:
         f"M^k is symmetric (k = 1: iff Γ, Σ commute), and err_k <= ½(κ + 1/κ)·trace, sharper than κ^{{±1}} and "
         f"attained (Λ = diag(1, 19), n = 3, Σ = [[8, −16], [−16, 32]]: err_k/trace = 17/8 at odd k, κ = 4); "
         f"{60 if full else 16} seeded rational problems: identity/U-bracket/commuting failures "
-        f"{id_fail}/{br_fail}/{eq_fail}, largest (err/trace)/½(κ + 1/κ) over k >= 1, κ > 1: {worst:.3f} (<= 1), growth criterion λ_max(Γ^{{-1}}Σ) > 2 vs modal report disagreements {growth_fail}. "
+        f"{id_fail}/{br_fail}/{eq_fail}, largest (err/trace)/½(κ + 1/κ) over k >= 1, κ > 1: {worst:.3f} "
+        f"(<= 1), growth criterion λ_max(Γ^{{-1}}Σ) > 2 vs modal report disagreements {growth_fail}. "
         f"They disagree step by step: Λ = diag(1/8, 1), Σ = R(3/5, 4/5)diag(4, 1/4)Rᵀ, n = 1 (λ_max = 1.888 < 2): "
         f"trace strictly falls, error → 0, yet err_{{2j+1}} > err_{{2j}} for j = 0..10 "
         f"(err_2 = {float(e1[2]):.4f} < err_3 = {float(e1[3]):.4f}); Λ = diag(1/8, 1), Σ = R diag(1/4, 1)Rᵀ, n = 5: "
@@ -243,9 +260,12 @@ def verify(full: bool) -> Verdict:
         f"(onset), {kb} at n = {nb}; Λ = diag(1, 1/64), Σ = diag(9/4, 1/50): best error {float(ec):.4f} at "
         f"n = {nc} > {float(ed):.4f} at n = {nd}. Experiment (d = 10, λ_i ∝ 1/i, Σ = I): with tr Λ = d, m = ∞ "
         f"never overthinks (λ_max = {fmt(f'{r.max_eig:.3f}' for r in infinite)} for n = 10, 20, 30), but m = 40 "
-        f"does: k* = {'>=' if not finite[0].certified else ''}{finite[0].k_star}, {finite[1].k_star}, "
-        f"{finite[2].k_star} with err* = {fmt(f'{r.err_star:.3f}' for r in finite)}; a first CoT step helps only "
-        f"for m >= {fmt(map(str, gains))}, a second for m >= {fmt(map(str, gains2))}; with λ_1 = 1 (λ_i = 1/i) "
+        f"does: k* = {'≥' if not finite[0].certified else ''}{finite[0].k_star}, {finite[1].k_star}, "
+        f"{finite[2].k_star} with err* = {fmt(f'{r.err_star:.3f}' for r in finite)} (n = 10 must rise before "
+        f"k = 50: err_50 ≥ e^{{{log_bound_50:.1f}}} by the finite-m lower bound of theory.scaling); a first CoT step helps only "
+        f"for m >= {fmt(map(str, gains))}, a second for m >= {fmt(map(str, gains2))}; k* grows with m "
+        f"towards the m = ∞ answer (d = 1, Γ^{{-1}}Σ = 1/2: "
+        f"k* = {fmt(map(str, k_of_m))} at m = 2, 4, 8, 16, 32; ∞ at m = ∞); with λ_1 = 1 (λ_i = 1/i) "
         f"m = ∞ rises from k = 1 for every n (λ_max = {fmt(f'{r.max_eig:.2f}' for r in unit)}). Monte Carlo "
         f"({reps} draws) vs exact at n = 30, m = 40, k = 1..3: z = {fmt(f'{v:+.2f}' for v in z)}."
         + (f" FAILED: {'; '.join(failures)}" if failures else ""))
