@@ -303,3 +303,37 @@ def test_experiment_rows_and_lookup():
     assert sum(exp.train_eigs) == 4                        # tr Λ = d
     with pytest.raises(ValueError, match="no row"):
         exp.row(3)
+
+
+# ----------------------------------------------------------------------------- tts overthink
+
+def test_cli_json(capsys):
+    import json
+
+    from theory.cli import main
+    assert main(["overthink", "--train", "1,1/10", "--n", "10", "--test", "1,1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {"diverges", "k_star", "max_eig"} <= set(out)
+    assert out["diverges"] is True and out["k_star"] == 1
+    assert out["max_eig"] == pytest.approx(1 / 0.22, rel=1e-12)    # Γ = diag(1.21, 0.22), Σ = I
+
+
+def test_cli_text_and_finite_m(capsys):
+    from theory.cli import main
+    assert main(["overthink", "--train", "1,1", "--n", "5", "--test", "1,1/2"]) == 0
+    text = capsys.readouterr().out
+    assert "diverges as k → ∞: no" in text and "k* = none" in text
+    assert main(["overthink", "--train", "1,1/2", "--n", "4", "--test", "1,1", "--m", "6", "--k-max", "3"]) == 0
+    assert "m = 6" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["--train", "1,2", "--n", "0", "--test", "1,1"], "n must be"),
+    (["--train", "1,2", "--n", "3", "--test", "1"], "same dimension"),
+    (["--train", "1,x", "--n", "3", "--test", "1,1"], "--train"),
+    (["--train", "1,2", "--n", "3", "--test", "1,1", "--m", "0"], "m must be"),
+])
+def test_cli_bad_input(argv, match, capsys):
+    from theory.cli import main
+    assert main(["overthink", *argv]) == 2
+    assert match in capsys.readouterr().err
