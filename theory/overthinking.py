@@ -273,7 +273,8 @@ class OverthinkingReport(RichRepr):
     behaviour : str
         ``"decreasing"`` (never rises), ``"rises from the start"`` (diverges, ``k_star = 1``),
         ``"falls then rises"`` (diverges, ``k_star > 1``), ``"transient growth"`` (rises somewhere
-        but converges).
+        but converges); at finite ``m`` also ``"falls throughout the window"`` (no rise up to
+        ``k_max``: ``k_star = k_max`` is then only a lower bound).
     responsible : numpy.ndarray
         ``(d, r)``: unit eigenvectors of ``Γ^{-1}Σ`` with eigenvalue ``> 2`` — the directions in
         which each step overshoots by more than it corrects, so the error along them grows.
@@ -403,7 +404,7 @@ def overthinking(train_cov, n, test_cov, *, m=None, k_max: int = 30) -> Overthin
 
     it grows without bound iff ``λ_max(Γ^{-1}Σ) > 2``, and a tail bound fixes how far to scan for
     ``k*`` (see :func:`_tail_scan_length`). At finite ``m`` the exact error of
-    :func:`theory.cot_error` is scanned over ``k = 1..k_max``; it diverges for every ``Σ ≠ 0``
+    :func:`theory.error.cot_log_error` (logarithm: no overflow) is scanned over ``k = 1..k_max``; it diverges for every ``Σ ≠ 0``
     (the test sample covariance has unbounded spectrum), so ``k*`` is the minimiser over that window.
 
     Parameters
