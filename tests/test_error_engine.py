@@ -190,7 +190,8 @@ def test_errorpoly_api():
 
 
 def test_precond_non_symmetric_is_not_transposed():
-    # A non-symmetric P differs from Pᵀ in general; both equal the d = 2 brute-force value (oracle tests).
+    # A non-symmetric P and its transpose give different errors (each is checked against the
+    # pairing oracle in tests/test_wick_oracle.py): the engine must not symmetrise P.
     P = [[1, 2], [0, Fraction(1, 3)]]
     sigma = [[1, 0], [0, 2]]
     assert precond_error_poly(P, sigma, 2) != precond_error_poly(np.array(P, dtype=object).T, sigma, 2)
