@@ -225,8 +225,9 @@ def _(Figure, mo, np, pool, target, theory):
     ax_sel = fig_sel.subplots()
     ax_sel.bar(range(len(pi)), np.asarray(pi, dtype=float))
     ax_sel.set_xticks(range(len(pi)), [f"{nm}\nHard {h:.3g}" for nm, h in zip(names, hard)],
-                      fontsize=6, rotation=90 if len(pi) > 8 else 0)
+                      fontsize=8 if len(pi) <= 8 else 6, rotation=90 if len(pi) > 8 else 0)
     ax_sel.set_ylabel("selection probability π")
+    ax_sel.set_title(f"QP selection for the target ({target.value})", fontsize=10)
     mo.vstack([fig_sel, shown])
     return
 

@@ -26,7 +26,7 @@ def test_table_progress_and_exit_status(monkeypatch, capsys):
     out, err = capsys.readouterr()
     assert "[1/2] c.one ... confirmed (" in err and "[2/2] c.two ... could not run (" in err
     assert "could not run: c.two" in err
-    assert "c.one — CONFIRMED [[paper]]" in out
+    assert "c.one — CONFIRMED" in out and "  source:   [paper]" in out
     assert "2 claims: 1 confirmed, 1 could not run;" in out and "(fast tier)" in out
 
 

@@ -32,8 +32,11 @@ def configure(p):
 
 
 def _summary(results, full: bool) -> str:
+    from theory.ledger import VERDICTS
     counts = Counter(r.verdict for r in results)
-    parts = ", ".join(f"{n} {verdict}" for verdict, n in counts.most_common())
+    # The ledger's verdict order (confirmed first), then anything else (a check that could not run).
+    order = list(VERDICTS) + sorted(set(counts) - set(VERDICTS))
+    parts = ", ".join(f"{counts[v]} {v}" for v in order if counts[v])
     total = sum(r.seconds for r in results)
     return (f"{len(results)} claim{'s' if len(results) != 1 else ''}: {parts}; "
             f"{total:.1f} s ({'full' if full else 'fast'} tier)")
@@ -56,8 +59,10 @@ def _table(results, full: bool) -> str:
     lines += [f"{r.id:<{width}}  {r.verdict:<{vwidth}}  {r.seconds:>5.1f} s" for r in results]
     lines += ["", _summary(results, full), ""]
     for r in results:
-        lines.append(f"{r.id} — {r.verdict.upper()} [{r.source}]")
+        lines.append(f"{r.id} — {r.verdict.upper()}")
         lines.append(textwrap.fill(r.statement, _WIDTH, initial_indent="  claim:    ",
+                                   subsequent_indent=" " * 12))
+        lines.append(textwrap.fill(r.source, _WIDTH, initial_indent="  source:   ",
                                    subsequent_indent=" " * 12))
         lines.append(textwrap.fill(r.evidence, _WIDTH, initial_indent="  evidence: ",
                                    subsequent_indent=" " * 12))
