@@ -29,7 +29,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from math import comb
 
 import numpy as np
 import sympy as sp
@@ -82,6 +81,10 @@ def log_fraction(x: Fraction) -> float:
     if x <= 0:
         raise ValueError(f"x must be positive, got {x}")
     return math.log(x.numerator) - math.log(x.denominator)
+
+
+def _log_or_minus_inf(x: Fraction) -> float:
+    return log_fraction(x) if x > 0 else -math.inf
 
 
 def _finite_or_inf(log_value: float) -> float:
@@ -422,22 +425,8 @@ def limit_log_error(train_cov, n, k, *, test_cov=None) -> float:
     return 2 * k * math.log(rho) + math.log(float(np.sum(P * P)))
 
 
-def cot_error_d1(train_var, n, k, *, m=None, test_var=None) -> Fraction:
-    r"""Exact CoT error in dimension ``d = 1`` (the chi-square closed form), any ``k`` and ``m``.
-
-    .. math::
-        \mathrm{err}_k = \mathbb E\,(1 - a s)^{2k}
-          = \sum_{j=0}^{2k} \binom{2k}{j} (-a)^j \prod_{i<j}\frac{m + 2i}{m},
-        \qquad a = \frac{n\sigma}{(n+2)\lambda},\ s = \chi^2_m/m
-
-    (``Γ = (n+2)λ/n`` in ``d = 1``; ``E s^j = Π_{i<j}(m+2i)/m^j``, MATH.md §7). ``m = None`` gives
-    ``(1 − a)^{2k}``. Exact for rational (and float, converted exactly) inputs.
-
-    Parameters
-    ----------
-    train_var, test_var : number or 1-element array
-        λ > 0 and σ >= 0 (default σ = λ).
-    """
+def _d1_ratio(train_var, test_var) -> Fraction:
+    """``a = σ/λ`` (times ``n/(n+2)`` later) for ``d = 1`` inputs, validated."""
     lam = as_exact_covariance(np.atleast_1d(np.asarray(train_var, dtype=object)), "train_var")
     if lam.shape != (1, 1):
         raise ValueError(f"train_var must be a single variance (d = 1), got dimension {lam.shape[0]}")
@@ -447,20 +436,54 @@ def cot_error_d1(train_var, n, k, *, m=None, test_var=None) -> Fraction:
         np.atleast_1d(np.asarray(test_var, dtype=object)), "test_var")
     if sig.shape != (1, 1):
         raise ValueError(f"test_var must be a single variance (d = 1), got dimension {sig.shape[0]}")
+    return sig[0, 0] / lam[0, 0]
+
+
+def _d1_errors(a: Fraction, m: int | None, k_max: int) -> list[Fraction]:
+    """``err_0 .. err_{k_max}`` in ``d = 1`` (see :func:`cot_error_d1`), all in ``O(k_max)`` steps."""
+    if m is None:
+        return [(1 - a) ** (2 * k) for k in range(k_max + 1)]
+    # F_j = E(1 − as)^j with s = χ²_m/m obeys the gamma Stein identity E[(X − m)g(X)] = 2E[X g'(X)]
+    # (X = ms ~ χ²_m) with g = (1 − aX/m)^j:  F_{j+1} = (1 − a − 2ja/m) F_j + (2ja/m) F_{j−1}.
+    # With a = p/q, G_j = (qm)^j F_j are integers: G_{j+1} = (qm − pm − 2jp) G_j + 2jpqm G_{j−1}.
+    p, q = a.numerator, a.denominator
+    qm = q * m
+    prev, cur = 1, qm - p * m  # G_0, G_1
+    out = [Fraction(1)]
+    for j in range(1, 2 * k_max):
+        prev, cur = cur, (qm - p * m - 2 * j * p) * cur + 2 * j * p * qm * prev
+        if j % 2 == 1:  # cur is now G_{j+1} with j + 1 even
+            out.append(Fraction(cur, qm ** (j + 1)))
+    return out
+
+
+def cot_error_d1(train_var, n, k, *, m=None, test_var=None) -> Fraction:
+    r"""Exact CoT error in dimension ``d = 1`` (the chi-square closed form), any ``k`` and ``m``.
+
+    .. math::
+        \mathrm{err}_k = \mathbb E\,(1 - a s)^{2k}
+          = \sum_{j=0}^{2k} \binom{2k}{j} (-a)^j \prod_{i<j}\frac{m + 2i}{m},
+        \qquad a = \frac{n\sigma}{(n+2)\lambda},\ s = \chi^2_m/m
+
+    (``Γ = (n+2)λ/n`` in ``d = 1``; ``E s^j = Π_{i<j}(m+2i)/m^j``, MATH.md §7). Evaluated by the
+    equivalent three-term recursion of ``F_j = E(1 − as)^j`` from the gamma Stein identity,
+
+    .. math:: F_{j+1} = \Big(1 - a - \frac{2ja}{m}\Big) F_j + \frac{2ja}{m} F_{j-1},
+              \qquad F_0 = 1,\ F_1 = 1 - a,
+
+    in integers (``O(k)`` operations instead of ``O(k)`` per term). ``m = None`` gives
+    ``(1 − a)^{2k}``. Exact for rational (and float, converted exactly) inputs.
+
+    Parameters
+    ----------
+    train_var, test_var : number or 1-element array
+        λ > 0 and σ >= 0 (default σ = λ).
+    """
+    ratio = _d1_ratio(train_var, test_var)
     n = positive_int(n, "n")
     k = positive_int(k, "k", minimum=0)
     m = _optional_m(m)
-    a = Fraction(n) * sig[0, 0] / ((n + 2) * lam[0, 0])
-    if m is None:
-        return (1 - a) ** (2 * k)
-    # Over the common denominator (q m)^{2k}, a = p/q: integer arithmetic, no gcd per term.
-    p, q = a.numerator, a.denominator
-    two_k = 2 * k
-    total, rising = 0, 1  # rising = Π_{i<j} (m + 2i)
-    for j in range(two_k + 1):
-        total += comb(two_k, j) * (-p) ** j * rising * (q * m) ** (two_k - j)
-        rising *= m + 2 * j
-    return Fraction(total, (q * m) ** two_k)
+    return _d1_errors(Fraction(n, n + 2) * ratio, m, k)[k]
 
 
 def divergence_log_lower_bound(train_cov, n, k, m, *, test_cov=None) -> float:
@@ -573,10 +596,9 @@ def _log_errors(lam: np.ndarray, sig: np.ndarray, n: int, ks, m, raw_train, raw_
     if m is None:
         return [limit_log_error(lam, n, k, test_cov=sig) for k in ks], "m = ∞ closed form"
     if d == 1:
-        tv = raw_test if raw_test is not None else None
-        return ([log_fraction(cot_error_d1(_scalar(raw_train), n, k, m=m,
-                                           test_var=None if tv is None else _scalar(tv)))
-                 for k in ks], "d = 1 closed form")
+        ratio = _d1_ratio(_scalar(raw_train), None if raw_test is None else _scalar(raw_test))
+        errs = _d1_errors(Fraction(n, n + 2) * ratio, m, max(ks))
+        return [_log_or_minus_inf(errs[k]) for k in ks], "d = 1 closed form"
     from theory.error import cot_log_error
     return ([cot_log_error(raw_train, n, k, test_cov=raw_test, m=m) for k in ks], "exact engine")
 
