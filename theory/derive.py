@@ -492,10 +492,10 @@ def _rem41_steps() -> list[Step]:
     power = sympy.simplify(step ** sp_k)
     err = sympy.simplify((power * power.T).trace())
     growth = sympy.solveset((1 - mu) ** 2 > 1, mu, sympy.Interval(0, sympy.oo))
-    # The paper's experiment: λ_i = 1/i (d = 20), isotropic test with tr Σ = tr Λ. Γ and Σ are both
+    # The paper's experiment: λ_i = 1/i (d = 10), isotropic test with tr Σ = tr Λ. Γ and Σ are both
     # diagonal, so the eigenvalues of Γ⁻¹Σ are σ/γ_i; the largest sits on the weakest direction i = d.
     n = sympy.Symbol("n", positive=True)
-    D = 20
+    D = 10
     lam = [sympy.Rational(1, i) for i in range(1, D + 1)]
     tr = sum(lam)
     sigma = tr / D

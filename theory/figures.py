@@ -43,11 +43,6 @@ def skewed_spectrum(d: int) -> np.ndarray:
     return 1.0 / np.arange(1, d + 1)
 
 
-def _isotropic_like(train_cov: np.ndarray) -> np.ndarray:
-    """``Σ = (tr Λ / d) I``: isotropic, with the same total signal ``tr Σ = tr Λ`` as training."""
-    return np.full(train_cov.shape[0], train_cov.sum() / train_cov.shape[0])
-
-
 def limit_curve(train_cov, n, ks, *, test_cov=None) -> np.ndarray:
     """``err_k`` at ``m = ∞`` for each ``k`` in ``ks``: ``‖(I − Γ^{-1}Σ)^k‖_F²`` in closed form
     (:func:`theory.scaling.limit_log_error`, no overflow at any ``k``)."""
@@ -172,7 +167,7 @@ def mismatched_test(train_cov: np.ndarray, s: float) -> np.ndarray:
     return sig * (train_cov.sum() / sig.sum())
 
 
-def phase_map(ax, *, d: int = 20, ns=None, ss=None):
+def phase_map(ax, *, d: int = 10, ns=None, ss=None):
     """Draw where CoT helps or hurts at ``m = ∞`` over ``(n, s)`` (training λ_i = 1/i, test
     :func:`mismatched_test`), classified by :func:`theory.overthinking.overthinking`, with the
     exact divergence boundary ``λ_max(Γ^{-1}Σ) = 2``."""
@@ -271,45 +266,58 @@ def figure_tradeoff(*, d: int = 10, ns=(10, 20, 30), k_max: int = 20, m: int = 2
     return fig
 
 
-def figure_overthinking(*, d: int = 20, ns=(50, 100, 120, 200), k_max: int = 25, m: int = 200,
-                        k_exact: int = 5, samples: int = 2000, seed: int = 0, quick: bool = False):
-    """Overthinking (Remark 4.1): λ_i ∝ 1/i in training, isotropic test with the same trace.
+def figure_overthinking(*, d: int = 10, ns=(10, 20, 30), m: int = 40, k_exact: int = 7, k_max: int = 15,
+                        large_ns=(30, 70, 80, 150), samples: int = 2000, seed: int = 0, quick: bool = False):
+    """Overthinking (Remark 4.1): λ_i ∝ 1/i in training, isotropic test ``Σ = I``, ``tr Λ = tr Σ``.
 
-    (a) ``m = ∞``, closed form, ``k*`` from :func:`theory.overthinking.overthinking` starred: small
-    ``n`` keeps improving, larger ``n`` turns around earlier (``λ_max(Γ^{-1}Σ)`` crosses 2 near
-    ``n ≈ 91`` for ``d = 20``). (b) a finite ``m``: exact curves for ``k <= k_exact`` with the best
-    ``k`` of that window starred when the error has already turned, Monte Carlo points beyond.
+    (a) the paper's LSA experiment (:func:`theory.overthinking.lsa_experiment`): ``n = 10, 20, 30``
+    at a finite test length, exact for ``k <= k_exact`` with ``k*`` starred where the error has
+    turned inside that window, Monte Carlo points beyond, and the ``m = ∞`` curves dashed: the
+    overthinking there is a finite-``m`` effect, and the longer training prompt overthinks first.
+    (b) ``m = ∞``: overthinking needs a larger ``n``, once ``λ_max(Γ^{-1}Σ)`` exceeds 2 (for ``d = 10``
+    exactly when ``n > 152660/2341 ≈ 65.2``, as the ``rem4.1`` derivation solves).
     """
-    from theory.overthinking import overthinking
+    from theory.overthinking import lsa_experiment, overthinking
     Figure = _figure_class()
     if quick:
-        k_max, k_exact, samples = min(k_max, 12), min(k_exact, 3), min(samples, 300)
-    lam = skewed_spectrum(d)
-    sig = _isotropic_like(lam)
+        k_exact, k_max, samples = min(k_exact, 4), min(k_max, 10), min(samples, 300)
+    experiment = lsa_experiment(d, ns, (m,), k_max=k_exact)
+    exact_eigs = experiment.train_eigs
+    lam = np.array([float(v) for v in exact_eigs])
+    sig = np.ones(d)
     ks = np.arange(1, k_max + 1)
-    fig = Figure(figsize=(11, 4.3), layout="constrained")
-    ax_inf, ax_m = fig.subplots(1, 2)
-    for j, n in enumerate(ns):
-        report = overthinking(lam, n, sig)
-        k_star = report.k_star if report.k_star is not None and report.k_star <= k_max else None
-        label = f"n = {n}: " + (f"k* = {report.k_star}" if report.k_star else "keeps falling")
-        plot_error_curve(ax_inf, ks, limit_curve(lam, n, ks, test_cov=sig), label=label,
-                         color=f"C{j}", k_star=k_star)
-        exact = exact_curve(lam, n, ks[:k_exact], test_cov=sig, m=m)
-        best = _argmin_k(ks[:k_exact], exact)
-        mc = _mc(lam, n, ks, m=m, test_cov=sig, samples=samples, seed=seed + j)
-        turned = best < k_exact
-        plot_error_curve(ax_m, ks[:k_exact], exact, color=f"C{j}", mc=mc, k_star=best if turned else None,
-                         label=f"n = {n}: " + (f"k* = {best}" if turned else f"k* \u2265 {k_exact}"))
-    ax_inf.set_title("(a) m = \u221e (closed form)", fontsize=10)
-    ax_m.set_title(f"(b) m = {m}: exact (lines, k \u2264 {k_exact}) and Monte Carlo ({samples} prompts)",
+    fig = Figure(figsize=(11, 4.4), layout="constrained")
+    ax_m, ax_inf = fig.subplots(1, 2)
+    for j, row in enumerate(experiment.rows):
+        window = ks[: len(row.errors)]
+        turned = row.first_rise is not None
+        mc = _mc(lam, row.n, ks, m=m, test_cov=sig, samples=samples, seed=seed + j)
+        label = f"n = {row.n}: " + (f"k* = {row.k_star}" if turned else f"k* \u2265 {len(row.errors)}")
+        plot_error_curve(ax_m, window, row.errors, label=label, color=f"C{j}", mc=mc,
+                         k_star=row.k_star if turned else None)
+        ax_m.plot(ks, limit_curve(lam, row.n, ks, test_cov=sig), ":", color=f"C{j}", lw=1.2)
+    from matplotlib.lines import Line2D
+    ax_m.add_artist(ax_m.legend([Line2D([], [], ls="-", color="grey"), Line2D([], [], ls=":", color="grey")],
+                                [f"m = {m}, exact (k \u2264 {k_exact})", "m = \u221e, closed form"],
+                                loc="lower left", fontsize=8))
+    _legend_markers(ax_m, mc=True, star=True, loc="upper left")
+    ax_m.set_title(f"(a) the paper's setting: n = {', '.join(map(str, ns))}, m = {m} ({samples} prompts)",
                    fontsize=10)
-    for ax in (ax_inf, ax_m):
+    for j, n in enumerate(large_ns):
+        report = overthinking(exact_eigs, n, [1] * d)
+        k_star = report.k_star if report.k_star is not None and report.k_star <= k_max else None
+        label = (f"n = {n}: " + (f"k* = {report.k_star}" if report.k_star else "keeps falling")
+                 + rf", $\lambda_{{\max}}$ = {report.max_eig:.2f}")
+        plot_error_curve(ax_inf, ks, limit_curve(lam, n, ks, test_cov=sig), label=label,
+                         color=f"C{j + len(ns)}", k_star=k_star)
+    _legend_markers(ax_inf, star=True, loc="upper left")
+    ax_inf.set_title(r"(b) m = $\infty$: overthinking once $\lambda_{\max}(\Gamma^{-1}\Sigma) > 2$ (larger n)",
+                     fontsize=10)
+    for ax in (ax_m, ax_inf):
         ax.set_xlabel("k (LSA forward passes)")
-        _legend_markers(ax, mc=ax is ax_m, star=True, loc="upper left")
-    ax_inf.set_ylabel(r"$\mathrm{err}_k$ on the isotropic test")
-    fig.suptitle(rf"Overthinking: training $\lambda_i = 1/i$ (d = {d}), test "
-                 r"$\Sigma = (\mathrm{tr}\,\Lambda / d)\, I$", fontsize=11)
+    ax_m.set_ylabel(r"$\mathrm{err}_k$ on the isotropic test")
+    fig.suptitle(rf"Overthinking: training $\lambda_i \propto 1/i$ (d = {d}), test $\Sigma = I$, "
+                 r"$\mathrm{tr}\,\Lambda = \mathrm{tr}\,\Sigma$", fontsize=11)
     return fig
 
 
@@ -367,7 +375,7 @@ def figure_beyond(*, d: int = 4, n: int = 20, ns=(5, 20, 100), k_exact: int = 7,
     ax_star.set_title(f"(b) k*(m) moves right with m, left with n (d = {d})", fontsize=10)
     phase_map(ax_phase, **({"ns": np.unique(np.round(np.geomspace(2, 1000, 8)).astype(int)),
                             "ss": np.linspace(0, 2, 9)} if quick else {}))
-    ax_phase.set_title("(c) m = \u221e: where CoT helps or hurts (d = 20)", fontsize=10)
+    ax_phase.set_title("(c) m = \u221e: where CoT helps or hurts (d = 10)", fontsize=10)
     fig.suptitle(r"Beyond the paper: finite test length and train/test mismatch ($\lambda_i = 1/i$)",
                  fontsize=11)
     return fig
