@@ -23,22 +23,21 @@ def _():
 
     import theory
     from theory import figures
+
     return Figure, figures, io, mo, np, theory
 
 
 @app.cell
 def _(mo):
-    mo.md(
-        r"""
-        # Test-time scaling of linear self-attention
+    mo.md(r"""
+    # Test-time scaling of linear self-attention
 
-        The trained model runs $k$ forward passes at test time; with $w_0 = 0$ the error after $k$
-        passes is $\mathrm{err}_k = \mathbb E\|w_k - w\|^2 = \mathbb E\|(I - \Gamma^{-1}\hat S_m)^k\|_F^2$,
-        $\Gamma = (1 + 1/n)\Lambda + (\operatorname{tr}\Lambda/n) I$ ($k = 1$ is direct in-context
-        learning). Choose the training covariance $\Lambda$, the test covariance $\Sigma$, the
-        training and test prompt lengths $n$ and $m$, and the number of steps $k$.
-        """
-    )
+    The trained model runs $k$ forward passes at test time; with $w_0 = 0$ the error after $k$
+    passes is $\mathrm{err}_k = \mathbb E\|w_k - w\|^2 = \mathbb E\|(I - \Gamma^{-1}\hat S_m)^k\|_F^2$,
+    $\Gamma = (1 + 1/n)\Lambda + (\operatorname{tr}\Lambda/n) I$ ($k = 1$ is direct in-context
+    learning). Choose the training covariance $\Lambda$, the test covariance $\Sigma$, the
+    training and test prompt lengths $n$ and $m$, and the number of steps $k$.
+    """)
     return
 
 
@@ -55,7 +54,16 @@ def _(mo):
     same_trace = mo.ui.checkbox(value=True, label="scale Σ to tr Σ = tr Λ")
     mo.vstack([d, mo.hstack([train_shape, train_alpha, train_file]),
                mo.hstack([test_shape, test_alpha, test_file]), same_trace])
-    return d, same_trace, shapes, test_alpha, test_file, test_shape, train_alpha, train_file, train_shape
+    return (
+        d,
+        same_trace,
+        test_alpha,
+        test_file,
+        test_shape,
+        train_alpha,
+        train_file,
+        train_shape,
+    )
 
 
 @app.cell
@@ -84,6 +92,7 @@ def _(io, np):
             raise ValueError("upload a matrix or a vector of eigenvalues first")
         content, name = upload.contents(), upload.name()
         return np.load(io.BytesIO(content)) if name.endswith(".npy") else np.loadtxt(io.BytesIO(content))
+
     return (spectrum,)
 
 
@@ -127,7 +136,7 @@ def _(figures, k_exact, k_max, m, m_infinite, mo, n, np, test_cov, train_cov):
             exact = figures.exact_curve(train_cov, n.value, k_window, test_cov=test_cov, m=m_value)
             if k_window.size >= 2:
                 finite_report = overthinking(train_cov, n.value, test_cov, m=m_value, k_max=int(k_window[-1]))
-    return exact, finite_report, ks, limit, m_value, overthinking, report
+    return exact, finite_report, ks, limit, m_value, report
 
 
 @app.cell
@@ -149,7 +158,18 @@ def _(ks, m_value, mc_samples, mo, n, run_mc, test_cov, theory, train_cov):
 
 
 @app.cell
-def _(Figure, exact, figures, finite_report, ks, limit, m_value, mc, n, report):
+def _(
+    Figure,
+    exact,
+    figures,
+    finite_report,
+    ks,
+    limit,
+    m_value,
+    mc,
+    n,
+    report,
+):
     fig = Figure(figsize=(6.5, 4), layout="constrained")
     ax = fig.subplots()
     star = report.k_star if report.k_star is not None and report.k_star <= ks[-1] else None
@@ -162,7 +182,7 @@ def _(Figure, exact, figures, finite_report, ks, limit, m_value, mc, n, report):
                                  color="C0", k_star=finite_star, mc=mc)
     ax.set_xlabel("k (LSA forward passes; k = 1 is direct ICL)")
     ax.set_ylabel(r"$\mathrm{err}_k = E\|w_k - w\|^2$")
-    figures._legend_markers(ax, mc=mc is not None, star=True)
+    figures.legend_markers(ax, mc=mc is not None, star=True)
     fig
     return
 
@@ -191,7 +211,9 @@ def _(finite_report, m_value, mo, np, report):
 
 @app.cell
 def _(mo):
-    mo.md(r"""## Task selection: which training tasks to mix for a target $\Sigma$""")
+    mo.md(r"""
+    ## Task selection: which training tasks to mix for a target $\Sigma$
+    """)
     return
 
 
@@ -201,7 +223,7 @@ def _(mo):
     pool = mo.ui.dropdown(pools, value=pools[1], label="task pool")
     target = mo.ui.dropdown(["isotropic", "power law 1/i"], value="power law 1/i", label="target Σ")
     mo.hstack([pool, target])
-    return pool, pools, target
+    return pool, target
 
 
 @app.cell

@@ -84,7 +84,7 @@ def plot_error_curve(ax, ks, errors, *, label, color=None, style="-", k_star=Non
     return line
 
 
-def _legend_markers(ax, *, mc=False, star=False, loc="best"):
+def legend_markers(ax, *, mc=False, star=False, loc="best"):
     """Add proxy entries explaining the markers, after the curves' own entries."""
     from matplotlib.lines import Line2D
     handles, labels = ax.get_legend_handles_labels()
@@ -251,7 +251,7 @@ def figure_tradeoff(*, d: int = 10, ns=(10, 20, 30), k_max: int = 20, m: int = 2
     for ax, reference, panel in ((ax_inf, curves[max(ns)][0], "inf"), (ax_m, finite_reference, "m")):
         ax.axhline(reference, color="black", lw=0.9, ls="--", label=f"n = {max(ns)}, k = 1 (direct ICL)")
         ax.set_xlabel("k (LSA forward passes; k = 1 is direct ICL)")
-        _legend_markers(ax, mc=panel == "m", loc="lower left" if panel == "inf" else "upper left")
+        legend_markers(ax, mc=panel == "m", loc="lower left" if panel == "inf" else "upper left")
     hit = _first_below(curves[min(ns)], curves[max(ns)][0])
     if hit is not None:
         ax_inf.annotate(f"n = {min(ns)} matches it at k = {hit}", xy=(hit, curves[max(ns)][0]),
@@ -300,7 +300,7 @@ def figure_overthinking(*, d: int = 10, ns=(10, 20, 30), m: int = 40, k_exact: i
     ax_m.add_artist(ax_m.legend([Line2D([], [], ls="-", color="grey"), Line2D([], [], ls=":", color="grey")],
                                 [f"m = {m}, exact (k \u2264 {k_exact})", "m = \u221e, closed form"],
                                 loc="lower left", fontsize=8))
-    _legend_markers(ax_m, mc=True, star=True, loc="upper left")
+    legend_markers(ax_m, mc=True, star=True, loc="upper left")
     ax_m.set_title(f"(a) the paper's setting: n = {', '.join(map(str, ns))}, m = {m} ({samples} prompts)",
                    fontsize=10)
     for j, n in enumerate(large_ns):
@@ -310,7 +310,7 @@ def figure_overthinking(*, d: int = 10, ns=(10, 20, 30), m: int = 40, k_exact: i
                  + rf", $\lambda_{{\max}}$ = {report.max_eig:.2f}")
         plot_error_curve(ax_inf, ks, limit_curve(lam, n, ks, test_cov=sig), label=label,
                          color=f"C{j + len(ns)}", k_star=k_star)
-    _legend_markers(ax_inf, star=True, loc="upper left")
+    legend_markers(ax_inf, star=True, loc="upper left")
     ax_inf.set_title(r"(b) m = $\infty$: overthinking once $\lambda_{\max}(\Gamma^{-1}\Sigma) > 2$ (larger n)",
                      fontsize=10)
     for ax in (ax_m, ax_inf):
