@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from fractions import Fraction
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
@@ -483,13 +483,13 @@ def _prop32_steps() -> list[Step]:
 @_derivation("rem4.1")
 def _rem41_steps() -> list[Step]:
     from theory.overthinking import overthinking
-    sp_k = sympy.Symbol("k", positive=True, integer=True)
+    k = sympy.Symbol("k", positive=True, integer=True)
     mu = sympy.Symbol("mu", nonnegative=True)
     d = 2
     gam = sympy.symbols(f"gamma_1:{d + 1}", positive=True)
     sig = sympy.symbols(f"sigma_1:{d + 1}", positive=True)
     step = sympy.eye(d) - sympy.diag(*gam).inv() * sympy.diag(*sig)
-    power = sympy.simplify(step ** sp_k)
+    power = sympy.simplify(step ** k)
     err = sympy.simplify((power * power.T).trace())
     growth = sympy.solveset((1 - mu) ** 2 > 1, mu, sympy.Interval(0, sympy.oo))
     # The paper's experiment: λ_i = 1/i (d = 10), isotropic test with tr Σ = tr Λ. Γ and Σ are both
