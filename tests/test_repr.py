@@ -55,3 +55,12 @@ def test_library_results_render():
     import theory
     sel = theory.select_tasks([[1.0, 0.5], [0.5, 1.0]], [1.0, 1.0])
     assert "<table>" in sel._repr_html_() and ">pi</th>" in html_table(sel)
+
+
+def test_error_polynomial_renders_as_its_formula():
+    import theory
+    poly = theory.cot_error_poly([1.0, 0.5], 10, 1)
+    latex = poly._repr_latex_()
+    assert latex.startswith(r"$\displaystyle ") and latex.endswith("$")
+    assert poly.latex() in latex and "m" in poly.latex()
+    assert ">coefficients</th>" in poly._repr_html_()

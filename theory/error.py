@@ -61,6 +61,7 @@ from operator import mul
 
 import numpy as np
 
+from theory._repr import RichRepr
 from theory._validate import _as_2d, _to_fraction, as_exact_covariance, positive_int, same_dimension
 from theory.covariance import gamma_exact
 
@@ -70,7 +71,7 @@ class DivergenceError(OverflowError):
 
 
 @dataclass(frozen=True)
-class ErrorPoly:
+class ErrorPoly(RichRepr):
     r"""The exact error as a polynomial in ``1/m``.
 
     .. math:: \mathrm{err}_k(m) = \sum_{r=0}^{2k-1} c_r\, m^{-r}
