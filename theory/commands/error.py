@@ -72,13 +72,32 @@ def _value(log_value: float):
     return math.exp(log_value) if log_value < _LOG_FLOAT_MAX else None
 
 
+def _exact(train, test, n: int, k: int, m):
+    """``(err_k rounded once to float, or None beyond float64; log err_k)``."""
+    from theory import scaling
+    from theory.error import DivergenceError, cot_error, cot_log_error
+
+    if train.reshape(-1).shape[0] == 1 and m is not None:  # chi-square closed form: exact, O(k)
+        value = scaling.cot_error_d1(train.reshape(-1)[0], n, k, m=m,
+                                     test_var=None if test is None else test.reshape(-1)[0])
+        log_value = scaling.log_fraction(value) if value > 0 else -math.inf
+        try:
+            return float(value), log_value
+        except OverflowError:  # beyond float64: the log carries the value
+            return None, log_value
+    try:
+        value = cot_error(train, n, k, test_cov=test, m=m)
+    except DivergenceError:
+        return None, cot_log_error(train, n, k, test_cov=test, m=m)
+    return value, (math.log(value) if value > 0 else -math.inf)
+
+
 def rows(args) -> list[dict]:
     """The table as a list of dicts (shared by the text and JSON outputs)."""
     import numpy as np
 
     from theory import scaling
     from theory.commands._spec import parse_spec
-    from theory.error import cot_log_error
 
     train = parse_spec(args.train, "--train")
     test = None if args.test is None else parse_spec(args.test, "--test")
@@ -98,8 +117,8 @@ def rows(args) -> list[dict]:
 
     out = []
     for k in ks:
-        log_exact = cot_log_error(train, n, k, test_cov=test, m=m)
-        row = {"k": k, "exact": _value(log_exact), "log_exact": log_exact}
+        exact, log_exact = _exact(train, test, n, k, m)
+        row = {"k": k, "exact": exact, "log_exact": log_exact}
         if same_cov and positive:
             if k == 1:
                 row["thm33_bound"] = scaling.thm33_bound(lam, n, m)
@@ -137,7 +156,7 @@ def _table(args, table: list[dict]) -> str:
         cols.append("Cor 3.5 bound (m=∞)")
     lines = []
     for r in table:
-        cells = [str(r["k"]), _fmt(r["log_exact"])]
+        cells = [str(r["k"]), f"{r['exact']:.10g}" if r["exact"] is not None else _fmt(r["log_exact"])]
         if mc:
             if r["mc_mean"] is None:
                 cells.append(f"e^{r['mc_log_mean']:.6g} (overflow)")
