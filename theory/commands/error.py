@@ -60,9 +60,9 @@ def parse_ks(text: str) -> list[int]:
 def _fmt(log_value: float) -> str:
     if log_value == -math.inf:
         return "0"
-    if log_value < _LOG_FLOAT_MAX:
+    if -_LOG_FLOAT_MAX < log_value < _LOG_FLOAT_MAX:
         return f"{math.exp(log_value):.10g}"
-    return f"e^{log_value:.6g}"
+    return f"e^{log_value:.6g}"  # beyond float64 either way: the log, not inf or 0
 
 
 def _value(log_value: float):
