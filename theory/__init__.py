@@ -14,12 +14,12 @@ from theory.overthinking import (LSAExperiment, OverthinkingReport, StepGain, di
                                  eventual_growth_exact, infinite_m_error_exact, lsa_experiment, overthinking,
                                  remark41_bracket, remark41_trace_exact, step_gain)
 from theory.pseudo_newton import cot_closed_form, cot_recurrence
+from theory.rmt import (MPPhase, critical_nu, isotropic_cot_error, mp_cot_error, mp_cot_error_quad, mp_phase,
+                        proportional_expansion, wishart_trace_moment)
 from theory.scaling import (OptimalSteps, Thm33Terms, contraction_factors, cor35_bound, cor35_log_bound,
                             cot_error_d1, divergence_log_lower_bound, k1_error_coefficients, k_min,
                             limit_log_error, n_min, n_min_cor35, optimal_steps, slowest_contraction,
                             thm33_bound, thm33_terms)
-from theory.rmt import (MPPhase, critical_nu, isotropic_cot_error, mp_cot_error, mp_cot_error_quad, mp_phase,
-                        proportional_expansion, wishart_trace_moment)
 from theory.selection import (Selection, hard_task_mass, mixture_cot_error, mixture_preconditioner,
                               qp_vs_true_error, select_tasks, select_tasks_by_enumeration,
                               selection_qp, task_type_experiment, true_optimal_selection)
