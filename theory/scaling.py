@@ -35,7 +35,7 @@ import sympy as sp
 
 from theory._repr import RichRepr
 from theory._validate import as_covariance, as_exact_covariance, positive_int, same_dimension
-from theory.covariance import gamma, gamma_exact
+from theory.covariance import gamma, gamma_exact, hardness
 from theory.moments import DerivationStep, wishart_sas_symbolic
 
 # float64 overflows beyond exp(709.78); log-errors above this are reported as log values only.
@@ -247,15 +247,10 @@ def thm33_bound(train_cov, n, m=None) -> float:
     lam = as_covariance(train_cov, "train_cov")
     n = positive_int(n, "n")
     m = _optional_m(m)
-    hard = _hardness(lam)
+    hard = hardness(lam)
     d = lam.shape[0]
     out = d / n ** 2 * (1 + hard) ** 2
     return out if m is None else out + d / m * (1 + hard)
-
-
-def _hardness(lam: np.ndarray) -> float:
-    from theory.covariance import hardness
-    return hardness(lam)
 
 
 def manifestly_positive(expr, symbols) -> bool:
@@ -368,7 +363,7 @@ def slowest_contraction(train_cov, n) -> float:
     """
     lam = as_covariance(train_cov, "train_cov")
     n = positive_int(n, "n")
-    hard = _hardness(lam)
+    hard = hardness(lam)
     return 1.0 / (1.0 + n / (1.0 + hard))
 
 
@@ -385,7 +380,7 @@ def cor35_log_bound(train_cov, n, k) -> float:
     lam = as_covariance(train_cov, "train_cov")
     n = positive_int(n, "n")
     k = positive_int(k, "k", minimum=0)
-    hard = _hardness(lam)
+    hard = hardness(lam)
     return math.log(lam.shape[0]) - 2 * k * math.log1p(n / (1 + hard))
 
 
@@ -645,7 +640,7 @@ def n_min_cor35(train_cov, k, eps) -> float:
     lam = as_covariance(train_cov, "train_cov")
     k = positive_int(k, "k")
     eps = _eps(eps)
-    hard = _hardness(lam)
+    hard = hardness(lam)
     return (1 + hard) * math.expm1(math.log(lam.shape[0] / eps) / (2 * k))
 
 
