@@ -32,7 +32,8 @@ def test_n_min_non_increasing_in_k_at_limit(eigs, log_eps, k):
     lam = [float(e) for e in eigs]
     eps = len(eigs) * 10.0 ** log_eps * 0.999
     a, b = n_min(lam, k, eps, n_max=10 ** 6), n_min(lam, k + 1, eps, n_max=10 ** 6)
-    assert a is not None and b is not None and b <= a
+    if a is not None:  # None: no n <= 10^6 reaches ε at k (very hard spectra); nothing to compare
+        assert b is not None and b <= a
 
 
 @given(spectra, st.floats(-5, 0), st.integers(1, 12))
@@ -41,6 +42,9 @@ def test_n_min_exact_boundary_and_sandwich(eigs, log_eps, k):
     eps = len(eigs) * 10.0 ** log_eps * 0.999
     nm = n_min(lam, k, eps, n_max=10 ** 6)
     q = Fraction(eps)
+    if nm is None:
+        assert limit_error_exact(eigs, 10 ** 6, k) > q
+        return
     assert limit_error_exact(eigs, nm, k) <= q
     assert nm == 1 or limit_error_exact(eigs, nm - 1, k) > q
     hard = float(sum(eigs) / min(eigs))
@@ -79,6 +83,9 @@ def test_k_min_sandwich_increasing_in_hardness(eigs, n, log_eps):
     hard = float(sum(eigs) / min(eigs))
     rate = 2 * math.log1p(n / (1 + hard))
     mult = eigs.count(min(eigs))
+    if km is None:  # then even the upper bound d f^{2k} is above ε at k = 10^6
+        assert math.log(len(eigs) / eps) / rate > 10 ** 6 * (1 - 1e-12)
+        return
     assert math.log(mult / eps) / rate <= km * (1 + 1e-12)
     assert km <= max(1, math.ceil(math.log(len(eigs) / eps) / rate * (1 + 1e-12)))
 
