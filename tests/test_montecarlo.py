@@ -410,3 +410,16 @@ def test_diagnostic_calibration_d1():
     print(f"trusted {trusted.sum()}/{len(z)}: max|z| {np.max(np.abs(z[trusted])):.2f}, "
           f"mean z {np.mean(z[trusted]):+.3f}; se_rel_se <= 0.1 alone: "
           f"max|z| {np.max(np.abs(z[se_rel <= 0.1])):.2f}")
+
+
+def test_sample_below_the_proven_floor_is_not_trusted():
+    # d = 10, λ_i ∝ 1/i, n = 10, m = 31, k = 20, seed 3, 4·10⁴ prompts: the kurtosis and tail-share
+    # rules alone pass this sample (0.0447 ± 0.0002), yet err_20 >= 1.354 is proven
+    # (theory.scaling.divergence_log_lower_bound).  The floor must take the trust away.
+    lam = 1 / np.arange(1, 11)
+    res = mc_cot_error(lam, 10, [1, 20], m=31, samples=40_000, seed=3)
+    assert res.se_rel_se[1] <= 0.05 and res.tail_share[1] <= 0.03
+    assert np.exp(res.log_lower_bound[1]) > res.mean[1] + 5 * res.stderr[1]
+    assert not res.trustworthy[1]
+    assert res.trustworthy[0]
+    assert "below the proven floor" in res.summary()

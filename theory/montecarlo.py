@@ -90,9 +90,13 @@ class MCResult(RichRepr):
     tail_share : numpy.ndarray
         Share of the sum of squared deviations ``Σ (v − v̄)²`` carried by the single most extreme
         prompt; its square root is that prompt's pull on ``mean`` in standard errors.
+    log_lower_bound : numpy.ndarray
+        Natural log of a proven lower bound on the true ``err_k``
+        (:func:`theory.scaling.divergence_log_lower_bound`, ``E(β_max χ²_m/m − 1)_+^{2k}``).
     trustworthy : numpy.ndarray of bool
         ``se_rel_se <= SE_REL_SE_MAX`` (0.05) and ``tail_share <= TAIL_SHARE_MAX`` (0.03) and no
-        overflow.
+        overflow, and ``mean + 5·stderr`` is not below the proven lower bound ``log_lower_bound``
+        (a sample that sits below a proven floor has missed the prompts that carry the mean).
     overflow : numpy.ndarray of bool
         ``mean`` or ``stderr`` is beyond float64; read ``log_mean`` and ``log_stderr``.
     d, m, n : int
@@ -129,7 +133,9 @@ class MCResult(RichRepr):
     ``k = 1..10``, 20 seeds, ``N = 10⁴``): the rule trusts 169 of 2400 estimates, whose largest
     ``|z|`` is 2.46 (mean ``z`` −0.30: the skew of a heavy-tailed mean is still faintly visible),
     while ``se_rel_se <= 0.1`` alone admits ``|z| = 4.47``.  No diagnostic can see a tail the
-    sample never reached: a trustworthy flag is evidence, not proof.  Where the flag is down,
+    sample never reached: a trustworthy flag is evidence, not proof.  One such case is caught by
+    the proven floor: at ``d = 10``, ``λ_i ∝ 1/i``, ``n = 10``, ``m = 31``, ``k = 20`` a sample of
+    4·10⁴ prompts passes both rules with ``0.0447 ± 0.0002`` while ``err_k >= 1.354``.  Where the flag is down,
     ``tilt > 1`` (importance sampling) usually restores it.
     """
 
@@ -142,6 +148,7 @@ class MCResult(RichRepr):
     se_rel_se: np.ndarray
     log_max: np.ndarray
     tail_share: np.ndarray
+    log_lower_bound: np.ndarray
     trustworthy: np.ndarray
     overflow: np.ndarray
     d: int
@@ -177,7 +184,9 @@ class MCResult(RichRepr):
                 mean = f"{self.mean[i]:.8g}"
                 se = f"{self.stderr[i]:.3g}"
             rel = math.exp(self.log_stderr[i] - self.log_mean[i])
-            flag = "yes" if self.trustworthy[i] else ("no (overflow)" if self.overflow[i] else "no")
+            below = _log_add(self.log_mean[i], math.log(5) + self.log_stderr[i]) < self.log_lower_bound[i]
+            flag = ("yes" if self.trustworthy[i] else "no (overflow)" if self.overflow[i]
+                    else "no (below the proven floor)" if below else "no")
             rows.append(f"{int(k):>5} {mean:>14} {se:>11} {rel:>9.2e} "
                         f"{self.se_rel_se[i]:>9.3f} {self.tail_share[i]:>7.3f}  {flag}")
         return "\n".join(rows)
@@ -189,6 +198,20 @@ class MCResult(RichRepr):
         return (f"MCResult(d={self.d}, n={self.n}, m={self.m}, ks={self.ks.tolist()}, "
                 f"samples={self.samples}, sampler={self.sampler!r}, backend={self.backend!r}, "
                 f"trustworthy={self.trustworthy.tolist()})")
+
+
+def _log_add(a: float, b: float) -> float:
+    """``log(e^a + e^b)`` without overflow."""
+    hi, lo = max(a, b), min(a, b)
+    return hi if lo == -math.inf else hi + math.log1p(math.exp(lo - hi))
+
+
+def _log_floor(lam, n, k, m, sigma) -> float:
+    """Log of the proven lower bound on ``err_k`` at this ``m`` (``-inf`` where it is vacuous)."""
+    from theory.scaling import divergence_log_lower_bound  # scaling does not import this module
+    if k == 0:
+        return -math.inf  # err_0 = d exactly; the bound adds nothing
+    return divergence_log_lower_bound(lam, n, k, m, test_cov=sigma)
 
 
 # --------------------------------------------------------------------------------------------
@@ -576,12 +599,17 @@ def mc_cot_error(train_cov, n, ks, *, m, test_cov=None, samples, seed=0, batch=N
     stats = [_finish(acc) for acc in accs]
     out = {key: _readonly([s[key] for s in stats], bool if key == "overflow" else float)
            for key in stats[0]}
+    floor = _readonly([_log_floor(lam, n, k, m, sigma) for k in ks], float)
+    above_floor = [_log_add(s["log_mean"], math.log(5) + s["log_stderr"]) >= lb
+                   for s, lb in zip(stats, floor)]
     trustworthy = _readonly([(not s["overflow"]) and s["se_rel_se"] <= SE_REL_SE_MAX
-                             and s["tail_share"] <= TAIL_SHARE_MAX for s in stats], bool)
+                             and s["tail_share"] <= TAIL_SHARE_MAX and ok
+                             for s, ok in zip(stats, above_floor)], bool)
     if np.any(out["overflow"]):
         bad = [k for k, o in zip(ks, out["overflow"]) if o]
         warnings.warn(f"mc_cot_error: err_k exceeds float64 for k = {bad}; mean/stderr are inf "
                       f"there, log_mean/log_stderr hold the values", RuntimeWarning, stacklevel=2)
     return MCResult(ks=_readonly(ks, np.int64), samples=samples, trustworthy=trustworthy,
+                    log_lower_bound=floor,
                     d=d, m=m, n=n, sampler=sampler, backend=be.name, seed=seed, batch=batch,
                     tilt=tilt, **out)
