@@ -13,6 +13,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from theory import _exact
 from theory.covariance import gamma
 from theory.scaling import cot_error_d1  # the d = 1 chi-square closed form: an independent route
 
@@ -39,8 +40,8 @@ def cayley_rotation(skew_entries, d):
             A[j, i] = -A[i, j]
     eye = _fraction_eye(d)
     # (I + A)^{-1} exists for every real skew A (its eigenvalues are 1 + i·t).
-    inv = ot._exact_solve(eye + A, eye)
-    return ot._exact_matmul(eye - A, inv)
+    inv = _exact.exact_solve(eye + A, eye)
+    return _exact.exact_matmul(eye - A, inv)
 
 
 eigen = st.fractions(min_value=Fraction(1, 8), max_value=8, max_denominator=8)
@@ -67,7 +68,7 @@ def problems(draw, commuting=False):
         skew = draw(st.lists(st.fractions(min_value=-2, max_value=2, max_denominator=4),
                              min_size=d * (d - 1) // 2, max_size=d * (d - 1) // 2))
         Q = cayley_rotation(skew, d)
-    sig = ot._exact_matmul(ot._exact_matmul(Q, _diag(sig_eig)), Q.T)
+    sig = _exact.exact_matmul(_exact.exact_matmul(Q, _diag(sig_eig)), Q.T)
     n = draw(st.integers(1, 40))
     return lam, sig, n
 
@@ -130,7 +131,7 @@ def test_k1_equality_iff_commuting(problem):
     # ‖M‖_F² − tr M² = ½‖M − Mᵀ‖², and M = I − Γ^{-1}Σ is symmetric iff Γ and Σ commute.
     lam, sig, n = problem
     G = ot.gamma_exact(lam, n)
-    commute = (ot._exact_matmul(G, sig) == ot._exact_matmul(sig, G)).all()
+    commute = (_exact.exact_matmul(G, sig) == _exact.exact_matmul(sig, G)).all()
     assert (ot.infinite_m_error_exact(lam, n, sig, 1) == ot.remark41_trace_exact(lam, n, sig, 1)) == commute
 
 

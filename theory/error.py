@@ -288,7 +288,6 @@ def _reduce(gaps: _GapTable, initial_states) -> _Structure:
     """
     T = gaps.transpose
     deg = gaps.degree
-    sigma_product = gaps.product
     cache: dict[tuple, tuple] = {}
 
     def canon(word):

@@ -34,6 +34,7 @@ import sympy as sp
 from theory._repr import RichRepr
 from theory._validate import as_covariance, as_exact_covariance, positive_int, same_dimension
 from theory.covariance import gamma, gamma_exact
+from theory._exact import exact_matmul, exact_solve
 
 # Eigenvalues of Γ^{-1}Σ within this relative distance of 2 are decided in exact arithmetic.
 BOUNDARY_RTOL = 1e-9
@@ -46,34 +47,6 @@ MIN_SCAN = 10
 
 
 # ----------------------------------------------------------------------------- exact m = ∞ quantities
-
-def _exact_solve(A, B):
-    """``A^{-1} B`` for square object arrays of ``Fraction`` (Gauss–Jordan, exact)."""
-    d = A.shape[0]
-    aug = [list(A[i]) + list(B[i]) for i in range(d)]
-    for col in range(d):
-        piv = next(r for r in range(col, d) if aug[r][col] != 0)
-        aug[col], aug[piv] = aug[piv], aug[col]
-        inv = 1 / aug[col][col]
-        aug[col] = [v * inv for v in aug[col]]
-        for r in range(d):
-            if r != col and aug[r][col] != 0:
-                f = aug[r][col]
-                aug[r] = [a - f * b for a, b in zip(aug[r], aug[col])]
-    out = np.empty(B.shape, dtype=object)
-    for i in range(d):
-        out[i] = aug[i][d:]
-    return out
-
-
-def _exact_matmul(A, B):
-    d, e, f = A.shape[0], A.shape[1], B.shape[1]
-    out = np.empty((d, f), dtype=object)
-    for i in range(d):
-        for j in range(f):
-            out[i, j] = sum((A[i, t] * B[t, j] for t in range(e)), Fraction(0))
-    return out
-
 
 def _exact_inputs(train_cov, n, test_cov):
     G = gamma_exact(train_cov, n)
@@ -91,7 +64,7 @@ def step_matrix_exact(train_cov, n, test_cov) -> np.ndarray:
     """
     G, sig = _exact_inputs(train_cov, n, test_cov)
     d = G.shape[0]
-    M = -_exact_solve(G, sig)
+    M = -exact_solve(G, sig)
     for i in range(d):
         M[i, i] += 1
     return M
@@ -106,10 +79,10 @@ def _exact_power(M, k: int):
     base = M
     while k:
         if k & 1:
-            out = _exact_matmul(out, base)
+            out = exact_matmul(out, base)
         k >>= 1
         if k:
-            base = _exact_matmul(base, base)
+            base = exact_matmul(base, base)
     return out
 
 
@@ -151,7 +124,7 @@ def gamma_condition_bounds_exact(train_cov, n) -> tuple[Fraction, Fraction]:
     eye[...] = Fraction(0)
     for i in range(d):
         eye[i, i] = Fraction(1)
-    Ginv = _exact_solve(G, eye)
+    Ginv = exact_solve(G, eye)
     diag = [G[i, i] for i in range(d)]
     return max(diag) / min(diag), sum(diag) * sum(Ginv[i, i] for i in range(d))
 
@@ -184,7 +157,7 @@ def eventual_growth_exact(train_cov, n, test_cov) -> bool:
     of the characteristic polynomial of ``Γ^{-1}Σ`` in ``(2, ∞)`` with Sturm sequences, in rationals.
     """
     G, sig = _exact_inputs(train_cov, n, test_cov)
-    A = sp.Matrix(_exact_solve(G, sig).tolist()).applyfunc(lambda v: sp.Rational(v.numerator, v.denominator))
+    A = sp.Matrix(exact_solve(G, sig).tolist()).applyfunc(lambda v: sp.Rational(v.numerator, v.denominator))
     x = sp.Symbol("x")
     poly = sp.Poly(A.charpoly(x).as_expr(), x)
     while poly.eval(2) == 0:

@@ -37,6 +37,7 @@ from theory._repr import RichRepr
 from theory._validate import as_covariance, as_exact_covariance, positive_int, same_dimension
 from theory.covariance import gamma, gamma_exact, hardness
 from theory.moments import DerivationStep, wishart_sas_symbolic
+from theory._exact import exact_inverse, exact_matmul
 
 # float64 overflows beyond exp(709.78); log-errors above this are reported as log values only.
 _LOG_FLOAT_MAX = math.log(np.finfo(float).max)
@@ -116,42 +117,14 @@ def k1_error_coefficients(train_cov, n, *, test_cov=None) -> tuple[Fraction, Fra
                               "train_cov" if test_cov is None else "test_cov")
     same_dimension(G, sig, "train_cov", "test_cov")
     d = G.shape[0]
-    A = _exact_inverse(G)
-    A_sigma = _exact_matmul(A, sig)
+    A = exact_inverse(G)
+    A_sigma = exact_matmul(A, sig)
     c0 = sum(((int(i == j) - A_sigma[i, j]) ** 2 for i in range(d) for j in range(d)), Fraction(0))
     frob = sum((v * v for v in A_sigma.flat), Fraction(0))
     # tr(AΣA) = Σ_ij (AΣ)_ij A_ji
     tr_asa = sum((A_sigma[i, j] * A[j, i] for i in range(d) for j in range(d)), Fraction(0))
     tr_sigma = sum((sig[i, i] for i in range(d)), Fraction(0))
     return c0, frob + tr_asa * tr_sigma
-
-
-def _exact_inverse(G: np.ndarray) -> np.ndarray:
-    """Inverse of a nonsingular square object array of ``Fraction`` (Gauss–Jordan, exact)."""
-    d = G.shape[0]
-    rows = [list(G[i]) + [Fraction(int(i == j)) for j in range(d)] for i in range(d)]
-    for col in range(d):
-        piv = next(r for r in range(col, d) if rows[r][col] != 0)
-        rows[col], rows[piv] = rows[piv], rows[col]
-        inv = 1 / rows[col][col]
-        rows[col] = [v * inv for v in rows[col]]
-        for r in range(d):
-            if r != col and rows[r][col] != 0:
-                f = rows[r][col]
-                rows[r] = [a - f * b for a, b in zip(rows[r], rows[col])]
-    out = np.empty((d, d), dtype=object)
-    for i in range(d):
-        out[i] = rows[i][d:]
-    return out
-
-
-def _exact_matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    d, e, f = A.shape[0], A.shape[1], B.shape[1]
-    out = np.empty((d, f), dtype=object)
-    for i in range(d):
-        for j in range(f):
-            out[i, j] = sum((A[i, t] * B[t, j] for t in range(e)), Fraction(0))
-    return out
 
 
 @dataclass(frozen=True)
@@ -234,7 +207,7 @@ def rational_orthogonal(skew) -> np.ndarray:
     if any(K[i, j] != -K[j, i] for i in range(d) for j in range(d)):
         raise ValueError("skew must be skew-symmetric (K = -Kᵀ)")
     eye = np.array([[Fraction(int(i == j)) for j in range(d)] for i in range(d)], dtype=object)
-    return _exact_matmul(eye - K, _exact_inverse(eye + K))  # I + K is invertible for skew K
+    return exact_matmul(eye - K, exact_inverse(eye + K))  # I + K is invertible for skew K
 
 
 def thm33_bound(train_cov, n, m=None) -> float:

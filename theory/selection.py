@@ -33,6 +33,7 @@ import numpy as np
 
 from theory._repr import RichRepr
 from theory._validate import as_covariance, as_exact_covariance, positive_int, same_dimension
+from theory._exact import exact_matmul
 
 # Exhaustive enumeration of supports is a brute-force oracle: 2^T subsets.
 MAX_ENUMERATION_TASKS = 12
@@ -148,16 +149,6 @@ def _inverse_exact(A: np.ndarray, name: str) -> np.ndarray:
     return out
 
 
-def _matmul_exact(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    n, k = A.shape
-    m = B.shape[1]
-    out = np.empty((n, m), dtype=object)
-    for i in range(n):
-        for j in range(m):
-            out[i, j] = sum((A[i, t] * B[t, j] for t in range(k)), Fraction(0))
-    return out
-
-
 # ----------------------------------------------------------------------------- the QP
 
 @dataclass(frozen=True)
@@ -217,7 +208,7 @@ def selection_qp(task_covs, target_cov, *, exact: bool | None = None) -> Selecti
         sigma_inv = _inverse_exact(sigma, "target_cov")
         ratios = np.empty((T, d, d), dtype=object)
         for ell, lam in enumerate(tasks):
-            ratios[ell] = _matmul_exact(sigma_inv, lam)
+            ratios[ell] = exact_matmul(sigma_inv, lam)
         Q = np.empty((T, T), dtype=object)
         for i in range(T):
             for j in range(i, T):
@@ -255,7 +246,7 @@ def selection_objective(pi, task_covs, target_cov, *, exact: bool | None = None)
         for a in range(d):
             for c in range(d):
                 M[a, c] = sum((p * lam[a, c] for p, lam in zip(pi, tasks)), Fraction(0))
-        R = _matmul_exact(_inverse_exact(sigma, "target_cov"), M)
+        R = exact_matmul(_inverse_exact(sigma, "target_cov"), M)
         return sum(((int(a == c) - R[a, c]) ** 2 for a in range(d) for c in range(d)), Fraction(0))
     M = np.einsum("l,lac->ac", pi, np.stack(tasks))
     R = np.eye(d) - np.linalg.solve(sigma, M)
@@ -546,7 +537,6 @@ def select_tasks(task_covs, target_cov, *, exact: bool | None = None) -> Selecti
     exact = qp.exact
     T = len(qp.b)
     pi_star = _active_set(qp.Q, qp.b, exact)
-    zero = Fraction(0) if exact else 0.0
     if exact:
         tolerance = Fraction(0)
     else:

@@ -84,7 +84,7 @@ def random_rational_problem(rng: np.random.Generator, d: int):
             skew[i, j] = Fraction(int(rng.integers(-8, 9)), 4)
             skew[j, i] = -skew[i, j]
     eye = _diag(*([1] * d))
-    from theory.overthinking import _exact_matmul, _exact_solve
+    from theory._exact import exact_matmul as _exact_matmul, exact_solve as _exact_solve
     Q = _exact_matmul(eye - skew, _exact_solve(eye + skew, eye))
     sig = _exact_matmul(_exact_matmul(Q, _diag(*sig_eigs)), Q.T)
     return lam, int(rng.integers(1, 41)), sig
