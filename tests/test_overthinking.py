@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from theory import _exact
 from theory.covariance import gamma
+from theory.scaling import rational_orthogonal
 from theory.scaling import cot_error_d1  # the d = 1 chi-square closed form: an independent route
 
 # The package exports the function ``overthinking`` under the module's name: bind the module itself.
@@ -38,10 +39,7 @@ def cayley_rotation(skew_entries, d):
         for j in range(i + 1, d):
             A[i, j] = next(it)
             A[j, i] = -A[i, j]
-    eye = _fraction_eye(d)
-    # (I + A)^{-1} exists for every real skew A (its eigenvalues are 1 + i·t).
-    inv = _exact.exact_solve(eye + A, eye)
-    return _exact.exact_matmul(eye - A, inv)
+    return rational_orthogonal(A)
 
 
 eigen = st.fractions(min_value=Fraction(1, 8), max_value=8, max_denominator=8)

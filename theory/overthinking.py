@@ -31,10 +31,10 @@ from math import ceil, log
 import numpy as np
 import sympy as sp
 
+from theory._exact import exact_matmul, exact_solve
 from theory._repr import RichRepr
 from theory._validate import as_covariance, as_exact_covariance, positive_int, same_dimension
 from theory.covariance import gamma, gamma_exact
-from theory._exact import exact_matmul, exact_solve
 
 # Eigenvalues of Γ^{-1}Σ within this relative distance of 2 are decided in exact arithmetic.
 BOUNDARY_RTOL = 1e-9

@@ -33,11 +33,11 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
+from theory._exact import exact_inverse, exact_matmul
 from theory._repr import RichRepr
 from theory._validate import as_covariance, as_exact_covariance, positive_int, same_dimension
 from theory.covariance import gamma, gamma_exact, hardness
 from theory.moments import DerivationStep, wishart_sas_symbolic
-from theory._exact import exact_inverse, exact_matmul
 
 # float64 overflows beyond exp(709.78); log-errors above this are reported as log values only.
 _LOG_FLOAT_MAX = math.log(np.finfo(float).max)

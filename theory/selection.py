@@ -31,9 +31,9 @@ from fractions import Fraction
 
 import numpy as np
 
+from theory._exact import exact_matmul
 from theory._repr import RichRepr
 from theory._validate import as_covariance, as_exact_covariance, positive_int, same_dimension
-from theory._exact import exact_matmul
 
 # Exhaustive enumeration of supports is a brute-force oracle: 2^T subsets.
 MAX_ENUMERATION_TASKS = 12

@@ -17,9 +17,10 @@ from fractions import Fraction
 
 import numpy as np
 
+from theory._exact import exact_matmul
 from theory.covariance import gamma
 from theory.ledger import CONDITIONAL, REFUTED, Verdict, claim
-from theory.scaling import divergence_log_lower_bound
+from theory.scaling import divergence_log_lower_bound, rational_orthogonal
 from theory.overthinking import (divergence_onset, eventual_growth_exact, gamma_condition_bounds_exact,
                                  infinite_m_error_exact, lsa_experiment, overthinking, remark41_bracket,
                                  remark41_trace_exact,
@@ -83,10 +84,8 @@ def random_rational_problem(rng: np.random.Generator, d: int):
         for j in range(i + 1, d):
             skew[i, j] = Fraction(int(rng.integers(-8, 9)), 4)
             skew[j, i] = -skew[i, j]
-    eye = _diag(*([1] * d))
-    from theory._exact import exact_matmul as _exact_matmul, exact_solve as _exact_solve
-    Q = _exact_matmul(eye - skew, _exact_solve(eye + skew, eye))
-    sig = _exact_matmul(_exact_matmul(Q, _diag(*sig_eigs)), Q.T)
+    Q = rational_orthogonal(skew)
+    sig = exact_matmul(exact_matmul(Q, _diag(*sig_eigs)), Q.T)
     return lam, int(rng.integers(1, 41)), sig
 
 
