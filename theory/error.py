@@ -61,6 +61,7 @@ from operator import mul
 
 import numpy as np
 
+from theory._exact import exact_inverse
 from theory._repr import RichRepr
 from theory._validate import _as_2d, _to_fraction, as_exact_covariance, positive_int, same_dimension
 from theory.covariance import gamma_exact
@@ -128,24 +129,6 @@ def _as_exact_matrix(M, name: str) -> list[list[Fraction]]:
 def _matmul(X, Y):
     cols = list(zip(*Y))
     return [[sum(map(mul, row, col)) for col in cols] for row in X]
-
-
-def _inverse(M: list[list[Fraction]], name: str) -> list[list[Fraction]]:
-    """Gauss–Jordan inverse over the rationals; ``ValueError`` if singular."""
-    d = len(M)
-    aug = [list(row) + [Fraction(int(i == j)) for j in range(d)] for i, row in enumerate(M)]
-    for col in range(d):
-        pivot = next((r for r in range(col, d) if aug[r][col] != 0), None)
-        if pivot is None:
-            raise ValueError(f"{name} is singular")
-        aug[col], aug[pivot] = aug[pivot], aug[col]
-        inv = 1 / aug[col][col]
-        aug[col] = [v * inv for v in aug[col]]
-        for r in range(d):
-            if r != col and aug[r][col] != 0:
-                f = aug[r][col]
-                aug[r] = [a - f * b for a, b in zip(aug[r], aug[col])]
-    return [row[d:] for row in aug]
 
 
 def _limit_error(P, sigma, k: int) -> Fraction:
@@ -773,7 +756,7 @@ def _validated_cot(train_cov, n, k, test_cov):
         sigma = as_exact_covariance(test_cov, "test_cov")
         same_dimension(G, sigma, "train_cov", "test_cov")
     k = positive_int(k, "k", minimum=0)
-    P = _inverse([list(r) for r in G], "Γ")
+    P = exact_inverse(G, "Γ").tolist()
     return P, [list(r) for r in sigma], k
 
 
