@@ -56,3 +56,17 @@ def test_gamma_and_hardness_inputs():
         theory.gamma([0.0, 0.0], 3)
     assert theory.hardness([1.0, 0.0]) == float("inf")
     assert theory.hardness([2.0, 2.0, 2.0]) == 3.0
+
+
+@pytest.mark.parametrize("value", [0, -1.0, float("nan"), float("inf"), "x", None, True])
+def test_bad_positive_float(value):
+    from theory._validate import positive_float
+    with pytest.raises(ValueError, match="eta must be a finite positive number"):
+        positive_float(value, "eta")
+
+
+@pytest.mark.parametrize("value", [0, 0.0, float("nan"), "x", False])
+def test_bad_nonzero_float(value):
+    from theory._validate import nonzero_float
+    with pytest.raises(ValueError, match="c must be a finite nonzero number"):
+        nonzero_float(value, "c")

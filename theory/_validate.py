@@ -136,3 +136,25 @@ def same_dimension(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> No
     if a.shape[0] != b.shape[0]:
         raise ValueError(f"{name_a} and {name_b} must have the same dimension, "
                          f"got d = {a.shape[0]} and d = {b.shape[0]}")
+
+
+def _finite_float(value, name: str, what: str, ok) -> float:
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be a finite {what} number, got {value!r}")
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a finite {what} number, got {value!r}") from None
+    if not (np.isfinite(out) and ok(out)):
+        raise ValueError(f"{name} must be a finite {what} number, got {value!r}")
+    return out
+
+
+def positive_float(value, name: str) -> float:
+    """Return ``value`` as a ``float`` if it is finite and ``> 0``; else ``ValueError`` naming it."""
+    return _finite_float(value, name, "positive", lambda x: x > 0)
+
+
+def nonzero_float(value, name: str) -> float:
+    """Return ``value`` as a ``float`` if it is finite and nonzero; else ``ValueError`` naming it."""
+    return _finite_float(value, name, "nonzero", lambda x: x != 0)

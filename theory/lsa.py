@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory._validate import positive_int
+from theory._validate import nonzero_float, positive_float, positive_int
 from theory.covariance import gamma
 
 
@@ -91,12 +91,7 @@ def lsa_forward(E, V, W, rho) -> np.ndarray:
             raise ValueError(f"{name} must have shape ({D}, {D}) to act on an embedding with {D} rows, got {M.shape}")
         if not np.all(np.isfinite(M)):
             raise ValueError(f"{name} must be finite, found NaN or inf")
-    try:
-        rho = float(rho)
-    except (TypeError, ValueError):
-        raise ValueError(f"rho must be a finite positive number, got {rho!r}") from None
-    if not (np.isfinite(rho) and rho > 0):
-        raise ValueError(f"rho must be a finite positive number, got {rho!r}")
+    rho = positive_float(rho, "rho")
     return E + V @ E @ (E.T @ W @ E) / rho
 
 
@@ -120,12 +115,7 @@ def trained_parameters(train_cov, n, c: float = 1.0) -> tuple[np.ndarray, np.nda
     (V, W) : pair of numpy.ndarray, each ``(2d+2, 2d+2)``.
     """
     G = gamma(train_cov, n)
-    try:
-        c = float(c)
-    except (TypeError, ValueError):
-        raise ValueError(f"c must be a finite nonzero number, got {c!r}") from None
-    if not (np.isfinite(c) and c != 0):
-        raise ValueError(f"c must be a finite nonzero number, got {c!r}")
+    c = nonzero_float(c, "c")
     d = G.shape[0]
     b = _blocks(d)
     V = np.zeros((2 * d + 2, 2 * d + 2))

@@ -35,7 +35,7 @@ import sympy as sp
 
 from theory._exact import exact_inverse, exact_matmul
 from theory._repr import RichRepr
-from theory._validate import as_covariance, as_exact_covariance, positive_int, same_dimension
+from theory._validate import as_covariance, as_exact_covariance, positive_float, positive_int, same_dimension
 from theory.covariance import gamma, gamma_exact, hardness
 from theory.moments import DerivationStep, wishart_sas_symbolic
 
@@ -44,19 +44,6 @@ _LOG_FLOAT_MAX = math.log(np.finfo(float).max)
 
 
 # ----------------------------------------------------------------------------- input helpers
-
-def _eps(value, name: str = "eps") -> float:
-    """A target error: a finite number > 0."""
-    if isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
-    if not (math.isfinite(out) and out > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return out
-
 
 def _optional_m(m):
     return None if m is None else positive_int(m, "m")
@@ -612,7 +599,7 @@ def n_min_cor35(train_cov, k, eps) -> float:
     """
     lam = as_covariance(train_cov, "train_cov")
     k = positive_int(k, "k")
-    eps = _eps(eps)
+    eps = positive_float(eps, "eps")
     hard = hardness(lam)
     return (1 + hard) * math.expm1(math.log(lam.shape[0] / eps) / (2 * k))
 
@@ -633,7 +620,7 @@ def n_min(train_cov, k, eps, *, m=None, test_cov=None, n_max: int = 100_000) -> 
     """
     lam = as_covariance(train_cov, "train_cov")
     k = positive_int(k, "k")
-    eps = _eps(eps)
+    eps = positive_float(eps, "eps")
     m = _optional_m(m)
     n_max = positive_int(n_max, "n_max")
     gamma(lam, 1)  # rejects Λ = 0
@@ -719,7 +706,7 @@ def k_min(train_cov, n, eps, *, m=None, test_cov=None, k_max: int = 10_000) -> i
     """
     lam = as_covariance(train_cov, "train_cov")
     n = positive_int(n, "n")
-    eps = _eps(eps)
+    eps = positive_float(eps, "eps")
     m = _optional_m(m)
     k_max = positive_int(k_max, "k_max")
     sig = lam if test_cov is None else as_covariance(test_cov, "test_cov")

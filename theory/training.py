@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from theory._validate import as_covariance, as_exact_covariance, positive_int
+from theory._validate import as_covariance, as_exact_covariance, nonzero_float, positive_float, positive_int
 from theory.covariance import gamma
 from theory.moments import (DerivationStep, _covariance_root, symbolic_covariance, symbolic_matrix,
                             wishart_sas_symbolic)
@@ -36,26 +36,6 @@ from theory.pseudo_newton import _sym_embedding, lsa_forward_symbolic, sparse_pa
 def _blocks(d: int) -> dict[str, slice]:
     return {"x": slice(0, d), "y": slice(d, d + 1), "w": slice(d + 1, 2 * d + 1),
             "one": slice(2 * d + 1, 2 * d + 2)}
-
-
-def _finite_nonzero(c, name: str) -> float:
-    try:
-        c = float(c)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite nonzero number, got {c!r}") from None
-    if not (np.isfinite(c) and c != 0):
-        raise ValueError(f"{name} must be a finite nonzero number, got {c!r}")
-    return c
-
-
-def _positive(x, name: str) -> float:
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite positive number, got {x!r}") from None
-    if not (np.isfinite(x) and x > 0):
-        raise ValueError(f"{name} must be a finite positive number, got {x!r}")
-    return x
 
 
 def _curvature(train_cov, n) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -221,7 +201,7 @@ def gd_step_threshold(train_cov, n, c: float = 1.0) -> float:
               P_{t+1} - \Gamma^{-1} = (P_t - \Gamma^{-1})(I - \eta c^2 \Gamma\Lambda),\qquad
               \eta < \eta_{\max} = \frac{2}{c^2 \lambda_{\max}(\Gamma\Lambda)}
     """
-    c = _finite_nonzero(c, "c")
+    c = nonzero_float(c, "c")
     _, _, M = _curvature(train_cov, n)
     return float(2 / (c * c * np.linalg.eigvalsh(M)[-1]))
 
@@ -233,8 +213,8 @@ def gd_rate(train_cov, n, eta, c: float = 1.0) -> float:
               \quad r = 1 - \eta c^2 \lambda_{\min}(\Gamma\Lambda)
               \text{ when } \eta \le 2 / (c^2(\lambda_{\min} + \lambda_{\max}))
     """
-    c = _finite_nonzero(c, "c")
-    eta = _positive(eta, "eta")
+    c = nonzero_float(c, "c")
+    eta = positive_float(eta, "eta")
     _, _, M = _curvature(train_cov, n)
     return float(np.max(np.abs(1 - eta * c * c * np.linalg.eigvalsh(M))))
 
@@ -275,8 +255,8 @@ def gd_population(train_cov, n, eta, steps, c: float = 1.0, V31_init=None) -> GD
     is not available to us.)  Converges to ``V_* = −Γ^{-1}/c`` iff ``eta < gd_step_threshold``
     (Λ positive definite).
     """
-    c = _finite_nonzero(c, "c")
-    eta = _positive(eta, "eta")
+    c = nonzero_float(c, "c")
+    eta = positive_float(eta, "eta")
     steps = positive_int(steps, "steps", minimum=0)
     lam, G, M = _curvature(train_cov, n)
     d = lam.shape[0]
@@ -329,7 +309,7 @@ def balanced_init(d: int, sigma: float, theta=None) -> tuple[float, np.ndarray]:
     Then ``u² − ‖V_31‖_F² = 0`` and ``P(0) = −u V_31 = σ² ΘΘᵀ/‖ΘΘᵀ‖_F`` is PSD.  Default ``Θ = I``.
     """
     d = positive_int(d, "d")
-    sigma = _positive(sigma, "sigma")
+    sigma = positive_float(sigma, "sigma")
     theta = np.eye(d) if theta is None else np.asarray(theta, dtype=float)
     if theta.ndim != 2 or theta.shape[0] != d or not np.all(np.isfinite(theta)):
         raise ValueError(f"theta must be a finite ({d}, r) matrix, got shape {theta.shape}")
@@ -367,7 +347,7 @@ def joint_gd(train_cov, n, eta, steps, u0: float, V0) -> JointResult:
     Each step changes ``u² − ‖V‖_F²`` by ``η²(g_u² − ‖g_V‖_F²)`` only (the first-order terms
     cancel), so the drift over a run is O(η).
     """
-    eta = _positive(eta, "eta")
+    eta = positive_float(eta, "eta")
     steps = positive_int(steps, "steps", minimum=0)
     lam, G, M = _curvature(train_cov, n)
     u = float(u0)
@@ -392,7 +372,7 @@ def joint_gradient_flow(train_cov, n, t_end, u0: float, V0, rtol: float = 1e-11)
               \quad \frac{d}{dt}\big(u^2 - \|V\|_F^2\big) = 0
     """
     from scipy.integrate import solve_ivp
-    t_end = _positive(t_end, "t_end")
+    t_end = positive_float(t_end, "t_end")
     lam, G, M = _curvature(train_cov, n)
     d = lam.shape[0]
     V0 = _as_matrix(V0, d, "V0")
@@ -420,7 +400,7 @@ def joint_gradient_flow(train_cov, n, t_end, u0: float, V0, rtol: float = 1e-11)
 def sparse_initialization(d: int, c: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """The initialization used for SGD: ``V = 0``, ``W_13 = c I``, ``W_24 = −c``, all else 0."""
     d = positive_int(d, "d")
-    c = _finite_nonzero(c, "c")
+    c = nonzero_float(c, "c")
     b = _blocks(d)
     V = np.zeros((2 * d + 2, 2 * d + 2))
     W = np.zeros((2 * d + 2, 2 * d + 2))
@@ -522,7 +502,7 @@ def _last_column_residual(V, W, batch: PromptBatch, rho):
             raise ValueError(f"{name} must have shape ({D}, {D}), got {M.shape}")
         if not np.all(np.isfinite(M)):
             raise ValueError(f"{name} must be finite, found NaN or inf")
-    rho = _positive(rho, "rho")
+    rho = positive_float(rho, "rho")
     e = E[:, :, -1]
     a = np.einsum("bdn,bn->bd", E, np.einsum("bdn,bd->bn", E, e @ W.T)) / rho
     return e + a @ V.T - target, a
@@ -567,7 +547,7 @@ def sgd_lsa(train_cov, n, steps, batch, eta, seed, c: float = 1.0, decay_from: f
     lam = as_covariance(train_cov, "train_cov")
     n = positive_int(n, "n")
     steps = positive_int(steps, "steps", minimum=0)
-    eta = _positive(eta, "eta")
+    eta = positive_float(eta, "eta")
     if not 0 <= decay_from <= 1:
         raise ValueError(f"decay_from must lie in [0, 1], got {decay_from!r}")
     d = lam.shape[0]
