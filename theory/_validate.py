@@ -158,3 +158,13 @@ def positive_float(value, name: str) -> float:
 def nonzero_float(value, name: str) -> float:
     """Return ``value`` as a ``float`` if it is finite and nonzero; else ``ValueError`` naming it."""
     return _finite_float(value, name, "nonzero", lambda x: x != 0)
+
+
+def square_matrix(A, d: int, name: str) -> np.ndarray:
+    """Return ``A`` as a finite float64 ``(d, d)`` array (any real matrix, not only covariances)."""
+    A = np.asarray(A, dtype=float)
+    if A.shape != (d, d):
+        raise ValueError(f"{name} must have shape ({d}, {d}), got {A.shape}")
+    if not np.all(np.isfinite(A)):
+        raise ValueError(f"{name} must be finite, found NaN or inf")
+    return A

@@ -24,7 +24,7 @@ import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
-from theory._validate import as_covariance, positive_int
+from theory._validate import as_covariance, positive_int, square_matrix
 
 
 class DerivationStep(NamedTuple):
@@ -41,15 +41,6 @@ def is_zero(expr) -> bool:
     if isinstance(expr, sp.ZeroMatrix):
         return True
     return sp.S(expr) == 0
-
-
-def _as_square(A, d: int, name: str) -> np.ndarray:
-    A = np.asarray(A, dtype=float)
-    if A.shape != (d, d):
-        raise ValueError(f"{name} must have shape ({d}, {d}), got {A.shape}")
-    if not np.all(np.isfinite(A)):
-        raise ValueError(f"{name} must be finite, found NaN or inf")
-    return A
 
 
 def wishart_sas(cov, A, m) -> np.ndarray:
@@ -72,7 +63,7 @@ def wishart_sas(cov, A, m) -> np.ndarray:
         Number of samples, ``m >= 1``.
     """
     lam = as_covariance(cov, "cov")
-    A = _as_square(A, lam.shape[0], "A")
+    A = square_matrix(A, lam.shape[0], "A")
     m = positive_int(m, "m")
     return lam @ A @ lam + (lam @ A.T @ lam + np.trace(A @ lam) * lam) / m
 
@@ -280,7 +271,7 @@ def monte_carlo_sas(cov, A, m, samples, seed, chunk: int = 20_000) -> MonteCarlo
     """
     lam = as_covariance(cov, "cov")
     d = lam.shape[0]
-    A = _as_square(A, d, "A")
+    A = square_matrix(A, d, "A")
     m = positive_int(m, "m")
     samples = positive_int(samples, "samples", minimum=2)
     chunk = positive_int(chunk, "chunk")

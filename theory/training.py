@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from theory._validate import as_covariance, as_exact_covariance, nonzero_float, positive_float, positive_int
+from theory._validate import (as_covariance, as_exact_covariance, nonzero_float, positive_float,
+                              positive_int, square_matrix)
 from theory.covariance import gamma
 from theory.moments import (DerivationStep, _covariance_root, symbolic_covariance, symbolic_matrix,
                             wishart_sas_symbolic)
@@ -59,24 +60,15 @@ def population_loss(P, train_cov, n) -> float:
     (Theorem 3.1; derived with the moment lemma ``E[Ŝ_n A Ŝ_n]``, see :func:`derive_population_loss`.)
     """
     lam, _, M = _curvature(train_cov, n)
-    P = _as_matrix(P, lam.shape[0], "P")
+    P = square_matrix(P, lam.shape[0], "P")
     return float(0.5 * np.trace(P @ M @ P.T) - np.trace(P @ lam) + lam.shape[0] / 2)
 
 
 def population_gradient(P, train_cov, n) -> np.ndarray:
     r"""Gradient of :func:`population_loss`: :math:`\nabla_P L = P\,\Gamma\Lambda - \Lambda`."""
     lam, _, M = _curvature(train_cov, n)
-    P = _as_matrix(P, lam.shape[0], "P")
+    P = square_matrix(P, lam.shape[0], "P")
     return P @ M - lam
-
-
-def _as_matrix(P, d: int, name: str) -> np.ndarray:
-    P = np.asarray(P, dtype=float)
-    if P.shape != (d, d):
-        raise ValueError(f"{name} must have shape ({d}, {d}), got {P.shape}")
-    if not np.all(np.isfinite(P)):
-        raise ValueError(f"{name} must be finite, found NaN or inf")
-    return P
 
 
 def derive_population_loss(d: int = 2, train_cov=None) -> list[DerivationStep]:
@@ -260,7 +252,7 @@ def gd_population(train_cov, n, eta, steps, c: float = 1.0, V31_init=None) -> GD
     steps = positive_int(steps, "steps", minimum=0)
     lam, G, M = _curvature(train_cov, n)
     d = lam.shape[0]
-    V = np.zeros((d, d)) if V31_init is None else _as_matrix(V31_init, d, "V31_init").copy()
+    V = np.zeros((d, d)) if V31_init is None else square_matrix(V31_init, d, "V31_init").copy()
     target = np.linalg.inv(G)
     errors, losses = [], []
     diverged = False
@@ -351,7 +343,7 @@ def joint_gd(train_cov, n, eta, steps, u0: float, V0) -> JointResult:
     steps = positive_int(steps, "steps", minimum=0)
     lam, G, M = _curvature(train_cov, n)
     u = float(u0)
-    V = _as_matrix(V0, lam.shape[0], "V0").copy()
+    V = square_matrix(V0, lam.shape[0], "V0").copy()
     target = np.linalg.inv(G)
     grad = _joint_rhs(lam, M)
     inv, err = [u * u - np.sum(V * V)], [np.linalg.norm(-u * V - target)]
@@ -375,7 +367,7 @@ def joint_gradient_flow(train_cov, n, t_end, u0: float, V0, rtol: float = 1e-11)
     t_end = positive_float(t_end, "t_end")
     lam, G, M = _curvature(train_cov, n)
     d = lam.shape[0]
-    V0 = _as_matrix(V0, d, "V0")
+    V0 = square_matrix(V0, d, "V0")
     grad = _joint_rhs(lam, M)
 
     def rhs(_, z):
