@@ -9,15 +9,21 @@ from theory.cli import main
 
 
 def _fake_claims(monkeypatch):
-    def good(full):
-        return ledger.Verdict(ledger.REFUTED if full else ledger.CONFIRMED, "max error 0 | exact")
+    monkeypatch.setattr(ledger, "_REGISTRY", {})
+    one = ledger.Claim("c.one", "First", "first claim", "[paper]", "a convention", "checks/test_c_one_x.py")
+    two = ledger.Claim("c.two", "Second", "second claim", "[derived]", "", "checks/test_c_two_x.py")
 
-    def broken(full):
-        raise RuntimeError("boom")
+    @one.part("bound", ledger.CLAIM, "the bound $x \\le 1$")
+    def _(full):
+        if full:
+            return ledger.undecided("max error 0 | exact", "somewhere in $[0, 1]$")
+        return ledger.holds("max error 0 | exact")
 
-    specs = [ledger.ClaimSpec("c.one", "first claim", "[paper]", good),
-             ledger.ClaimSpec("c.two", "second claim", "[derived]", broken)]
-    monkeypatch.setattr(ledger, "registered", lambda: specs)
+    @two.part("broken", ledger.CLAIM, "anything")
+    def _(full):
+        raise ledger.RouteDisagreement("a value", [("route A", 1), ("route B", 2)])
+
+    monkeypatch.setattr(ledger, "registered", lambda: [one, two])
 
 
 def test_table_progress_and_exit_status(monkeypatch, capsys):
@@ -27,6 +33,8 @@ def test_table_progress_and_exit_status(monkeypatch, capsys):
     assert "[1/2] c.one ... confirmed (" in err and "[2/2] c.two ... could not run (" in err
     assert "could not run: c.two" in err
     assert "c.one — CONFIRMED" in out and "  source:   [paper]" in out
+    assert "HOLDS     bound (claim): the bound x ≤ 1" in out
+    assert "routes disagree on a value: route A: 1; route B: 2" in out
     assert "2 claims: 1 confirmed, 1 could not run;" in out and "(fast tier)" in out
 
 
@@ -35,8 +43,12 @@ def test_json_keys_and_full_tier(monkeypatch, capsys):
     assert main(["verify", "--full", "--json", "--only", "c.one"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["id"] for r in rows] == ["c.one"]
-    assert set(rows[0]) == {"id", "statement", "source", "verdict", "evidence", "seconds", "error"}
-    assert rows[0]["verdict"] == ledger.REFUTED and rows[0]["error"] is None
+    assert set(rows[0]) == {"id", "title", "statement", "source", "convention", "verdict", "evidence",
+                            "statements", "reproduce", "seconds", "error"}
+    assert rows[0]["verdict"] == ledger.UNDECIDED and rows[0]["error"] is None
+    (part,) = rows[0]["statements"]
+    assert part == {"id": "bound", "role": "claim", "verdict": "undecided", "text": "the bound $x \\le 1$",
+                    "evidence": "max error 0 | exact", "known": "somewhere in $[0, 1]$"}
 
 
 def test_markdown_report(monkeypatch, tmp_path, capsys):
@@ -45,7 +57,7 @@ def test_markdown_report(monkeypatch, tmp_path, capsys):
     main(["verify", "--markdown", str(md)])
     text = md.read_text(encoding="utf-8")
     assert "| claim | statement | source | verdict | evidence | seconds |" in text
-    assert "| `c.one` | first claim | [paper] | **confirmed** | max error 0 \\| exact |" in text
+    assert "| `c.one` | first claim | [paper] | **confirmed** | bound (claim): holds |" in text
     assert "(fast tier)" in text.splitlines()[0]
 
 

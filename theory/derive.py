@@ -26,6 +26,8 @@ from typing import Callable
 
 import sympy
 
+from theory._tex import Step
+
 SECTION_DIR = "sections"
 MASTER = "derivations.tex"
 
@@ -205,7 +207,10 @@ def _math_text(text: str) -> str:
 def prose(text: str) -> str:
     """Markdown prose of the ledger (``**bold**``, ```code```, Unicode math) as LaTeX."""
     pieces = []
-    for k, chunk in enumerate(re.split(r"(`[^`]*`)", text)):
+    for k, chunk in enumerate(re.split(r"(\$[^$]+\$|`[^`]*`)", text)):
+        if k % 2 and chunk.startswith("$"):
+            pieces.append(chunk)  # TeX math, kept as written
+            continue
         if k % 2:
             pieces.append(r"\texttt{" + _math_text(chunk[1:-1]) + "}")
         else:
@@ -282,14 +287,6 @@ def display(obj) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Step:
-    """One step of a derivation: prose, and the formula the code produced at that step."""
-
-    text: str
-    math: object = None
-
-
 _BUILDERS: dict[str, Callable[[], list[Step]]] = {}
 
 
@@ -301,7 +298,14 @@ def _derivation(claim_id: str):
 
 
 def derivation_steps(claim_id: str) -> list[Step]:
-    """The derivation steps for a claim (empty when the claim has no symbolic derivation)."""
+    """The derivation steps for a claim (empty when the claim has no symbolic derivation).
+
+    A claim split into parts owns its derivation (:meth:`theory.ledger.Claim.derives`).
+    """
+    from theory import ledger
+    spec = ledger.get(claim_id)
+    if getattr(spec, "derivation", None) is not None:
+        return spec.derivation()
     builder = _BUILDERS.get(claim_id)
     return builder() if builder else []
 
@@ -611,23 +615,6 @@ def _thm33_steps() -> list[Step]:
             + [Step("The bound, one eigen-direction at a time (every inequality certified by a "
                     "difference that is a ratio of positive-coefficient polynomials):")]
             + _steps(derive_thm33()))
-
-
-@_derivation("hard")
-def _hard_steps() -> list[Step]:
-    d = 3
-    low = sympy.Symbol("lambda_min", positive=True)
-    gaps = sympy.symbols(f"delta_1:{d}", nonnegative=True)
-    lams = [low] + [low + g for g in gaps]
-    hard = sum(lams) / low
-    scaled = sympy.Symbol("s", positive=True)
-    return [
-        Step(f"Write the eigenvalues (d = {d}) as \u03bb_min plus gaps \u03b4_i \u2265 0; then", _eq(
-            sympy.Symbol(r"\mathrm{Hard}(\Lambda) - d"), sympy.simplify(hard - d))),
-        Step("a sum of nonnegative terms, zero iff every gap is zero (\u039b \u221d I). Scale invariance: "
-             "Hard(s\u039b) \u2212 Hard(\u039b) simplifies to",
-             sympy.simplify(sum(scaled * l for l in lams) / (scaled * low) - hard)),
-    ]
 
 
 def _contraction_symbols(d: int):

@@ -30,7 +30,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from theory.claims.thm3_3 import random_skew, random_spectrum, rotated
+from theory.claims._families import random_skew, random_spectrum, rotated
 from theory.ledger import CONDITIONAL, REFUTED, Verdict, claim
 from theory.scaling import cot_error_d1, divergence_log_lower_bound, log_fraction, optimal_steps
 

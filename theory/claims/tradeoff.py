@@ -23,7 +23,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from theory.claims.thm3_3 import random_spectrum
+from theory.claims._families import random_spectrum
 from theory.ledger import CONDITIONAL, REFUTED, Verdict, claim
 from theory.scaling import (cot_error_d1, divergence_log_lower_bound, k1_error_coefficients,
                             k_min, log_fraction, n_min, n_min_cor35)

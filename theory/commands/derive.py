@@ -1,22 +1,54 @@
-"""``tts derive``: regenerate the derivations as LaTeX (``proofs/`` by default)."""
+"""``tts derive``: recompute the ledger and regenerate what is rendered from it.
+
+Runs every claim (fast tier), writes one record per claim to ``proofs/ledger/<id>.json``, renders
+``paper_notes.md`` from the records, and writes the LaTeX derivations (``proofs/`` by default).
+"""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 NAME = "derive"
-HELP = "regenerate the LaTeX derivations (one section per claim) from the symbolic computations"
+HELP = "recompute the claims ledger and regenerate paper_notes.md and the LaTeX derivations from it"
 
 
 def configure(p):
     p.add_argument("--out", metavar="DIR", default="proofs",
-                   help="output directory (default: proofs/); the master document is DIR/derivations.tex")
+                   help="output directory of the LaTeX (default: proofs/); the master document is "
+                        "DIR/derivations.tex and the ledger records go to DIR/ledger/")
     p.add_argument("--notes", metavar="FILE", default="paper_notes.md",
-                   help="the claims ledger to read statements and verdicts from (default: paper_notes.md)")
+                   help="the claims ledger to write (default: paper_notes.md)")
+    p.add_argument("--only", metavar="IDS", help="recompute only these claims' records (comma-separated)")
+    p.add_argument("--render-only", action="store_true",
+                   help="do not recompute: render paper_notes.md and the LaTeX from the existing records")
 
 
 def run(args) -> int:
+    from theory import ledger, notes
     from theory.derive import write_derivations
+    out = Path(args.out)
+    records = out / "ledger"
+    if not args.render_only:
+        specs = [c for c in ledger.registered() if c.parts]
+        if args.only:
+            wanted = [s.strip() for s in args.only.split(",") if s.strip()]
+            if not wanted:
+                raise ValueError("--only: no claim ids given")
+            unknown = sorted(set(wanted) - {c.id for c in specs})
+            if unknown:
+                raise ValueError(f"--only: unknown claim id(s) {', '.join(unknown)}")
+            specs = [c for c in specs if c.id in wanted]
+        for i, spec in enumerate(specs, 1):
+            print(f"[{i}/{len(specs)}] {spec.id} ...", end="", file=sys.stderr, flush=True)
+            result = ledger.run_claim(spec.id)
+            print(f" {result.verdict} ({result.seconds:.1f} s)", file=sys.stderr, flush=True)
+            if result.error:
+                raise RuntimeError(f"claim {spec.id} could not run, its record is unchanged: {result.error}")
+            notes.write_record(result, records)
+    if all(c.parts for c in ledger.registered()):
+        Path(args.notes).write_text(notes.render_notes(notes.read_records(records)), encoding="utf-8")
+        print(f"tts derive: wrote {args.notes}", file=sys.stderr)
     written = write_derivations(args.out, args.notes)
     for path in written:
         print(path)

@@ -26,7 +26,7 @@ def configure(p):
     tier.add_argument("--full", dest="full", action="store_true",
                       help="heavier tier: more samples, larger cases (minutes)")
     p.add_argument("--json", action="store_true",
-                   help="print a JSON list of objects (id, statement, source, verdict, evidence, seconds, error)")
+                   help="print a JSON list of objects (id, title, statement, source, convention, verdict, statements, reproduce, seconds, error); statements: id, role, verdict, text, evidence and, where present, counterexample and known")
     p.add_argument("--markdown", metavar="FILE", help="also write the report as a Markdown table to FILE")
     p.add_argument("--only", metavar="IDS", help="comma-separated claim ids to run")
 
@@ -52,6 +52,13 @@ def _markdown(results, full: bool) -> str:
     return "\n".join(rows) + "\n"
 
 
+def _wrapped(label: str, text: str, indent: int, hang: int | None = None) -> str:
+    from theory._tex import plain
+    pad = " " * indent
+    rest = pad + " " * (len(label) if hang is None else hang)
+    return textwrap.fill(plain(text), _WIDTH, initial_indent=pad + label, subsequent_indent=rest)
+
+
 def _table(results, full: bool) -> str:
     width = max([len("claim")] + [len(r.id) for r in results])
     vwidth = max([len("verdict")] + [len(r.verdict) for r in results])
@@ -60,12 +67,17 @@ def _table(results, full: bool) -> str:
     lines += ["", _summary(results, full), ""]
     for r in results:
         lines.append(f"{r.id} — {r.verdict.upper()}")
-        lines.append(textwrap.fill(r.statement, _WIDTH, initial_indent="  claim:    ",
-                                   subsequent_indent=" " * 12))
-        lines.append(textwrap.fill(r.source, _WIDTH, initial_indent="  source:   ",
-                                   subsequent_indent=" " * 12))
-        lines.append(textwrap.fill(r.evidence, _WIDTH, initial_indent="  evidence: ",
-                                   subsequent_indent=" " * 12))
+        lines.append(_wrapped("claim:    ", r.statement, 2))
+        lines.append(_wrapped("source:   ", r.source, 2))
+        if r.error or not r.statements:
+            lines.append(_wrapped("evidence: ", r.evidence, 2))
+        for s in r.statements:
+            lines.append(_wrapped(f"{s.verdict.upper():<9} {s.id} ({s.role}): ", s.text, 2, hang=12))
+            lines.append(_wrapped("evidence: ", s.evidence, 14))
+            if s.counterexample:
+                lines.append(_wrapped(f"counterexample ({s.counterexample_route}): ", s.counterexample, 14))
+            if s.known:
+                lines.append(_wrapped("known: ", s.known, 14))
     return "\n".join(lines)
 
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from checks.conftest import assert_ledger_verdict
 from theory.claims.cor3_5 import (LOG_SLACK, d1_order_of_limits, fixed_k_constants,
                                   lower_bound_below_exact, steps_beyond_baseline)
-from theory.claims.thm3_3 import random_skew, rotated
+from theory.claims._families import random_skew, rotated
 from theory.error import cot_error_poly, cot_log_error
 from theory.overthinking import infinite_m_error_exact
 from theory.scaling import (cor35_log_bound, cot_error_d1, divergence_log_lower_bound,

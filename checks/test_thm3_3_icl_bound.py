@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from checks.conftest import assert_ledger_verdict
-from theory.claims.thm3_3 import random_skew, rotated, symbolic_matches_closed_form
+from theory.claims._families import random_skew, rotated
+from theory.claims.thm3_3 import symbolic_matches_closed_form
 from theory.error import cot_error_poly
 from theory.montecarlo import mc_cot_error
 from theory.scaling import (cot_error_d1, derive_thm33, k1_error_coefficients, manifestly_positive,

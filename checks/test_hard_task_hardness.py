@@ -1,0 +1,156 @@
+"""Claim `hard`: Hard(Λ) = tr Λ / λ_min is scale invariant, >= d (= iff Λ ∝ I), and sets the slowest
+contraction of the m = ∞ iteration.
+
+Exact route: rationals and sympy certificates. Independent route: floating-point eigenvalues of
+I − Γ^{-1}Λ on random rotations, theory.hardness, and the observed decay rate of the m = ∞ error.
+"""
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from checks.conftest import assert_could_not_run, check_headline, check_part, part_ids, run_part
+from theory import ledger
+from theory.claims import hard as claim
+from theory.covariance import hardness
+from theory.scaling import contraction_factors, limit_log_error, slowest_contraction, thm33_terms
+
+positive_rationals = st.builds(Fraction, st.integers(1, 10 ** 6), st.integers(1, 10 ** 6))
+spectra = st.lists(positive_rationals, min_size=1, max_size=7)
+
+
+def test_headline():
+    check_headline("hard")
+
+
+@pytest.mark.parametrize("part", part_ids("hard"))
+def test_part(part):
+    check_part("hard", part)
+
+
+def test_symbolic_certificates():
+    assert all(claim.symbolic_certificates().values())
+
+
+@given(spectra, positive_rationals)
+def test_scale_invariance_exact(eigs, c):
+    assert thm33_terms([c * e for e in eigs], 3).hardness == thm33_terms(eigs, 3).hardness
+
+
+@given(spectra)
+def test_at_least_d_with_equality_iff_isotropic(eigs):
+    hard = thm33_terms(eigs, 3).hardness
+    assert hard >= len(eigs)
+    assert (hard == len(eigs)) == (len(set(eigs)) == 1)
+
+
+@given(st.integers(1, 7), st.floats(1e-3, 1e3))
+def test_isotropic_attains_d(d, c):
+    # theory.hardness in floating point: tr/λ_min of c·I is d up to rounding of a d-term sum.
+    assert hardness(np.full(d, c)) == pytest.approx(d, rel=1e-12)
+
+
+@given(spectra, st.integers(1, 10 ** 4))
+def test_slowest_factor_is_lambda_min_and_equals_formula(eigs, n):
+    f = claim.exact_factors(eigs, n)
+    hard = thm33_terms(eigs, n).hardness
+    assert max(f) == f[eigs.index(min(eigs))] == 1 / (1 + n / (1 + hard))
+    assert all(fi < max(f) for fi, e in zip(f, eigs) if e > min(eigs))
+
+
+@given(spectra, st.integers(1, 500), st.integers(0, 60))
+def test_error_sandwiched_by_slowest_factor(eigs, n, k):
+    f = claim.exact_factors(eigs, n)
+    err = sum(x ** (2 * k) for x in f)
+    mult = eigs.count(min(eigs))
+    assert mult * max(f) ** (2 * k) <= err <= len(eigs) * max(f) ** (2 * k)
+
+
+@given(st.lists(st.floats(0.01, 100.0), min_size=2, max_size=7), st.integers(1, 200), st.data())
+def test_float_route_on_rotations(eigs, n, data):
+    eigs = np.array(eigs)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 31)))
+    Q, _ = np.linalg.qr(rng.standard_normal((len(eigs), len(eigs))))
+    lam = (Q * eigs) @ Q.T
+    # rtol 1e-9: eigh of a well-conditioned (spread <= 1e4) symmetric matrix, relative to its norm.
+    assert slowest_contraction(lam, n) == pytest.approx(contraction_factors(lam, n)[0], rel=1e-9)
+    assert hardness(lam) == pytest.approx(eigs.sum() / eigs.min(), rel=1e-9)
+
+
+def test_decay_rate_is_governed_by_lambda_min():
+    lam, n = [1.0, 0.5, 0.01], 5
+    f = slowest_contraction(lam, n)
+    rate = math.exp(limit_log_error(lam, n, 401) - limit_log_error(lam, n, 400))
+    # The second-slowest factor is far faster (ratio < 0.2), so at k = 400 the rate equals f²
+    # up to float rounding of two logs of size ~1e2.
+    assert rate == pytest.approx(f * f, rel=1e-10)
+
+
+def test_singular_covariance_never_contracts():
+    singular = [1.0, 0.0]
+    assert hardness(singular) == math.inf
+    assert slowest_contraction(singular, 10) == 1.0
+    assert contraction_factors(singular, 10)[0] == pytest.approx(1.0, abs=1e-15)
+
+
+def test_measured_float_gaps_sit_well_inside_the_tolerances():
+    gap_f, gap_h, gap_rate = claim.float_route(40)
+    assert max(gap_f, gap_h) < claim.FLOAT_RTOL / 1000 and gap_rate < claim.RATE_RTOL / 100
+
+
+# --- the verdict logic can fail -----------------------------------------------------------------
+
+def _sweep_with(key, case):
+    clean = {k: None for k in claim.exact_sweep(40)}
+    return lambda cases, seed=claim.SEED: {**clean, key: case}
+
+
+@pytest.mark.parametrize("part, key, case", [
+    ("scale-invariant", "scale", ((Fraction(1), Fraction(2)), Fraction(3))),
+    ("at-least-d", "at least d", ((Fraction(1), Fraction(2)),)),
+    ("slowest-contraction", "formula", ((Fraction(1), Fraction(2)), 4)),
+])
+def test_sweep_against_certificate_is_a_route_disagreement(monkeypatch, clear_caches, part, key, case):
+    # The sympy certificate says "holds for every spectrum"; a sweep that reports an exception
+    # contradicts it: the check could not run, it does not refute the paper.
+    monkeypatch.setattr(claim, "exact_sweep", _sweep_with(key, case))
+    assert_could_not_run("hard", part)
+
+
+def test_failure_found_by_both_exact_routes_but_not_by_the_float_route(monkeypatch, clear_caches):
+    # Certificate and sweep both fail (as a wrong definition of Hard would make them), but the
+    # float route on the same spectrum sees nothing wrong: the counterexample is not confirmed.
+    monkeypatch.setattr(claim, "symbolic_certificates", lambda: {"scale": False, "at least d": True,
+                                                                 "increasing": True, "formula": True})
+    monkeypatch.setattr(claim, "exact_sweep", _sweep_with("scale", ((Fraction(1), Fraction(2)), Fraction(3))))
+    result = assert_could_not_run("hard", "scale-invariant")
+    assert "counterexample" in result.error
+
+
+def test_confirmed_counterexample_fails_the_part_and_refutes_the_claim(monkeypatch, clear_caches):
+    # A genuine failure (Hard replaced by tr/λ_max, which is not >= d): both exact routes and the
+    # float route agree, so the part fails with a confirmed counterexample and the claim is refuted.
+    spectrum = (Fraction(1), Fraction(4))
+    monkeypatch.setattr(claim, "symbolic_certificates", lambda: {"scale": True, "at least d": False,
+                                                                 "increasing": True, "formula": True})
+    monkeypatch.setattr(claim, "exact_sweep", _sweep_with("at least d", (spectrum,)))
+    monkeypatch.setattr(claim, "hardness", lambda lam: float(np.trace(lam) / np.linalg.eigvalsh(lam)[-1]))
+    result = run_part("hard", "at-least-d")
+    assert result.error is None and result.statements[0].verdict == ledger.FAILS
+    assert ledger.headline(result.statements) == ledger.REFUTED
+
+
+def test_float_tolerance_rejects_a_formula_error(monkeypatch, clear_caches):
+    # 1e-8 relative is far above eigh's rounding (measured ~1e-14) and is the size of the error a
+    # wrong Γ would give at n ~ 1e8; a tolerance loosened past it would hide such an error.
+    monkeypatch.setattr(claim, "float_route", lambda cases, seed=0: (1e-8, 0.0, 0.0))
+    assert_could_not_run("hard", "slowest-contraction")
+
+
+def test_rate_tolerance_rejects_a_wrong_rate(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "float_route", lambda cases, seed=0: (0.0, 0.0, 1e-5))
+    assert_could_not_run("hard", "sandwich")
