@@ -17,37 +17,48 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks.conftest import assert_ledger_verdict
-from theory.claims.cor3_5 import (LOG_SLACK, d1_order_of_limits, fixed_k_constants,
-                                  lower_bound_below_exact, steps_beyond_baseline)
+from checks.conftest import assert_could_not_run, check_headline, check_part, part_ids, run_part
+from theory import ledger
+from theory.claims import cor3_5 as claim
 from theory.claims._families import random_skew, rotated
 from theory.error import cot_error_poly, cot_log_error
 from theory.overthinking import infinite_m_error_exact
 from theory.scaling import (cor35_log_bound, cot_error_d1, divergence_log_lower_bound,
-                            limit_log_error, log_fraction, optimal_steps)
+                            limit_log_error, log_fraction, optimal_steps, thm33_terms)
 
 positive_rationals = st.builds(Fraction, st.integers(1, 10 ** 4), st.integers(1, 10 ** 4))
 
 
-def test_ledger_verdict(recorded_verdicts):
-    assert_ledger_verdict("cor3.5", recorded_verdicts)
+def test_headline():
+    check_headline("cor3.5")
 
 
-@given(st.lists(positive_rationals, min_size=1, max_size=5), st.integers(1, 200), st.integers(0, 40))
+@pytest.mark.parametrize("part", part_ids("cor3.5"))
+def test_part(part):
+    check_part("cor3.5", part)
+
+
+def _diag(eigs):
+    out = np.array([[Fraction(0)] * len(eigs) for _ in eigs], dtype=object)
+    for i, e in enumerate(eigs):
+        out[i, i] = e
+    return out
+
+
+@given(st.lists(positive_rationals, min_size=1, max_size=4), st.integers(1, 200), st.integers(0, 30))
 def test_limit_bound_holds_exactly_without_o1(eigs, n, k):
-    T, hard = sum(eigs), sum(eigs) / min(eigs)
-    err = sum(((l + T) / ((n + 1) * l + T)) ** (2 * k) for l in eigs)
+    lam = _diag(eigs)
+    err = infinite_m_error_exact(lam, n, lam, k)
+    hard = thm33_terms(eigs, n).hardness
     assert err <= len(eigs) * (1 / (1 + n / (1 + hard))) ** (2 * k)
 
 
 @given(st.lists(positive_rationals, min_size=2, max_size=3), st.integers(1, 50), st.integers(1, 6),
        st.data())
-def test_limit_closed_form_equals_exact_matrix_power(eigs, n, k, data):
+def test_limit_error_is_rotation_invariant(eigs, n, k, data):
     rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 31)))
     lam = rotated(eigs, random_skew(rng, len(eigs)))
-    T = sum(eigs)
-    closed = sum(((l + T) / ((n + 1) * l + T)) ** (2 * k) for l in eigs)
-    assert infinite_m_error_exact(lam, n, lam, k) == closed
+    assert infinite_m_error_exact(lam, n, lam, k) == infinite_m_error_exact(_diag(eigs), n, _diag(eigs), k)
 
 
 def test_limit_log_error_against_bound_at_large_k():
@@ -60,9 +71,9 @@ def test_limit_log_error_against_bound_at_large_k():
 
 
 def test_fixed_k_engine_constant_term_is_the_limit():
-    rows = fixed_k_constants([1, Fraction(1, 2), Fraction(1, 4)], 8, range(1, 5))
-    assert all(ok for _, ok, _ in rows)
-    constants = [c for _, _, c in rows]
+    rows = claim.fixed_k_constants(claim.FIXED_K_EIGS, claim.FIXED_K_N, (1, 2, 3, 4))
+    assert all(c0 == limit for _, c0, limit, _, _ in rows)
+    constants = [c for *_, c in rows]
     # C_k (err_k(m) <= d f^2k (1 + C_k/m)) grows with k: the O(1/m) is not uniform in k.
     assert all(b > a for a, b in zip(constants, constants[1:]))
 
@@ -77,14 +88,10 @@ def test_engine_polynomial_converges_to_limit_as_m_grows():
         assert gaps[-1] * 10_000 == pytest.approx(float(poly.coefficients[1]), rel=0.05)
 
 
-def test_lower_bound_never_exceeds_exact_values():
-    assert lower_bound_below_exact(full=False) == []
-
-
 @given(st.integers(1, 60), st.integers(1, 40), st.integers(1, 50))
 def test_lower_bound_below_d1_closed_form(m, k, n):
     exact = log_fraction(cot_error_d1(1, n, k, m=m))
-    assert divergence_log_lower_bound([1.0], n, k, m) <= exact + LOG_SLACK
+    assert divergence_log_lower_bound([1.0], n, k, m) <= exact + claim.LOG_SLACK
 
 
 def test_lower_bound_against_engine_noncommuting():
@@ -93,7 +100,7 @@ def test_lower_bound_against_engine_noncommuting():
     for k in (1, 2, 3):
         for m in (1, 3, 9):
             assert (divergence_log_lower_bound(lam, 5, k, m, test_cov=sigma)
-                    <= cot_log_error(lam, 5, k, test_cov=sigma, m=m) + LOG_SLACK)
+                    <= cot_log_error(lam, 5, k, test_cov=sigma, m=m) + claim.LOG_SLACK)
 
 
 @pytest.mark.parametrize("m", [1, 10, 1000])
@@ -114,20 +121,9 @@ def test_lower_bound_is_log_convex_in_k():
     assert min(second) > -1e-9
 
 
-def test_error_exceeds_no_cot_baseline_for_every_m_tried():
-    out = steps_beyond_baseline((10, 100, 1000))
-    ks = [k for _, k in out]
-    assert all(b > a for a, b in zip(ks, ks[1:]))  # later with more context, but always finite
-
-
-def test_order_of_limits_d1():
-    ratios = d1_order_of_limits(2, 4, (8, 16, 32, 64))
-    linear, quadratic, cubic = ratios[1], ratios[2], ratios[3]
-    assert all(b > 10 * a for a, b in zip(linear[1:], linear[2:]))  # m = 4k: blows up
-    assert all(b < a for a, b in zip(cubic, cubic[1:])) and cubic[-1] < 1.02  # m = 4k³: -> 1
-    # m = 4k²: -> exp(n²/c) = e, with an O(1/k) approach; Richardson extrapolation of k = 32, 64.
-    assert all(b > a for a, b in zip(quadratic, quadratic[1:])) and quadratic[-1] < math.e
-    assert 2 * quadratic[-1] - quadratic[-2] == pytest.approx(math.e, abs=0.01)
+def test_error_exceeds_no_cot_baseline_later_for_longer_prompts():
+    ks = [k for _, k in claim.steps_beyond_baseline((10, 100, 1000))]
+    assert all(b > a for a, b in zip(ks, ks[1:]))
 
 
 def test_optimal_steps_d1_exact_tie_and_certification():
@@ -135,10 +131,10 @@ def test_optimal_steps_d1_exact_tie_and_certification():
     assert cot_error_d1(1, 10, 2, m=10) == cot_error_d1(1, 10, 3, m=10) == Fraction(2, 27)
     assert r.k_star == 2 and r.certified
     assert r.error_star == pytest.approx(2 / 27, rel=1e-15)
+    assert claim.d1_optimal_steps(10, (10,), 12) == ((10, 2, True, True),)
 
 
 def test_optimal_steps_engine_matches_d1_closed_form():
-    # The engine with d = 1 and the closed form are independent routes to the same numbers.
     closed = optimal_steps([1], 4, m=7, k_max=6)
     for k, log_err in zip(closed.ks, closed.log_errors):
         assert cot_log_error([1], 4, k, m=7) == pytest.approx(log_err, rel=1e-14, abs=1e-14)
@@ -157,5 +153,86 @@ def test_optimal_steps_limit_never_certified():
 
 @pytest.mark.slow
 def test_steps_beyond_baseline_large_m():
-    out = dict(steps_beyond_baseline((10_000,)))
+    out = dict(claim.steps_beyond_baseline((10_000,)))
     assert 0 < out[10_000] < 10 ** 5
+
+
+# --- the verdict logic can fail -----------------------------------------------------------------
+
+def test_m_infinity_matrix_power_disagreement(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "limit_bound_sweep", lambda cases, seed=0: (None, 1, Fraction(1), 1))
+    assert_could_not_run("cor3.5", "m-infinity")
+
+
+def test_m_infinity_unconfirmed_failure(monkeypatch, clear_caches):
+    # a sweep "failure" on a spectrum where the exact matrix power respects the bound
+    case = ((Fraction(1), Fraction(1, 2)), 3, 2)
+    monkeypatch.setattr(claim, "limit_bound_sweep", lambda cases, seed=0: (case, 0, Fraction(1), 1))
+    assert "counterexample" in assert_could_not_run("cor3.5", "m-infinity").error
+
+
+def test_fixed_k_engine_against_closed_form(monkeypatch, clear_caches):
+    real = claim.fixed_k_constants
+
+    def off_by_one(eigs, n, ks):
+        rows = real(eigs, n, ks)
+        return tuple((k, c0 + Fraction(1, 10 ** 9), lim, sc, ck) for k, c0, lim, sc, ck in rows)
+    monkeypatch.setattr(claim, "fixed_k_constants", off_by_one)
+    assert_could_not_run("cor3.5", "fixed-k")
+
+
+def test_large_k_part_holds_when_the_ratio_is_bounded(monkeypatch, clear_caches):
+    # If the d = 1 error were exactly d f^{2k} (bounded ratio), the part would hold and the
+    # headline would become "confirmed": the verdict follows the computation.
+    monkeypatch.setattr(claim, "cot_error_d1", lambda lam, n, k, m=None: Fraction(2, n + 2) ** (2 * k))
+    result = run_part("cor3.5", "large-k-finite-m")
+    assert result.error is None and result.statements[0].verdict == ledger.HOLDS
+
+
+def test_large_k_failure_needs_the_lower_bound_to_confirm_it(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "divergence_log_lower_bound", lambda *a, **k: -1e300)
+    assert "counterexample" in assert_could_not_run("cor3.5", "large-k-finite-m").error
+
+
+def test_lower_bound_above_exact_is_a_route_disagreement(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "lower_bound_below_exact", lambda full: (["d=1 m=1 k=1"], 1))
+    assert_could_not_run("cor3.5", "lower-bound")
+
+
+def test_log_slack_rejects_a_bound_visibly_above_the_exact_value(monkeypatch, clear_caches):
+    # 1e-8 above the exact log is 100× the slack and 10⁵× the quadrature's accuracy: a lower bound
+    # that far above an exact value is wrong, and a slack loosened past it would hide that.
+    def too_high(cov, n, k, m, test_cov=None):
+        if np.size(cov) == 1:
+            return log_fraction(cot_error_d1(1, n, k, m=m)) + 1e-8
+        return divergence_log_lower_bound(cov, n, k, m, test_cov=test_cov)
+    monkeypatch.setattr(claim, "divergence_log_lower_bound", too_high)
+    assert_could_not_run("cor3.5", "lower-bound")
+
+
+def test_beyond_baseline_undecided_without_a_crossing(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "K_CAP", 4)
+    monkeypatch.setattr(claim, "divergence_log_lower_bound", lambda *a, **k: 0.0)
+    result = run_part("cor3.5", "beyond-baseline")
+    assert result.error is None and result.statements[0].verdict == ledger.OPEN
+
+
+def test_order_of_limits_richardson_tolerance(monkeypatch, clear_caches):
+    # Richardson value e + 0.02: 2× the tolerance, and still 0.7 away from the next candidate
+    # limit (1); a tolerance loosened to admit it would no longer pin the limit e^(n²/c).
+    real = claim.d1_order_of_limits
+
+    def shifted(n, c, ks):
+        out = dict(real(n, c, ks))
+        p2 = list(out[2])
+        p2[-1] = (math.e + 0.02 + p2[-2]) / 2
+        out[2] = tuple(p2)
+        return out
+    monkeypatch.setattr(claim, "d1_order_of_limits", shifted)
+    assert_could_not_run("cor3.5", "order-of-limits")
+
+
+def test_optimal_steps_undecided_when_not_certified(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "d1_optimal_steps", lambda n, ms, k_max: tuple((m, k_max, False, False) for m in ms))
+    result = run_part("cor3.5", "optimal-steps")
+    assert result.error is None and result.statements[0].verdict == ledger.OPEN

@@ -116,12 +116,11 @@ def sci(x: float, digits: int = 4) -> str:
         return r"\infty" if x > 0 else r"-\infty"
     if x == 0:
         return "0"
+    x = float(f"{x:.{digits}g}")  # rounded to `digits` significant digits
     exponent = math.floor(math.log10(abs(x)))
     if -3 <= exponent < 5:
-        text = f"{x:.{digits}g}"
-        if "e" in text:  # rounding carried into the next decade
-            return sci(float(text), digits)
-        return text
+        text = f"{x:.{max(digits - 1 - exponent, 0)}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
     mantissa = f"{x / 10 ** exponent:.{digits}g}"
     if mantissa in ("10", "-10"):
         mantissa, exponent = mantissa[:-1], exponent + 1

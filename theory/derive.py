@@ -632,52 +632,6 @@ def _in_inverse_m(expr):
     return sympy.Add(*[sympy.factor(c) / m ** r for (r,), c in poly.terms()], evaluate=False)
 
 
-@_derivation("cor3.5")
-def _cor35_steps() -> list[Step]:
-    k = sympy.Symbol("k", positive=True, integer=True)
-    n, lams, T, gam = _contraction_symbols(2)
-    lam = sympy.Symbol("lambda", positive=True)
-    hard = sympy.Symbol(r"\mathrm{Hard}", positive=True)
-    f_i = sympy.simplify(1 - lams[0] / gam[0])
-    target = 1 / (1 + n * lams[0] / (lams[0] + T))
-    f_min = (1 + n / (1 + hard)) ** -1
-    # f_i is increasing in T/λ_i, largest at λ_min, where T/λ_min = Hard: the derivative in λ is negative.
-    slope = sympy.simplify(sympy.diff(f_i.subs(lams[0], lam), lam))
-    from theory.error import cot_error_poly, cot_error_poly_symbolic
-    lams2 = sympy.symbols("lambda_1:3", positive=True)
-    symbolic = cot_error_poly_symbolic(lams2, sympy.Symbol("n", positive=True), 2)
-    poly = cot_error_poly([Fraction(1), Fraction(1, 2)], 10, 2)
-    n1, m1 = sympy.Symbol("n", positive=True), sympy.Symbol("m", positive=True)
-    one_dim = cot_error_poly_symbolic([sympy.Symbol("lambda", positive=True)], n1, 2)
-    return [
-        Step("At m = \u221e with \u03a3 = \u039b the error map I \u2212 \u0393\u207b\u00b9\u039b is diagonal in "
-             "\u039b's eigenbasis; direction i contracts by f_i = 1 \u2212 \u03bb_i/\u03b3_i (T = tr \u039b):",
-             _eq(sympy.Symbol("f_1"), f_i)),
-        Step("which sympy confirms equals (1 + n\u03bb_i/(\u03bb_i + T))\u207b\u00b9 (difference):",
-             sympy.simplify(f_i - target)),
-        Step("Its derivative in \u03bb_i is negative, so the slowest direction is \u03bb_min, where "
-             "T/\u03bb_min = Hard(\u039b):", _eq(sympy.Symbol(r"\partial f / \partial \lambda"), slope)),
-        Step("Hence err_k(m = \u221e) = \u03a3_i f_i^{2k} \u2264 d f^{2k}, exactly the corollary's rate "
-             "(the paper's o(1) is the finite-m correction, of order 1/m at fixed k):",
-             _eq(sympy.Symbol("f"), f_min)),
-        Step("Finite m, k = 2: the exact engine's error polynomial in 1/m for one symbolic "
-             "eigenvalue (d = 1; \u03bb cancels, since \u0393\u207b\u00b9\u039b = n/(n + 2)):",
-             _eq(sympy.Symbol("err_2"), _in_inverse_m(one_dim))),
-        Step("Independent check at d = 1: with s = \u03c7\u00b2_m/m, E[s^p] = \u220f_{i<p}(m + 2i)/m^p and "
-             "a = n/(n + 2), err_2 = E(1 \u2212 a s)\u2074; that expansion minus the engine's polynomial:",
-             sympy.simplify(sum(sympy.binomial(4, p) * (-n1 / (n1 + 2)) ** p
-                                * sympy.prod([m1 + 2 * i for i in range(p)]) / m1 ** p for p in range(5))
-                            - one_dim)),
-        Step("d = 2, \u039b = \u03a3 = diag(1, 1/2), n = 10: the exact polynomial (rational coefficients), "
-             "whose m \u2192 \u221e term is \u03a3_i f_i^4:", _eq(sympy.Symbol("err_2"), poly.as_sympy())),
-        Step("The symbolic-eigenvalue engine (d = 2, k = 2) evaluated at the same \u039b and n, minus that "
-             "polynomial:", sympy.simplify(symbolic.subs(dict(zip(lams2, (1, sympy.Rational(1, 2)))))
-                                           .subs(sympy.Symbol("n", positive=True), 10) - poly.as_sympy())),
-        Step("Decay per step of the bound, log of d f^{2k} in k:",
-             sympy.expand_log(sympy.log(sympy.Symbol("d", positive=True) * f_min ** (2 * k)), force=True)),
-    ]
-
-
 @_derivation("tradeoff")
 def _tradeoff_steps() -> list[Step]:
     k = sympy.Symbol("k", positive=True, integer=True)
