@@ -40,9 +40,10 @@ def test_one_record_and_its_check_file_named_in_it(claim_id):
     assert Path(spec.checks).name.startswith(f"test_{_stem(claim_id)}_")
 
 
-# Outside math, digits may only belong to a reference to the paper's numbering or an arXiv id.
+# Outside math, digits may only belong to a reference to the paper's numbering, an arXiv id, or a
+# claim id in backticks (`cor3.5`).
 _REFERENCE = re.compile(r"(?:Theorem|Corollary|Proposition|Remark|Lemma|Section|Eq\.|§)\s*\d+(?:\.\d+)*"
-                        r"|arXiv\s*\d{4}\.\d{4,5}")
+                        r"|arXiv\s*\d{4}\.\d{4,5}|`(?:" + "|".join(re.escape(i) for i in CLAIM_IDS) + ")`")
 _MATH = re.compile(r"\$\$.+?\$\$|\$[^$]+\$", re.S)
 _COMPARISON = re.compile(r"(?:=|<|>|\\le|\\ge|\\leq|\\geq|\\approx|\\ne)\s*$")
 

@@ -14,17 +14,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks.conftest import assert_ledger_verdict
-from theory.claims.tradeoff import (harder_needs_more_steps, limit_error_exact, monte_carlo_at,
-                                    paper_report_d1, paper_report_limit, paper_report_skewed)
+from checks.conftest import assert_could_not_run, check_headline, check_part, part_ids, run_part
+from theory import ledger
+from theory.claims import tradeoff as claim
+from theory.claims.tradeoff import limit_error_exact, paper_report_d1, paper_report_limit
 from theory.scaling import cot_error_d1, k_min, n_min, n_min_cor35
 
 positive_rationals = st.builds(Fraction, st.integers(1, 1000), st.integers(1, 1000))
 spectra = st.lists(positive_rationals, min_size=1, max_size=5)
 
 
-def test_ledger_verdict(recorded_verdicts):
-    assert_ledger_verdict("tradeoff", recorded_verdicts)
+def test_headline():
+    check_headline("tradeoff")
+
+
+@pytest.mark.parametrize("part", part_ids("tradeoff"))
+def test_part(part):
+    check_part("tradeoff", part)
 
 
 @given(spectra, st.floats(-6, 0), st.integers(1, 15))
@@ -68,11 +74,16 @@ def test_n_min_finite_m_d1_equals_brute_force():
         assert n_min([1.0], k, float(eps), m=m, n_max=60) == brute
 
 
-def test_harder_needs_more_steps_counterexample_and_family():
-    out = harder_needs_more_steps()
-    (h1, h2), (k1, k2) = out["counterexample"]["Hard"], out["counterexample"]["k_min"]
-    assert h1 < h2 and k1 > k2          # pointwise, the claim fails (exact)
-    assert out["family_monotone"]       # along λ_i ∝ i^-α it holds
+def test_harder_pointwise_counterexample_by_the_float_route():
+    easy, hard = [float(v) for v in claim.HARDER_EASY], [float(v) for v in claim.HARDER_HARD]
+    assert k_min(easy, claim.HARDER_N, float(claim.HARDER_EPS)) == 10
+    assert k_min(hard, claim.HARDER_N, float(claim.HARDER_EPS)) == 9
+    assert claim.exact_k_min(list(claim.HARDER_EASY), claim.HARDER_N, claim.HARDER_EPS) == 10
+
+
+def test_family_monotone():
+    fam = claim.harder_family()
+    assert all(a <= b for a, b in zip(fam, fam[1:])) and fam[0] < fam[-1]
 
 
 @given(spectra, st.integers(1, 50), st.floats(-8, -1))
@@ -99,22 +110,60 @@ def test_paper_report_at_limit_never_matches():
 
 @pytest.mark.slow
 def test_paper_report_at_limit_all_d():
-    assert all(r[1] <= 2 and r[2] <= 2 for r in paper_report_limit(range(2, 41)))
+    assert all(r[1] <= 2 and r[2] <= 2 for r in paper_report_limit(tuple(range(2, 41))))
 
 
 def test_paper_report_d1_finite_m_knife_edge():
-    ratios = dict(paper_report_d1(range(2, 201)))
+    ratios = dict(paper_report_d1(200))
     assert [m for m in ratios if ratios[m] <= 0] == list(range(46, 201))
     assert ratios[45] > 0 > ratios[46]
 
 
-def test_paper_report_skewed_rigorously_worse_at_small_m():
-    for m, log_lower, log_err1 in paper_report_skewed(10, (20, 26, 30)):
-        assert log_lower > log_err1
+# --- the verdict logic can fail -----------------------------------------------------------------
+
+def test_every_m_part_holds_when_n_min_never_rises(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "finite_m_n_min", lambda d, m, k_max, n_max: ((3,) * k_max, 0.1))
+    result = run_part("tradeoff", "less-context-every-m")
+    assert result.statements[0].verdict == ledger.HOLDS
 
 
-def test_monte_carlo_below_rigorous_lower_bound():
-    mean, se, trusted, lower = monte_carlo_at(10, 31)
-    # The sample never met the prompts that carry the mean: the estimate sits far below a
-    # proven lower bound, whatever its diagnostic says.
-    assert mean + 5 * se < lower
+def test_float_scan_against_exact_boundary_is_a_route_disagreement(monkeypatch, clear_caches):
+    first = {"non-increasing": None, "exact boundary": ((Fraction(1),), 1, 0.5, 3), "sandwich": None}
+    monkeypatch.setattr(claim, "limit_monotonicity", lambda cases, k_max, seed=0: {"first": first, "loosest": 1.0})
+    assert_could_not_run("tradeoff", "less-context-limit")
+
+
+def test_unconfirmed_increase_of_n_min(monkeypatch, clear_caches):
+    # n_min "rose" from 2 to 3, but exactly err_k(n = 2) <= ε: the second route does not confirm it
+    first = {"non-increasing": ((Fraction(1),), 2, 0.5, 2, 3), "exact boundary": None, "sandwich": None}
+    monkeypatch.setattr(claim, "limit_monotonicity", lambda cases, k_max, seed=0: {"first": first, "loosest": 1.0})
+    assert "counterexample" in assert_could_not_run("tradeoff", "less-context-limit").error
+
+
+def test_sandwich_violation_is_a_route_disagreement(monkeypatch, clear_caches):
+    first = {"non-increasing": None, "exact boundary": None, "sandwich": ((Fraction(1),), 1, 0.5, 3)}
+    monkeypatch.setattr(claim, "limit_monotonicity", lambda cases, k_max, seed=0: {"first": first, "loosest": 1.0})
+    assert_could_not_run("tradeoff", "cor35-formula")
+
+
+def test_harder_pointwise_holds_without_the_counterexample(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "HARDER_HARD", (Fraction(1), Fraction(1), Fraction(1, 2)))
+    result = run_part("tradeoff", "harder-pointwise")
+    assert result.statements[0].verdict == ledger.HOLDS
+
+
+def test_family_break_is_checked_by_the_general_scan(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "harder_family", lambda: (8, 9, 8) + (9,) * 10)
+    assert "counterexample" in assert_could_not_run("tradeoff", "harder-bounds").error
+
+
+def test_report_limit_holds_if_n_equals_ten(monkeypatch, clear_caches):
+    real = claim.paper_report_limit
+    monkeypatch.setattr(claim, "paper_report_limit",
+                        lambda ds, k=20: tuple((r[0], 10, r[2], r[3], r[4], r[5]) for r in real(ds, k)))
+    assert run_part("tradeoff", "report-limit").statements[0].verdict == ledger.HOLDS
+
+
+def test_d1_crossing_twice_is_a_route_disagreement(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "paper_report_d1", lambda m_max, k=20: ((2, 1.0), (3, -1.0), (4, 1.0), (5, -1.0)))
+    assert_could_not_run("tradeoff", "report-d1")

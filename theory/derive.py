@@ -632,7 +632,6 @@ def _in_inverse_m(expr):
     return sympy.Add(*[sympy.factor(c) / m ** r for (r,), c in poly.terms()], evaluate=False)
 
 
-@_derivation("tradeoff")
 def _tradeoff_steps() -> list[Step]:
     k = sympy.Symbol("k", positive=True, integer=True)
     eps, d = sympy.symbols("epsilon d", positive=True)
