@@ -1,4 +1,4 @@
-"""Claim `rem4.1`: overthinking (Remark 4.1, MATH.md section 5).
+"""Claim `rem4.1`: overthinking (Remark 4.1).
 
 Exact route: rational m = ∞ errors and Remark 4.1's trace, exact growth decisions, exact engine
 polynomials at finite m. Independent routes: the float modal report, the d = 1 chi-square closed form,
@@ -11,16 +11,22 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from checks.conftest import assert_ledger_verdict
+from checks.conftest import assert_could_not_run, check_headline, check_part, part_ids, run_part
+from theory import ledger
 from theory.claims import rem4_1 as claim
-from theory.scaling import divergence_log_lower_bound
+from theory.scaling import cot_error_d1, divergence_log_lower_bound
 
 # The package exports the function ``overthinking`` under the module's name: bind the module itself.
 ot = importlib.import_module("theory.overthinking")
 
 
-def test_ledger_verdict(recorded_verdicts):
-    assert_ledger_verdict("rem4.1", recorded_verdicts)
+def test_headline():
+    check_headline("rem4.1")
+
+
+@pytest.mark.parametrize("part", part_ids("rem4.1"))
+def test_part(part):
+    check_part("rem4.1", part)
 
 
 def test_sharp_bracket_is_attained():
@@ -128,3 +134,74 @@ def test_experiment_wider_window_and_monte_carlo_at_n20():
     exact = exp.row(20, 40).errors[1:4]
     z = [(mu - ex) / se for mu, se, ex in zip(means, ses, exact)]
     assert max(abs(v) for v in z) <= 5, z
+
+
+def test_d1_k_star_at_m2_is_an_exact_tie():
+    assert cot_error_d1(1, claim.D1_N, 1, m=2) == cot_error_d1(1, claim.D1_N, 2, m=2) == Fraction(1, 2)
+
+
+# --- the verdict logic can fail -----------------------------------------------------------------
+
+def test_identity_failure_is_a_route_disagreement(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "trace_identity_survey", lambda count, k_max=3: (1, 0, 0, 0.5, 0))
+    assert_could_not_run("rem4.1", "trace-brackets")
+
+
+def test_bracket_ratio_tolerance(monkeypatch, clear_caches):
+    # 1 + 1e-6: a ratio err/trace above the proved constant by far more than float rounding of κ
+    # (~1e-15) yet small enough that a loosened tolerance would hide a wrong constant.
+    monkeypatch.setattr(claim, "trace_identity_survey", lambda count, k_max=3: (0, 0, 0, 1 + 1e-6, 0))
+    assert_could_not_run("rem4.1", "trace-brackets")
+
+
+def test_growth_disagreement_is_not_a_verdict(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "trace_identity_survey", lambda count, k_max=3: (0, 0, 0, 0.5, 2))
+    assert_could_not_run("rem4.1", "trace-decides-growth")
+
+
+def test_step_by_step_holds_when_curves_agree(monkeypatch, clear_caches):
+    curves = ([Fraction(5 - k) for k in range(30)], [Fraction(5 - k) for k in range(30)])
+    monkeypatch.setattr(claim, "exact_curves", lambda problem, k_max: curves)
+    assert run_part("rem4.1", "trace-step-by-step").statements[0].verdict == ledger.HOLDS
+    assert run_part("rem4.1", "trace-best-k").statements[0].verdict == ledger.HOLDS
+
+
+def test_unconfirmed_best_k_counterexample(monkeypatch, clear_caches):
+    # the curves say k* differ, but the float report's certified k* is not the error's
+    errs = [Fraction(10 - k) if k < 3 else Fraction(k) for k in range(20)]
+    traces = [Fraction(10 - k) if k < 9 else Fraction(k) for k in range(20)]
+    monkeypatch.setattr(claim, "exact_curves", lambda problem, k_max: (errs, traces))
+    assert "counterexample" in assert_could_not_run("rem4.1", "trace-best-k").error
+
+
+def test_onset_disagreement(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "divergence_onset", lambda lam, sig: 40)
+    assert_could_not_run("rem4.1", "larger-n-diverges")
+
+
+def test_larger_n_best_holds_without_the_examples(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "exact_k_star", lambda lam, n, sig, k_max: (1, Fraction(2)))
+    assert run_part("rem4.1", "larger-n-best").statements[0].verdict == ledger.HOLDS
+
+
+def test_monte_carlo_z_limit(monkeypatch, clear_caches):
+    # a Monte Carlo mean 6 standard errors off the exact value: above the limit 5, where a correct
+    # estimator lands with probability ~2e-9; a limit loosened past 6 would accept it
+    real = claim.experiment(False)[1].row(30, 40).errors
+    monkeypatch.setattr(claim, "monte_carlo_errors",
+                        lambda eigs, n, m, ks, reps, seed: ([float(real[0]) + 6 * 0.01, float(real[1]), float(real[2])],
+                                                            [0.01, 1.0, 1.0]))
+    assert_could_not_run("rem4.1", "experiment-finite-m")
+
+
+def test_step_thresholds_change_with_the_computation(monkeypatch, clear_caches):
+    class Fake:
+        def __init__(self, m0):
+            self.m_threshold = m0
+
+        def gain(self, m):
+            return Fraction(-1) if m >= self.m_threshold else Fraction(1)
+    values = iter([30, 20, 10, 30, 20, 10])
+    monkeypatch.setattr(claim, "step_gain", lambda eigs, n, test, k: Fake(next(values)))
+    result = run_part("rem4.1", "step-thresholds")
+    assert result.statements[0].verdict == ledger.FAILS

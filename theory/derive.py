@@ -484,55 +484,6 @@ def _prop32_steps() -> list[Step]:
             + _steps(explicit, "d = 1: "))
 
 
-@_derivation("rem4.1")
-def _rem41_steps() -> list[Step]:
-    from theory.overthinking import overthinking
-    k = sympy.Symbol("k", positive=True, integer=True)
-    mu = sympy.Symbol("mu", nonnegative=True)
-    d = 2
-    gam = sympy.symbols(f"gamma_1:{d + 1}", positive=True)
-    sig = sympy.symbols(f"sigma_1:{d + 1}", positive=True)
-    step = sympy.eye(d) - sympy.diag(*gam).inv() * sympy.diag(*sig)
-    power = sympy.simplify(step ** k)
-    err = sympy.simplify((power * power.T).trace())
-    growth = sympy.solveset((1 - mu) ** 2 > 1, mu, sympy.Interval(0, sympy.oo))
-    # The paper's experiment: λ_i = 1/i (d = 10), isotropic test with tr Σ = tr Λ. Γ and Σ are both
-    # diagonal, so the eigenvalues of Γ⁻¹Σ are σ/γ_i; the largest sits on the weakest direction i = d.
-    n = sympy.Symbol("n", positive=True)
-    D = 10
-    lam = [sympy.Rational(1, i) for i in range(1, D + 1)]
-    tr = sum(lam)
-    sigma = tr / D
-    mu_max = sympy.simplify(sigma / ((1 + 1 / n) * lam[-1] + tr / n))
-    threshold = sympy.solveset(mu_max > 2, n, sympy.Interval.open(0, sympy.oo))
-    n_c = threshold.start
-    exact_lam = [Fraction(1, i) for i in range(1, D + 1)]
-    exact_sigma = [sum(exact_lam) / D] * D
-    checks = sympy.Matrix([[m, int(overthinking(exact_lam, m, exact_sigma).diverges)]
-                           for m in (int(sympy.floor(n_c)), int(sympy.ceiling(n_c)))])
-    return [
-        Step("Commuting case, d = 2: Γ = diag(γ_i), Σ = diag(σ_i). The error map after k steps "
-             "at m = \u221e is (I \u2212 \u0393\u207b\u00b9\u03a3)^k:", _eq(sympy.Symbol("M^k"), power)),
-        Step("Its squared Frobenius norm, err_k = tr(M^k (M^k)\u1d40), a sum over directions of "
-             "(1 \u2212 \u03bc_i)^{2k} with \u03bc_i = \u03c3_i/\u03b3_i the eigenvalues of \u0393\u207b\u00b9\u03a3:",
-             _eq(sympy.Symbol("err_k"), err)),
-        Step("A direction's term grows with k iff (1 \u2212 \u03bc)\u00b2 > 1; solved over \u03bc \u2265 0 by sympy:",
-             _eq(sympy.Symbol(r"\{\mu \ge 0 : (1-\mu)^2 > 1\}"), growth)),
-        Step("So the error eventually grows iff some eigenvalue of \u0393\u207b\u00b9\u03a3 exceeds 2 "
-             "(non-commuting \u039b, \u03a3 obey the same criterion through the similar matrix "
-             "I \u2212 \u0393^{\u22121/2}\u03a3\u0393^{\u22121/2}). The paper's setting, "
-             f"\u03bb_i = 1/i with d = {D} and an isotropic test of the same trace: the largest "
-             "eigenvalue, on the weakest training direction, as a function of n:",
-             _eq(sympy.Symbol(r"\mu_{\max}(n)"), mu_max)),
-        Step("Overthinking at m = \u221e holds exactly for n in the set solved by sympy "
-             "(larger training prompts are worse: \u0393 loses its ridge tr \u039b / n):",
-             _eq(sympy.Symbol(r"\{n : \mu_{\max}(n) > 2\}"), threshold)),
-        Step("Cross-check with the library's overthinking report (eigenvalues of Γ⁻¹Σ, "
-             "decided in exact arithmetic near the boundary) at the two integers around the "
-             "threshold (n, diverges):", checks),
-    ]
-
-
 @_derivation("qp")
 def _qp_steps() -> list[Step]:
     d, T = 2, 2
