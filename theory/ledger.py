@@ -72,7 +72,7 @@ _REGISTRY: dict[str, ClaimSpec] = {}
 def claim(id: str, statement: str, source: str):
     """Register ``fn(full: bool) -> Verdict`` as the verification of claim ``id``.
 
-    ``statement`` is the paper's claim in one line, ``source`` its label in MATH.md
+    ``statement`` is the paper's claim in one line, ``source`` its label (proofs/math.md §1)
     (``[poster]``, ``[paper]``, ``[derived]``, ...).
     """
     def register(fn: Callable[[bool], Verdict]):
