@@ -91,7 +91,7 @@ def test_closed_form_oracles():
     # d = 1: S = λ χ²_m / m and E[s²] = λ² (m + 2)/m (χ² moments: E[χ⁴_m] = m(m + 2)).
     for m in (1, 2, 7):
         assert wishart_sas_symbolic(sp.Matrix([[3]]), sp.Matrix([[1]]), m)[0, 0] == sp.Rational(9 * (m + 2), m)
-    # Λ = I: E tr(S²) = d(m + d + 1)/m (MATH.md §7 oracle).
+    # Λ = I: E tr(S²) = d(m + d + 1)/m (proofs/math.md §3, an oracle).
     for d, m in ((2, 3), (3, 1), (4, 10)):
         val = wishart_sas_symbolic(sp.eye(d), sp.eye(d), m).trace()
         assert val == sp.Rational(d * (m + d + 1), m)

@@ -1,4 +1,4 @@
-"""Claim `rem4.1`: overthinking (Remark 4.1).
+"""Claim `rem4.1`: overthinking (Remark 4.1, proofs/math.md §13).
 
 Exact route: rational m = ∞ errors and Remark 4.1's trace, exact growth decisions, exact engine
 polynomials at finite m. Independent routes: the float modal report, the d = 1 chi-square closed form,

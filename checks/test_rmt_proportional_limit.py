@@ -1,4 +1,4 @@
-"""Claim `rmt`: the proportional limit of the isotropic model (MATH.md section 8).
+"""Claim `rmt`: the proportional limit of the isotropic model (proofs/math.md §15).
 
 Exact route: the rational error err_k(d, m, n) of theory.rmt and its 1/d expansion; independent
 routes: Marchenko–Pastur quadrature, exact finite-d values, the chi-square closed form at d = 1.

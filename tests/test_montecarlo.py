@@ -7,8 +7,8 @@ References used here, each with its recipe:
   (binomial expansion in Fractions, :func:`exact_d1`).
 * Truncated ``d = 1`` moments: ``E[X^p 1{X ≤ x}] = E[X^p] P(χ²_{m+2p} ≤ x)`` for ``X ~ χ²_m``
   (the density identity ``x^p f_m(x) = E[X^p] f_{m+2p}(x)``), evaluated with mpmath at 60 digits.
-* ``m → ∞``: ``err_k → ‖(I − Γ^{-1}Σ)^k‖_F²`` (MATH.md §4).
-* The Wishart lemma ``E[S A S] = ΣAΣ + (1/m)(ΣAᵀΣ + tr(AΣ)Σ)`` (MATH.md §7).
+* ``m → ∞``: ``err_k → ‖(I − Γ^{-1}Σ)^k‖_F²`` (proofs/math.md §6).
+* The Wishart lemma ``E[S A S] = ΣAΣ + (1/m)(ΣAᵀΣ + tr(AΣ)Σ)`` (proofs/math.md §3).
 * ``theory.cot_error`` (the exact engine), where it exists.
 
 Statistical checks use fixed seeds and ``|z| <= 5``.

@@ -70,7 +70,7 @@ def test_recursion_equals_wick_pairings_degree_six(powers):
 
 
 def test_known_closed_forms():
-    # Λ = I: E tr W² = d m (m + d + 1) (MATH.md section 7 oracle, times m²).
+    # Λ = I: E tr W² = d m (m + d + 1) (proofs/math.md §3 oracle, times m²).
     assert sp.expand(rmt.wishart_trace_moment([2]) - d_sym * m_sym * (m_sym + d_sym + 1)) == 0
     # tr W ~ χ²_{dm}: E (tr W)² = dm (dm + 2).
     assert sp.expand(rmt.wishart_trace_moment([1, 1]) - d_sym * m_sym * (d_sym * m_sym + 2)) == 0
@@ -80,7 +80,7 @@ def test_known_closed_forms():
 
 @pytest.mark.parametrize("p", range(0, 11))
 def test_d_equals_one_chi_square_moments(p):
-    # d = 1: W = χ²_m, E W^p = Π_{i<p} (m + 2i) (MATH.md section 7 oracle).
+    # d = 1: W = χ²_m, E W^p = Π_{i<p} (m + 2i) (proofs/math.md §3 oracle).
     expected = sp.expand(prod((m_sym + 2 * i for i in range(p)), start=sp.Integer(1)))
     assert sp.expand(rmt.wishart_trace_moment([p]).subs(d_sym, 1) - expected) == 0
 

@@ -66,7 +66,7 @@ def test_oracle_chi_square_moments():
 
 
 def test_oracle_isserlis_single_vector_lemma():
-    # MATH.md §7: E[S M S] = ΣMΣ + (ΣMᵀΣ + tr(MΣ) Σ)/m, hence
+    # proofs/math.md §3: E[S M S] = ΣMΣ + (ΣMᵀΣ + tr(MΣ) Σ)/m, hence
     # E tr(S M S N) = tr(ΣMΣN) + (tr(ΣMᵀΣN) + tr(MΣ) tr(ΣN))/m.
     A, sigma, rng = setup(3, 0)
     N = rational_matrix(rng, 3)

@@ -1,6 +1,6 @@
 """Array backends and Wishart samplers for the Monte Carlo of :mod:`theory.montecarlo`.
 
-Notation (MATH.md §7):
+Notation (proofs/math.md §19):
 
 * ``W = F Fᵀ ~ W_d(m, I)``, a standard Wishart matrix with ``m`` degrees of freedom, given by a
   *factor* ``F`` of shape ``(d, r)``;

@@ -22,8 +22,8 @@ A disagreement between two routes of the same check is never a verdict: the part
 :class:`RouteDisagreement`, the claim *could not run*, and ``tts verify`` exits 1.  So does a
 ``fails`` whose counterexample the second route does not confirm.
 
-``tts derive`` runs every claim (fast tier) and writes ``proofs/ledger.json`` and, from it,
-``paper_notes.md`` and the LaTeX sections; ``checks/`` recompute each part and require the verdict
+``tts derive`` runs every claim (fast tier) and writes one record per claim to
+``proofs/ledger/<id>.json`` and, from them, ``paper_notes.md`` and the LaTeX sections; ``checks/`` recompute each part and require the verdict
 and the evidence recorded there.
 """
 

@@ -1,6 +1,6 @@
 """Fourth moments of Gaussian sample covariances: the Wishart/Isserlis lemma behind Γ.
 
-Notation (arXiv 2510.03605; MATH.md §7):
+Notation (arXiv 2510.03605; proofs/math.md §3):
 
 * ``x_a ~ N(0, Λ)`` i.i.d. in R^d, ``a = 1..m``; ``S = (1/m) Σ_a x_a x_aᵀ`` (so ``mS ~ W_d(m, Λ)``);
 * ``A`` any ``d × d`` matrix (not necessarily symmetric);
@@ -51,7 +51,7 @@ def wishart_sas(cov, A, m) -> np.ndarray:
             + \frac{1}{m}\left(\Lambda A^\top \Lambda + \operatorname{tr}(A\Lambda)\,\Lambda\right),
         \qquad S = \frac1m \sum_{a=1}^m x_a x_a^\top,\ x_a \sim N(0, \Lambda)
 
-    The moment lemma behind Γ (MATH.md §7; used for Theorem 3.1 of the paper).
+    The moment lemma behind Γ (proofs/math.md §3; used for Theorem 3.1 of the paper).
 
     Parameters
     ----------

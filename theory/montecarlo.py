@@ -1,6 +1,6 @@
 r"""High-precision Monte Carlo of the CoT test error, on NumPy or CuPy through the array API.
 
-Notation (arXiv 2510.03605; MATH.md §3 and §7):
+Notation (arXiv 2510.03605; proofs/math.md §5 and §19):
 
 * training covariance ``Λ`` (``train_cov``), training prompt length ``n``,
   ``Γ = (1 + 1/n) Λ + (tr Λ / n) I``;

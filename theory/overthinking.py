@@ -1,6 +1,6 @@
 """Overthinking: when more chain-of-thought steps make the error larger (Remark 4.1).
 
-Notation (MATH.md sections 3 and 5):
+Notation (proofs/math.md §5 and §13):
 
 * ``Λ`` training covariance (``train_cov``), ``Σ`` test covariance (``test_cov``), ``n`` and ``m`` the
   training and test prompt lengths, ``Γ = (1 + 1/n) Λ + (tr Λ / n) I``;
@@ -87,7 +87,7 @@ def _exact_power(M, k: int):
 
 
 def infinite_m_error_exact(train_cov, n, test_cov, k) -> Fraction:
-    r"""Exact CoT error at ``m = ∞`` (MATH.md section 5).
+    r"""Exact CoT error at ``m = ∞`` (proofs/math.md §13).
 
     .. math:: \mathrm{err}_k = \big\|(I - \Gamma^{-1}\Sigma)^k\big\|_F^2
 
@@ -141,7 +141,7 @@ def remark41_bracket(train_cov, n) -> tuple[float, float]:
     ``B = N^k`` symmetric has ``‖A‖_F² = Σ_i B_ii² + Σ_{i<j} B_ij² (g_i/g_j + g_j/g_i)``, and
     ``2 <= r + 1/r <= κ + 1/κ`` for ``r ∈ [1/κ, κ]``. Both constants are attained: ``c`` when Γ and Σ
     commute, ``C`` for ``d = 2``, ``N = [[0, 1], [1, 0]]`` and odd ``k``. They improve on Remark 4.1's
-    bracket ``κ^{±1}`` (MATH.md section 5). Returns ``(1.0, (κ + 1/κ)/2)``.
+    bracket ``κ^{±1}`` (proofs/math.md §13). Returns ``(1.0, (κ + 1/κ)/2)``.
     """
     g = np.linalg.eigvalsh(gamma(train_cov, n))
     kappa = float(g[-1] / g[0])

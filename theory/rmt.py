@@ -1,6 +1,6 @@
 """The isotropic model exactly, and its proportional (random-matrix) limit.
 
-Notation (MATH.md sections 7 and 8):
+Notation (proofs/math.md §7 and §15):
 
 * ``Λ = Σ = I_d``; ``Z`` is ``d × m`` with i.i.d. N(0, 1) entries, ``W = Z Zᵀ`` (real Wishart
   ``W_d(m, I)``) and ``S = W / m`` the test sample covariance;
@@ -132,7 +132,7 @@ def isotropic_cot_error(k) -> sp.Expr:
                 \frac{\mathbb E \operatorname{tr} W^j}{m^j},
               \qquad \gamma_d = 1 + \frac{d+1}{n}
 
-    (MATH.md sections 3 and 8; ``k`` counts forward passes, ``k = 1`` is direct ICL).
+    (proofs/math.md §5 and §15; ``k`` counts forward passes, ``k = 1`` is direct ICL).
     """
     k = positive_int(k, "k", minimum=0)
     ratio = -n_sym / (n_sym + d_sym + 1)
@@ -179,7 +179,7 @@ def mp_cot_error(k, alpha=alpha_sym, nu=nu_sym) -> sp.Expr:
               = \sum_{j=0}^{2k} \binom{2k}{j} (-\gamma)^{-j} \sum_{r} N(j, r+1)\, \alpha^{-r},
               \qquad \gamma = 1 + 1/\nu
 
-    (MATH.md section 8). Symbolic in ``alpha``, ``nu`` by default; exact for rational values.
+    (proofs/math.md §15). Symbolic in ``alpha``, ``nu`` by default; exact for rational values.
     """
     k = positive_int(k, "k", minimum=0)
     if not (isinstance(alpha, sp.Symbol) or isinstance(nu, sp.Symbol)):
@@ -337,7 +337,7 @@ def critical_nu(alpha) -> sp.Expr:
 
 
 def mp_phase(alpha, nu) -> MPPhase:
-    """Classify the ``k → ∞`` behaviour of the proportional-limit error (MATH.md section 8).
+    """Classify the ``k → ∞`` behaviour of the proportional-limit error (proofs/math.md §15).
 
     The limit ``f_k = ∫ (1 − s/γ)^{2k} dμ`` is driven by the largest ``|1 − s/γ|`` on the support:
     the atom at 0 (value 1, kept forever), and the bulk edges ``a``, ``b`` (``a < 1 < γ`` so

@@ -1,6 +1,6 @@
 r"""Bounds and derived quantities of Section 3: Theorem 3.3, hardness, Corollary 3.5, trade-off.
 
-Notation (arXiv 2510.03605; MATH.md sections 1, 3, 4 and 7):
+Notation (arXiv 2510.03605; proofs/math.md §2, §3, §5 and §8 to §12):
 
 * ``Λ`` training covariance (``train_cov``) with eigenvalues ``λ_i``, ``T = tr Λ``, ``Σ`` test
   covariance (``test_cov``, default ``Λ``), ``n`` and ``m`` the training and test prompt lengths;
@@ -91,7 +91,7 @@ def k1_error_coefficients(train_cov, n, *, test_cov=None) -> tuple[Fraction, Fra
         c_0 = \|I - A\Sigma\|_F^2,\quad
         c_1 = \|A\Sigma\|_F^2 + \operatorname{tr}(A\Sigma A)\operatorname{tr}\Sigma
 
-    from the Wishart lemma ``E[SBS] = ΣBΣ + (1/m)(ΣBᵀΣ + tr(BΣ)Σ)`` with ``B = A²`` (MATH.md §7);
+    from the Wishart lemma ``E[SBS] = ΣBΣ + (1/m)(ΣBᵀΣ + tr(BΣ)Σ)`` with ``B = A²`` (proofs/math.md §3);
     the error of Theorem 3.3 of the paper. Exact for any rational (or float, converted exactly)
     symmetric ``Λ`` and ``Σ``, diagonal or not.
 
@@ -299,7 +299,7 @@ def contraction_factors(train_cov, n, *, test_cov=None) -> np.ndarray:
               \Sigma = \Lambda:\ \nu_i = \Big(1 + \frac{n\lambda_i}{\lambda_i + T}\Big)^{-1}
 
     ``M`` is similar to the symmetric ``I − Γ^{-1/2}ΣΓ^{-1/2}``, so the ``ν_i`` are real; the slowest
-    one at ``Σ = Λ`` belongs to ``λ_min`` and equals ``(1 + n/(1 + Hard))^{-1}`` (MATH.md §4).
+    one at ``Σ = Λ`` belongs to ``λ_min`` and equals ``(1 + n/(1 + Hard))^{-1}`` (proofs/math.md §10).
     """
     lam = as_covariance(train_cov, "train_cov")
     G = gamma(lam, n)
@@ -420,7 +420,7 @@ def cot_error_d1(train_var, n, k, *, m=None, test_var=None) -> Fraction:
           = \sum_{j=0}^{2k} \binom{2k}{j} (-a)^j \prod_{i<j}\frac{m + 2i}{m},
         \qquad a = \frac{n\sigma}{(n+2)\lambda},\ s = \chi^2_m/m
 
-    (``Γ = (n+2)λ/n`` in ``d = 1``; ``E s^j = Π_{i<j}(m+2i)/m^j``, MATH.md §7). Evaluated by the
+    (``Γ = (n+2)λ/n`` in ``d = 1``; ``E s^j = Π_{i<j}(m+2i)/m^j``, proofs/math.md §8). Evaluated by the
     equivalent three-term recursion of ``F_j = E(1 − as)^j`` from the gamma Stein identity,
 
     .. math:: F_{j+1} = \Big(1 - a - \frac{2ja}{m}\Big) F_j + \frac{2ja}{m} F_{j-1},

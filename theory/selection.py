@@ -1,6 +1,6 @@
 r"""Task selection (Section 4): the quadratic program over the simplex, solved and certified.
 
-Notation (MATH.md section 6):
+Notation (proofs/math.md §16, §17 and §18):
 
 * ``T`` tasks with covariances ``Λ_ℓ`` (``task_covs``), a target covariance ``Σ`` (``target_cov``,
   positive definite), a selection ``π`` in the simplex ``Δ_T``;
@@ -808,7 +808,7 @@ def mixture_preconditioner(task_covs, pi, n) -> np.ndarray:
     .. math:: P(\pi) = \Bigl(\sum_\ell \pi_\ell \Lambda_\ell\Bigr)
               \Bigl(\sum_\ell \pi_\ell \Gamma_\ell \Lambda_\ell\Bigr)^{-1}
 
-    (MATH.md section 6; ``T = 1`` gives ``Γ^{-1}``, the trained model of Theorem 3.1).
+    (proofs/math.md §17; ``T = 1`` gives ``Γ^{-1}``, the trained model of Theorem 3.1).
     """
     items = _task_list(task_covs)
     tasks = [as_covariance(t, f"task_covs[{i}]") for i, t in enumerate(items)]

@@ -1,4 +1,4 @@
-r"""Claim ``rmt``: the proportional limit of the isotropic model and its phases (MATH.md section 8).
+r"""Claim ``rmt``: the proportional limit of the isotropic model and its phases (proofs/math.md §15).
 
 Routes:
 
