@@ -35,8 +35,8 @@ with app.setup:
         "spiked (λ₁ = 1 + 10·s, the others 1)": "spiked",
         "from a file (.npy, .txt or .csv)": "file",
     }
-    # Each step of the exact engine costs about this factor more than the one before
-    # (bench/bench_exact.py; at d = 10 the step k = 10 alone takes about 4 s of CPU).
+    # Each step of the exact engine costs about this factor more than the one before (measured at
+    # d = 10, λᵢ = 1/i, isotropic Σ, n = 50, m = 60: the single step k = 10 takes about 4 s of CPU).
     EXACT_COST_RATIO = 2.2
     # The pool of the power-law task-selection example: exponents α and dimension.
     POOL_ALPHAS = (0.25, 0.5, 0.75, 1.25, 1.5, 2.0)
@@ -60,7 +60,8 @@ def fmt(x, digits: int = 4) -> str:
         text = f"{x:.{digits}g}"
     else:
         mantissa = mantissa.rstrip("0").rstrip(".")
-        text = f"{mantissa} × 10{str(exponent).translate(str.maketrans('-0123456789', '⁻⁰¹²³⁴⁵⁶⁷⁸⁹'))}"
+        superscript = str(exponent).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+        text = f"{mantissa} × 10{superscript}"
     return text.replace("-", "−")
 
 
@@ -71,8 +72,9 @@ def html_table(rows, header=None) -> mo.Html:
     head = "" if header is None else "<tr>" + "".join(
         f"<th style='{cell}; border-bottom:1px solid #bbb'>{h}</th>" for h in header) + "</tr>"
     body = "".join("<tr>" + "".join(f"<td style='{cell}'>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return mo.Html(f"<table style='width:auto; align-self:flex-start; border-collapse:collapse'><thead>{head}</thead>"
-                   f"<tbody>{body}</tbody></table>")
+    # align-self: as an item of a vstack, keep the table's own width instead of the page's
+    return mo.Html(f"<table style='width:auto; align-self:flex-start; border-collapse:collapse'>"
+                   f"<thead>{head}</thead><tbody>{body}</tbody></table>")
 
 
 @app.function
@@ -238,7 +240,8 @@ def reproduction_code(train_cov, test_cov, n: int, m: int | None, k_curve: int, 
     lines += [
         "selection = theory.select_tasks(tasks, sigma, exact=False)",
         "",
-        'print(f"m = ∞: λ_max(Γ⁻¹Σ) = {report.max_eig:.4g}, k* = {report.k_star}, err* = {report.err_star:.4g}")',
+        'print(f"m = ∞: λ_max(Γ⁻¹Σ) = {report.max_eig:.4g}, k* = {report.k_star}, '
+        'err* = {report.err_star:.4g}")',
         'print(f"err_{k} at m = ∞: {limit[k - 1]:.4g}")',
     ]
     if m is not None:
@@ -248,7 +251,8 @@ def reproduction_code(train_cov, test_cov, n: int, m: int | None, k_curve: int, 
             lines.append('print(f"m = {m}, k ≤ ' + str(window)
                          + ': k* = {finite_report.k_star}, err* = {finite_report.err_star:.4g}")')
         if mc_samples is not None:
-            lines.append('print(f"err_{k} at m = {m} (Monte Carlo): {mc.mean[k - 1]:.4g} ± {2 * mc.stderr[k - 1]:.2g}")')
+            lines.append('print(f"err_{k} at m = {m} (Monte Carlo): {mc.mean[k - 1]:.4g} '
+                         '± {2 * mc.stderr[k - 1]:.2g}")')
     lines.append('print("π by task:", ", ".join(f"{p:.4g}" for p in selection.pi))')
     return "\n".join(lines) + "\n"
 
@@ -314,7 +318,7 @@ def verdict_rows(curve: Curve) -> tuple[str, list]:
         columns.append([f"<b>{f_short}</b>: {f_detail}", "—", f_best,
                         f"{fmt(finite.err_star)} (at k = {finite.k_star})", "—"])
         headline += f" At m = {finite.m} (exact, k ≤ {K}) it <b>{f_short}</b>."
-    labels = ["does more CoT help?", "λ_max(Γ⁻¹Σ) (m = ∞ diverges iff > 2)", "best number of steps",
+    labels = ["does more CoT help?", "λ<sub>max</sub>(Γ⁻¹Σ) (m = ∞ diverges iff > 2)", "best number of steps",
               "lowest error", "directions responsible"]
     return headline, [[label, *cells] for label, *cells in zip(labels, *columns)]
 
@@ -346,7 +350,8 @@ def _():
 
 @app.cell
 def _():
-    d = mo.ui.slider(2, 16, value=6, show_value=True, label="d: dimension of the inputs x and weights w")
+    d = mo.ui.slider(2, 16, value=6, show_value=True, debounce=True,
+                     label="d: dimension of the inputs x and weights w")
     train_shape = mo.ui.dropdown(SHAPES, value="power law λᵢ ∝ i^(−α)", label="Λ (training covariance):")
     test_shape = mo.ui.dropdown({"same as Λ": "same", **SHAPES}, value="isotropic (every λᵢ = 1)",
                                 label="Σ (test covariance):")
@@ -360,10 +365,10 @@ def _():
 def _(test_shape, train_shape):
     def _parameter(shape, which):
         if shape == "power":
-            return mo.ui.slider(0.0, 3.0, step=0.1, value=1.0, show_value=True,
+            return mo.ui.slider(0.0, 3.0, step=0.1, value=1.0, show_value=True, debounce=True,
                                 label=f"{which}: decay exponent α")
         if shape == "spiked":
-            return mo.ui.slider(0.0, 3.0, step=0.1, value=1.0, show_value=True,
+            return mo.ui.slider(0.0, 3.0, step=0.1, value=1.0, show_value=True, debounce=True,
                                 label=f"{which}: spike strength s")
         return None
 
@@ -374,13 +379,16 @@ def _(test_shape, train_shape):
 
 @app.cell
 def _():
-    n = mo.ui.slider(1, 500, value=50, show_value=True, label="n: training prompt length (examples per prompt)")
-    m = mo.ui.slider(2, 400, value=60, show_value=True, label="m: test prompt length (examples per prompt)")
+    n = mo.ui.slider(1, 500, value=50, show_value=True, debounce=True,
+                     label="n: training prompt length (examples per prompt)")
+    m = mo.ui.slider(2, 400, value=60, show_value=True, debounce=True,
+                     label="m: test prompt length (examples per prompt)")
     m_infinite = mo.ui.checkbox(value=False, label="m = ∞ instead (infinitely long test prompts: closed form)")
-    k = mo.ui.slider(1, 40, value=3, show_value=True, label="k: CoT steps to evaluate (LSA passes)")
-    k_max = mo.ui.slider(2, 40, value=12, show_value=True, label="curve drawn up to k")
-    k_exact = mo.ui.slider(1, 12, value=7, show_value=True,
-                           label=f"exact engine up to k, at finite m (each step ≈ {EXACT_COST_RATIO}× the cost of the last)")
+    k = mo.ui.slider(1, 40, value=3, show_value=True, debounce=True, label="k: CoT steps to evaluate (LSA passes)")
+    k_max = mo.ui.slider(2, 40, value=12, show_value=True, debounce=True, label="curve drawn up to k")
+    k_exact = mo.ui.slider(1, 12, value=7, show_value=True, debounce=True,
+                           label=f"exact engine up to k, finite m only (cost ≈ {EXACT_COST_RATIO}× per step; "
+                                 "k ≤ 12: about a minute)")
     return k, k_exact, k_max, m, m_infinite, n
 
 
@@ -412,12 +420,12 @@ def _(
     mo.vstack([
         mo.md("### Covariances"),
         d if train_shape.value != "file" else mo.md("d: set by the uploaded Λ"),
-        mo.hstack(_train, justify="start", gap=2),
-        mo.hstack(_test, justify="start", gap=2),
+        mo.hstack(_train, justify="start", gap=2, wrap=True),
+        mo.hstack(_test, justify="start", gap=2, wrap=True),
         same_trace,
         mo.md("### Prompt lengths and steps"),
-        mo.hstack([n, mo.vstack([m, m_infinite])], justify="start", gap=2, align="start"),
-        mo.hstack([k, k_max], justify="start", gap=2),
+        mo.hstack([n, mo.vstack([m, m_infinite])], justify="start", gap=2, align="start", wrap=True),
+        mo.hstack([k, k_max], justify="start", gap=2, wrap=True),
         k_exact,
     ])
     return
@@ -440,13 +448,13 @@ def _(
 
     def _covariance(shape, parameter, upload, dim, which):
         if shape == "file":
-            mo.stop(not upload.value, mo.callout(mo.md(f"Upload a file for {which} (a matrix or its eigenvalues)."),
-                                                  kind="warn"))
+            mo.stop(not upload.value,
+                    mo.callout(mo.md(f"Upload a file for {which} (a matrix or its eigenvalues)."), kind="warn"))
             try:
                 matrix = read_covariance(upload.contents(), upload.name())
             except (ValueError, OSError) as exc:  # not an .npy array, or not numbers
                 _refuse(f"{upload.name()} holds no matrix or list of numbers ({exc})")
-            return matrix, f"{which} from {html.escape(upload.name())}"
+            return matrix, f"{which} from {upload.name()}"
         if shape == "power":
             label = f"power law λᵢ ∝ i^(−{parameter.value:g})"
         elif shape == "spiked":
@@ -478,7 +486,9 @@ def _(
 def _(k, k_exact, k_max, m, m_infinite, n, test_cov, train_cov):
     m_value = None if m_infinite.value else m.value
     k_curve = max(k_max.value, k.value)
-    with mo.status.spinner(title=f"exact error at m = {m_value}, k ≤ {min(k_exact.value, k_curve)}"):
+    _title = ("m = ∞ closed form" if m_value is None
+              else f"exact error at m = {m_value}, k ≤ {min(k_exact.value, k_curve)}")
+    with mo.status.spinner(title=_title):
         curve = curve_data(train_cov, test_cov, n.value, m_value, k_curve, k_exact.value)
     return curve, k_curve, m_value
 
@@ -487,7 +497,8 @@ def _(k, k_exact, k_max, m, m_infinite, n, test_cov, train_cov):
 def _():
     run_mc = mo.ui.checkbox(value="mc" in mo.cli_args(),
                             label="Monte Carlo overlay at the test length m (seed 0, ± 2 standard errors)")
-    mc_samples = mo.ui.slider(200, 20000, step=200, value=2000, show_value=True, label="Monte Carlo prompts")
+    mc_samples = mo.ui.slider(200, 20000, step=200, value=2000, show_value=True, debounce=True,
+                              label="Monte Carlo prompts")
     return mc_samples, run_mc
 
 
@@ -518,7 +529,8 @@ def _(
     _mc = (f"Monte Carlo on, {mc_samples.value} prompts" if mc is not None
            else "Monte Carlo off" + (" (it needs a finite m)" if run_mc.value else ""))
     settings_about = f"{covariances_about}; n = {n.value}; {_m}"
-    mo.md(f"**Now showing:** {settings_about}; chosen k = {k.value}; curve up to k = {k_curve}{_exact}; {_mc}.")
+    mo.Html(f"<p><b>Now showing:</b> {html.escape(settings_about)}; chosen k = {k.value}; "
+            f"curve up to k = {k_curve}{_exact}; {_mc}.</p>")
     return (settings_about,)
 
 
@@ -526,7 +538,7 @@ def _(
 def _(curve, k, mc, mc_samples, run_mc, settings_about):
     mo.vstack([
         error_figure(curve, k.value, mc, settings_about),
-        mo.hstack([run_mc, mc_samples], justify="start", gap=2),
+        mo.hstack([run_mc, mc_samples], justify="start", gap=2, wrap=True),
     ])
     return
 
@@ -549,12 +561,13 @@ def _(curve, k, k_exact, mc):
                           f"{fmt(mc.mean[_k - 1])} ± {fmt(2 * mc.stderr[_k - 1], 2)}{_trust}"])
         if _window:
             _total, _last = float(curve.seconds.sum()), float(curve.seconds[-1])
-            _notes.append(f"The exact values for k ≤ {_window} took {fmt(_total, 2)} s here (the last step, k = {_window}, "
-                          f"{fmt(_last, 2)} s). Each further step costs about {EXACT_COST_RATIO}× the one before: "
+            _notes.append(f"The exact values for k ≤ {_window} took {fmt(_total, 2)} s here (the last step, "
+                          f"k = {_window}, {fmt(_last, 2)} s). Each further step costs about {EXACT_COST_RATIO}× "
+                          "the one before: "
                           f"k ≤ {_window + 1} would add about {fmt(EXACT_COST_RATIO * _last, 2)} s.")
         if k_exact.value > len(curve.ks):
             _notes.append(f"The window stops at the curve's end, k = {len(curve.ks)}.")
-    mo.vstack([mo.md(f"### The error at k = {_k}"), html_table(_rows, ["test prompt length", f"err_{_k}"]),
+    mo.vstack([mo.md(f"### The error at k = {_k}"), html_table(_rows, ["test prompt length", f"err<sub>{_k}</sub>"]),
                mo.md(" ".join(_notes))])
     return
 
@@ -575,20 +588,20 @@ def _():
     ## Task selection: which training tasks to mix for a target $\Sigma$
 
     The selection QP chooses the mixture $\pi$ over the pool that minimises
-    $\|I - \Sigma^{-1}\sum_\ell \pi_\ell\Lambda_\ell\|_F^2$; $\mathrm{Hard}(\Lambda) = \operatorname{tr}\Lambda/\lambda_{\min}(\Lambda)$.
+    $\|I - \Sigma^{-1}\sum_\ell \pi_\ell\Lambda_\ell\|_F^2$;
+    $\mathrm{Hard}(\Lambda) = \operatorname{tr}\Lambda/\lambda_{\min}(\Lambda)$.
     """)
     return
 
 
 @app.cell
 def _():
-    pool = mo.ui.dropdown({f"power laws λᵢ ∝ i^(−α), α ∈ {{¼, ½, ¾, 1¼, 1½, 2}} (d = {POOL_DIM})": "power",
-                           "the paper's four task types, 5 tasks each (d = 100)": "paper"},
-                          value=f"power laws λᵢ ∝ i^(−α), α ∈ {{¼, ½, ¾, 1¼, 1½, 2}} (d = {POOL_DIM})",
-                          label="task pool:")
+    _power = f"power laws λᵢ ∝ i^(−α), α ∈ {{¼, ½, ¾, 1¼, 1½, 2}} (d = {POOL_DIM})"
+    pool = mo.ui.dropdown({_power: "power", "the paper's four task types, 5 tasks each (d = 100)": "paper"},
+                          value=_power, label="task pool:")
     target = mo.ui.dropdown({"power law Σ = diag(1/i)": "power", "isotropic Σ = I": "isotropic"},
                             value="power law Σ = diag(1/i)", label="target Σ:")
-    mo.hstack([pool, target], justify="start", gap=2)
+    mo.hstack([pool, target], justify="start", gap=2, wrap=True)
     return pool, target
 
 
@@ -607,7 +620,8 @@ def _(kinds, names, pool, selection, target, tasks):
     _ax = _fig.subplots()
     if pool.value == "paper":
         for _t, (_name, _alpha, _B) in enumerate(theory.selection.TASK_TYPES):
-            _ax.bar(np.nonzero(kinds == _t)[0], _pi[kinds == _t], color=f"C{_t}", label=f"{_name} (α = {_alpha}, B = {_B})")
+            _ax.bar(np.nonzero(kinds == _t)[0], _pi[kinds == _t], color=f"C{_t}",
+                    label=f"{_name} (α = {_alpha}, B = {_B})")
         _ax.legend(fontsize=7, loc="upper left")
     else:
         _ax.bar(range(len(_pi)), _pi, color="C0")
@@ -625,14 +639,17 @@ def _(kinds, names, pool, selection, target, tasks):
     _rest = len(_pi) - len(_shown)
     _cert = selection.certificate
     if selection.certified:
-        _sentence = (f"Certified optimal: the Frank–Wolfe duality gap {fmt(_cert.gap, 2)} is within the tolerance "
-                     f"{fmt(_cert.tolerance, 2)}, so the objective f(π) = {fmt(selection.objective)} is at most "
+        _sentence = (f"Certified optimal: the Frank–Wolfe duality gap {fmt(_cert.gap, 2)} is within "
+                     f"the tolerance {fmt(_cert.tolerance, 2)}, so the objective f(π) = {fmt(selection.objective)} is at most "
                      f"{fmt(_cert.tolerance, 2)} above the minimum")
     else:
         _sentence = (f"Not certified: the Frank–Wolfe duality gap {fmt(_cert.gap, 2)} exceeds the tolerance "
                      f"{fmt(_cert.tolerance, 2)} (objective f(π) = {fmt(selection.objective)})")
-    _sentence += ("; the optimum is unique." if selection.unique
-                  else f"; the optimum is not unique, π is {selection.canonical_rule}.")
+    if selection.unique is None:  # the optimal set was too large to enumerate
+        _sentence += f" (π: {selection.canonical_rule})."
+    else:
+        _sentence += ("; the optimum is unique." if selection.unique
+                      else f"; the optimum is not unique (π: {selection.canonical_rule}).")
     _parts = [_fig, html_table(_rows, ["task", "Hard(Λ)", "π"])]
     if _rest:
         _parts.append(mo.md(f"The other {_rest} tasks get π = 0."))
