@@ -40,6 +40,26 @@ def _value(v):
     return SimpleNamespace(value=v)
 
 
+class _Upload:
+    """A stand-in for ``mo.ui.file`` holding one uploaded file."""
+
+    def __init__(self, filename: str, data: bytes):
+        self.value, self._filename, self._data = (filename,), filename, data
+
+    def name(self) -> str:
+        return self._filename
+
+    def contents(self) -> bytes:
+        return self._data
+
+
+def _npy(array) -> bytes:
+    import io
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(array, dtype=float))
+    return buffer.getvalue()
+
+
 def _steps(n=50, m=60, m_infinite=False, k=3, k_max=12, k_exact=7) -> dict:
     """Definitions replacing the cell of the prompt-length and step controls."""
     return {"n": _value(n), "m": _value(m), "m_infinite": _value(m_infinite), "k": _value(k),
@@ -100,6 +120,14 @@ def test_fmt_reads_like_a_number(notebook):
     assert fmt(0.001234) == "0.001234"
 
 
+def test_array_code_reads_back_bit_for_bit(notebook):
+    rng = np.random.default_rng(np.random.SeedSequence(7))
+    A = rng.standard_normal((5, 5))
+    for array in (A @ A.T / 3, 1.0 / np.arange(1, 8), np.array([1e-300, 2.5e300, -0.0])):
+        back = eval(notebook.array_code(array), {"np": np})
+        assert back.shape == array.shape and np.array_equal(back, array)
+
+
 def _reproduce(code: str) -> dict:
     namespace = {"__name__": "__main__"}
     exec(compile(code, "reproduce_explore.py", "exec"), namespace)
@@ -145,8 +173,13 @@ def test_copy_as_code_reproduces_the_default_page(notebook):
     {**_steps(n=200, m_infinite=True, k=15, k_max=10), **_covariances(d=5, test="power", same_trace=False)},
     # the Monte Carlo overlay on
     {**_steps(n=30, m=25, k=2, k_max=5, k_exact=3), "run_mc": _value(True), "mc_samples": _value(400)},
+    # Λ a full matrix uploaded as .npy, Σ = Λ
+    {**_steps(n=10, m=8, k=2, k_max=4, k_exact=3), **_covariances(train="file", test="same"),
+     "train_file": _Upload("cov.npy", _npy([[2.0, 0.5, 0.0], [0.5, 1.0, 0.25], [0.0, 0.25, 0.5]]))},
 ])
 def test_copy_as_code_reproduces_other_settings(notebook, settings):
     _, defs = notebook.app.run(defs=settings)
     assert (defs["mc"] is not None) == ("run_mc" in settings)
+    if isinstance(settings.get("train_file"), _Upload):
+        assert defs["train_cov"].shape == (3, 3) and "Λ from cov.npy" in defs["covariances_about"]
     _assert_reproduced(defs)
