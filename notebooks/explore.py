@@ -245,7 +245,7 @@ def reproduction_code(train_cov, test_cov, n: int, m: int | None, k_curve: int, 
         'print(f"err_{k} at m = ∞: {limit[k - 1]:.4g}")',
     ]
     if m is not None:
-        lines.append(f'print(f"err_{{k}} at m = {{m}} (exact): {{exact[k - 1]:.4g}}")' if k <= window
+        lines.append('print(f"err_{k} at m = {m} (exact): {exact[k - 1]:.4g}")' if k <= window
                      else f"# k = {k} is beyond the exact window k ≤ {window}")
         if window >= 2:
             lines.append('print(f"m = {m}, k ≤ ' + str(window)
@@ -290,7 +290,9 @@ def verdict_rows(curve: Curve) -> tuple[str, list]:
     """The overthinking verdict: a headline sentence (HTML) and table rows (m = ∞, and the exact window)."""
     report, finite = curve.report, curve.finite_report
     if report.diverges:
-        short, detail = "hurts eventually (overthinking)", f"the error {report.behaviour} and grows without bound"
+        short = ("hurts (overthinking)" if report.k_star == 1
+                 else f"helps up to k* = {report.k_star}, then hurts (overthinking)")
+        detail = f"the error {report.behaviour} and grows without bound"
     elif report.behaviour == "decreasing":
         short, detail = "helps", "every step lowers the error"
     else:
