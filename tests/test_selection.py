@@ -10,7 +10,7 @@ import sympy as sp
 from theory import cli
 from theory.selection import (Selection, hard_task_mass, mixture_cot_error, mixture_preconditioner,
                               select_tasks, select_tasks_by_enumeration, selection_objective,
-                              selection_qp, task_type_experiment, true_optimal_selection)
+                              selection_qp, task_type_experiment, task_type_pool, true_optimal_selection)
 from theory.covariance import gamma
 
 TASKS = [[[2, 1], [1, 1]], [[1, 0], [0, 3]], [1, 2]]
@@ -134,6 +134,19 @@ def test_bad_selection_vectors():
         mixture_preconditioner([[1, 0], [0, 1]], [1, 0], 3)
     with pytest.raises(ValueError, match="target must be"):
         task_type_experiment(0, target="flat")
+    with pytest.raises(ValueError, match="target must be"):
+        task_type_pool(0, target="flat")
+
+
+def test_task_type_pool_is_the_experiments_pool():
+    spectra, kinds, sigma = task_type_pool(0, tasks_per_type=3, d=100, target="isotropic")
+    assert len(spectra) == 12 and kinds.tolist() == [0] * 3 + [1] * 3 + [2] * 3 + [3] * 3
+    # trace-normalised: rtol 1e-12 covers the rounding of one division and two sums of 100 terms
+    np.testing.assert_allclose([s.sum() for s in spectra], sigma.sum(), rtol=1e-12)
+    experiment = task_type_experiment(0, tasks_per_type=3, d=100, target="isotropic")
+    # the same pool through the same solver: identical floats
+    assert np.array_equal(select_tasks(spectra, sigma, exact=False).pi, experiment.pi)
+    assert np.array_equal(experiment.hardness, [s.sum() / s.min() for s in spectra])
 
 
 # ----------------------------------------------------------------------------- the mixture model

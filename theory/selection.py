@@ -1146,15 +1146,19 @@ class TaskTypeExperiment(RichRepr):
         return tuple(self.type_names[i] for i in np.argsort(-self.type_mass, kind="stable"))
 
 
-def task_type_experiment(seed: int = 0, *, tasks_per_type: int = 5, d: int = 100,
-                         target: str = "power", normalise: bool = True) -> TaskTypeExperiment:
-    """The paper's task-type experiment under the interpretation of :func:`task_type_spectrum`.
+def task_type_pool(seed: int = 0, *, tasks_per_type: int = 5, d: int = 100, target: str = "power",
+                   normalise: bool = True) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """The task pool and target of :func:`task_type_experiment`, before the QP is solved.
 
-    ``tasks_per_type`` tasks of each type (Easy/Hard × Short/Long), all diagonal in one basis, are
-    pooled; the QP is solved for the target ``Σ = diag(1/i)`` (``target="power"``) or ``Σ = I``
-    (``target="isotropic"``), and the selection probability is summed per type.  With ``normalise``
-    every task is scaled to ``tr Λ_ℓ = tr Σ`` (equal signal energy: the QP is not scale invariant,
-    while the types differ in shape), so that only the shape of a spectrum decides.
+    Returns
+    -------
+    spectra : list of numpy.ndarray
+        The eigenvalues of each task (all diagonal in one basis), ``tasks_per_type`` of each type in
+        the order of ``TASK_TYPES``, scaled to ``tr Λ_ℓ = tr Σ`` when ``normalise``.
+    task_type : numpy.ndarray of int, (T,)
+        Index into ``TASK_TYPES`` for each task.
+    target_cov : numpy.ndarray, (d,)
+        ``σ_i = 1/i`` (``target="power"``) or ``σ_i = 1`` (``target="isotropic"``).
     """
     seed = positive_int(seed, "seed", minimum=0)
     tasks_per_type = positive_int(tasks_per_type, "tasks_per_type")
@@ -1172,11 +1176,27 @@ def task_type_experiment(seed: int = 0, *, tasks_per_type: int = 5, d: int = 100
             lam = task_type_spectrum(alpha, B, d, rng)
             spectra.append(lam * (sigma.sum() / lam.sum()) if normalise else lam)
             kinds.append(t)
+    return spectra, np.asarray(kinds), sigma
+
+
+def task_type_experiment(seed: int = 0, *, tasks_per_type: int = 5, d: int = 100,
+                         target: str = "power", normalise: bool = True) -> TaskTypeExperiment:
+    """The paper's task-type experiment under the interpretation of :func:`task_type_spectrum`.
+
+    ``tasks_per_type`` tasks of each type (Easy/Hard × Short/Long), all diagonal in one basis, are
+    pooled (:func:`task_type_pool`); the QP is solved for the target ``Σ = diag(1/i)``
+    (``target="power"``) or ``Σ = I`` (``target="isotropic"``), and the selection probability is
+    summed per type.  With ``normalise`` every task is scaled to ``tr Λ_ℓ = tr Σ`` (equal signal
+    energy: the QP is not scale invariant, while the types differ in shape), so that only the shape
+    of a spectrum decides.
+    """
+    seed = positive_int(seed, "seed", minimum=0)
+    spectra, kinds, sigma = task_type_pool(seed, tasks_per_type=tasks_per_type, d=d, target=target,
+                                           normalise=normalise)
     sel = select_tasks(spectra, sigma, exact=False)
-    kinds = np.asarray(kinds)
     mass = np.array([sel.pi[kinds == t].sum() for t in range(len(TASK_TYPES))])
     return TaskTypeExperiment(
-        seed, d, tasks_per_type, target, bool(normalise), tuple(name for name, _, _ in TASK_TYPES), kinds,
-        np.array([TASK_TYPES[t][1] for t in kinds]), np.array([TASK_TYPES[t][2] for t in kinds]),
+        seed, sigma.shape[0], tasks_per_type, target, bool(normalise), tuple(name for name, _, _ in TASK_TYPES),
+        kinds, np.array([TASK_TYPES[t][1] for t in kinds]), np.array([TASK_TYPES[t][2] for t in kinds]),
         np.array([s.sum() / s.min() for s in spectra]), np.array([s.min() for s in spectra]),
         sel.pi, mass, float(sel.objective), sel.certified)
