@@ -37,6 +37,7 @@ FORBIDDEN = ("MATH" ".md", "../" "shared", "seed/" "poster.md")
 PLACEHOLDERS = {
     ("README.md", "report.md"): "the file `tts verify --markdown` writes",
     ("README.md", "tasks.json"): "the user's task list for `tts select`",
+    ("README.md", "reproduce_explore.py"): "the script the notebook's download button saves",
     ("bench/README.md", "gpu_mc.json"): "written by bench/gpu.py into $OUT",
     ("bench/README.md", "gpu_mc.md"): "written by bench/gpu.py into $OUT",
     ("bench/gpu.py", "gpu_mc.json"): "written by this script into $OUT",
