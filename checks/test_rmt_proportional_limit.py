@@ -13,7 +13,7 @@ import mpmath
 import pytest
 import sympy as sp
 
-from checks.conftest import assert_could_not_run, check_headline, check_part, part_ids, run_part
+from checks.conftest import assert_could_not_run, check_headline, check_part, claim_result, part_ids, run_part
 from theory import ledger, rmt
 from theory.claims import rmt as claim
 from theory.scaling import cot_error_d1
@@ -94,7 +94,8 @@ def test_engine_equals_isotropic_rational_function():
 def test_phase_exponent_on_the_integral(alpha, nu):
     phase = rmt.mp_phase(alpha, nu)
     # O(1/k) bias of the two-point estimate: the claim's P_BIAS/k at another k.
-    assert abs(float(rmt.estimated_exponent(alpha, nu, 800, dps=20)) - float(phase.exponent)) <= claim.P_BIAS / 800
+    assert abs(float(rmt.estimated_exponent(alpha, nu, 800, dps=claim.PHASE_DPS)) - float(phase.exponent)) \
+        <= claim.P_BIAS / 800
 
 
 def test_phase_classification_at_the_grid():
@@ -104,6 +105,22 @@ def test_phase_classification_at_the_grid():
         sign = rmt.overthinking_boundary_sign(alpha, nu)
         assert (phase.regime == "overthinking") == (sign > 0)
         assert phase.on_boundary == (sign == 0)
+
+
+@pytest.mark.parametrize("alpha, nu, regime, exponent, confirmed", [
+    (R(2), R(1, 2), "exponential", None, True),
+    (R(1, 2), R(1, 10), "saturation", None, True),
+    (R(1, 2), R(1, 10), "exponential", None, False),   # the atom at 0 is not exponential decay
+    (R(4), R(8), "exponential", None, False),          # k^{-3/2} on the boundary
+    (R(4), R(8), "power law", R(3, 2), True),
+    (R(1), R(1), "power law", R(1, 2), True),
+    (R(1), R(1), "power law", R(3, 2), False),
+    (R(2), R(1, 2), "power law", R(3, 2), False),
+    (R(2), R(10), "overthinking", None, True),
+    (R(2), R(1, 2), "overthinking", None, False),
+])
+def test_quadrature_route_confirms_only_the_true_regime(alpha, nu, regime, exponent, confirmed):
+    assert claim.confirm_regime(alpha, nu, regime, exponent) == confirmed
 
 
 @pytest.mark.parametrize("nu, trend", [(R(6, 5), "increasing"), (R(4, 5), "decreasing")])
@@ -212,14 +229,19 @@ def test_phase_not_confirmed_by_quadrature_cannot_run(monkeypatch, clear_caches,
     # decay, so the counterexamples are not confirmed.
     true = rmt.mp_phase
 
-    monkeypatch.setattr(claim, "mp_phase", lambda alpha, nu: dataclasses.replace(true(alpha, nu), regime="overthinking"))
+    monkeypatch.setattr(claim, "mp_phase",
+                        lambda alpha, nu: dataclasses.replace(true(alpha, nu), regime="overthinking"))
     result = assert_could_not_run("rmt", part)
     assert "counterexample" in result.error
 
 
+_FEW_POINTS = ((R(1, 2), R(1, 10)), (R(1, 2), R(1)))
+
+
 def test_wrong_boundary_formula_fails_overthinking(monkeypatch, clear_caches):
     # A boundary test that never fires: quadrature sees growth at (1/2, 1) and the exact f_k
-    # confirms it, so the part fails with a confirmed counterexample.
+    # confirms it, so the part fails with a confirmed counterexample (two grid points suffice).
+    monkeypatch.setattr(claim, "PHASE_POINTS", _FEW_POINTS)
     monkeypatch.setattr(claim, "overthinking_boundary_sign", lambda alpha, nu: -1)
     result = run_part("rmt", "overthinking")
     assert result.error is None and result.statements[0].verdict == ledger.FAILS
@@ -228,24 +250,26 @@ def test_wrong_boundary_formula_fails_overthinking(monkeypatch, clear_caches):
 def test_growth_route_against_exact_trend_cannot_run(monkeypatch, clear_caches):
     # Quadrature that never grows contradicts the exact rational f_k at ν = 6/5: a disagreement
     # between routes, never a refutation.
+    monkeypatch.setattr(claim, "PHASE_POINTS", _FEW_POINTS)
     monkeypatch.setattr(claim, "grows", lambda alpha, nu, k: False)
     assert_could_not_run("rmt", "overthinking")
 
 
 def test_too_broad_condition_fails_and_moves_the_headline(monkeypatch, clear_caches):
     # "b <= 2γ" for every α (the boundary not excluded for α > 1) takes in (4, 8), where the decay
-    # is k^{-3/2}: a genuine counterexample, confirmed by quadrature; with the condition failing,
-    # the claim is refuted.
+    # is k^{-3/2}: a genuine counterexample, confirmed by quadrature. With the condition failing
+    # and the other parts as computed, the one headline rule refutes the claim.
     monkeypatch.setattr(claim, "_condition", lambda alpha, nu: rmt.overthinking_boundary_sign(alpha, nu) <= 0)
-    result = ledger.run_claim("rmt")
-    assert result.error is None, result.error
-    assert {s.id: s.verdict for s in result.statements}["off-overthinking"] == ledger.FAILS
-    assert result.verdict == ledger.REFUTED
+    result = run_part("rmt", "off-overthinking")
+    assert result.error is None and result.statements[0].verdict == ledger.FAILS
+    others = [s for s in claim_result("rmt").statements if s.id != "off-overthinking"]
+    assert ledger.headline(others + list(result.statements)) == ledger.REFUTED
 
 
 def test_exponent_beyond_the_bias_fails_the_phase_table(monkeypatch, clear_caches):
     # p̂ = p + 0.04 at every k: 0.04 is above 50/1600 = 0.031 and above the largest measured bias
     # (0.021); a bias allowance loosened past 64/k would accept it.
+    monkeypatch.setattr(claim, "PHASE_POINTS", _FEW_POINTS)
     monkeypatch.setattr(claim, "estimated_exponent",
                         lambda alpha, nu, k, dps=30: mpmath.mpf(float(rmt.mp_phase(alpha, nu).exponent) + 0.04))
     result = run_part("rmt", "phase-table")
@@ -258,6 +282,7 @@ def test_exponent_off_only_at_one_k_cannot_run(monkeypatch, clear_caches):
 
     def estimate(alpha, nu, k, dps=30):
         return true(alpha, nu, k, dps=dps) + (0.1 if k == claim._k_big(False) else 0)
+    monkeypatch.setattr(claim, "PHASE_POINTS", _FEW_POINTS)
     monkeypatch.setattr(claim, "estimated_exponent", estimate)
     assert_could_not_run("rmt", "phase-table")
 
@@ -273,6 +298,9 @@ def test_error_that_stops_diverging_is_not_confirmed(monkeypatch, clear_caches):
 
 
 def test_relative_correction_not_confirmed_by_the_series_cannot_run(monkeypatch, clear_caches):
+    # g_k/k² makes the relative correction fall with k; the series route (k <= 3, to stay quick)
+    # still sees it grow, so the counterexample is not confirmed.
+    monkeypatch.setattr(claim, "GROWTH_KS", (1, 2, 3))
     true = rmt.proportional_expansion
     monkeypatch.setattr(claim, "proportional_expansion", lambda k: (true(k)[0], true(k)[1] / k ** 2))
     result = assert_could_not_run("rmt", "correction-grows")

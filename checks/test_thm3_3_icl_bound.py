@@ -174,7 +174,8 @@ def test_sweep_against_certificate_is_a_route_disagreement(monkeypatch, clear_ca
     # The sympy certificate says "holds for every spectrum"; a sweep that reports an exception
     # contradicts it: the check could not run, it does not refute the paper.
     monkeypatch.setattr(claim, "exact_sweep", _sweep_with(key, case))
-    assert_could_not_run("thm3.3", part)
+    result = assert_could_not_run("thm3.3", part)
+    assert "sympy certificate" in result.error, result.error
 
 
 def test_unconfirmed_counterexample_to_the_isotropic_floor_cannot_run(monkeypatch, clear_caches):

@@ -88,6 +88,9 @@ P_BIAS = 50
 # digits decide every comparison with room to spare.
 CONFIRM_K = 200
 GROWTH_DPS = 10
+# The steepest power law of the phase table, k^{-3/2}: a bulk that falls faster than it (beyond the
+# bias allowance) from k to 2k decays exponentially.
+STEEPEST_EXPONENT = R(3, 2)
 # The α = 1 boundary checked in exact rationals: f_k for k in EXACT_KS at ν = ν_c(1) ± NU_STEP.
 NU_STEP = R(1, 5)
 EXACT_KS = tuple(range(20, 31))
@@ -223,7 +226,8 @@ def _engine_ds(full: bool) -> tuple[int, ...]:
 
 @CLAIM_RMT.part("isotropic-error", FINDING,
                 r"For $\Lambda = \Sigma = I$ the exact error is the rational function $\mathrm{err}_k(d, m, n) = "
-                r"\sum_j \binom{2k}{j} (-n/(n+d+1))^j\, \mathbb E\operatorname{tr} W^j/m^j$ of the Wishart trace moments.")
+                r"\sum_j \binom{2k}{j} (-n/(n+d+1))^j\, \mathbb E\operatorname{tr} W^j/m^j$ of the "
+                r"Wishart trace moments.")
 def isotropic_error(full: bool):
     alpha, nu = ENGINE_POINT
     rows = engine_agreement(ENGINE_K, _engine_ds(full))
@@ -344,7 +348,7 @@ def confirm_regime(alpha, nu, regime: str, exponent) -> bool:
 
     Overthinking: ``f`` grows past ``f_0 = 1``. Power law ``k^{-p}``: the bulk falls by ``2^{-p̂}``
     from ``k`` to ``2k`` with ``|p̂ − p| <= P_BIAS/k``. Exponential (or saturation, after the atom):
-    the bulk falls faster than any such power (``p̂ − 3/2 > P_BIAS/k``).
+    the bulk falls faster than the steepest such power (``p̂ − 3/2 > P_BIAS/k``).
     """
     k = CONFIRM_K
     if regime == "overthinking":
@@ -355,7 +359,7 @@ def confirm_regime(alpha, nu, regime: str, exponent) -> bool:
     if regime == "power law":
         return abs(p_hat - float(exponent)) <= P_BIAS / k
     atom, _ = quadrature(k, alpha, nu)
-    return p_hat - 1.5 > P_BIAS / k and (atom > 0) == (regime == "saturation")
+    return p_hat - float(STEEPEST_EXPONENT) > P_BIAS / k and (atom > 0) == (regime == "saturation")
 
 
 def reading(alpha) -> tuple[str, sp.Expr | None]:
@@ -506,8 +510,10 @@ def off_overthinking(full: bool):
 
 
 @CLAIM_RMT.part("phase-table", FINDING,
-                r"$f_k - (1 - \alpha)_+ \asymp \rho^{2k} k^{-p}$ with $\rho^2 = \max((1 - a/\gamma)^2, (b/\gamma - 1)^2)$, "
-                r"$p = \tfrac{1}{2}$ at $\alpha = 1$ (while $b \le 2\gamma$) and $p = \tfrac{3}{2}$ otherwise; on the boundary "
+                r"$f_k - (1 - \alpha)_+ \asymp \rho^{2k} k^{-p}$ with $\rho^2 = \max((1 - "
+                r"a/\gamma)^2, (b/\gamma - 1)^2)$, "
+                r"$p = \tfrac{1}{2}$ at $\alpha = 1$ (while $b \le 2\gamma$) and $p = \tfrac{3}{2}$ "
+                r"otherwise; on the boundary "
                 r"$b = 2\gamma$ with $\alpha > 1$ the decay is $k^{-3/2}$, not exponential.")
 def phase_table(full: bool):
     k = _k_big(full)

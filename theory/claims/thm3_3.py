@@ -279,8 +279,9 @@ def _settle(certified: bool, found, what: str) -> None:
     """The certificate and the sweep must agree: both say 'holds', or both say 'fails'."""
     if certified == (found is None):
         return
+    sweep = "no counterexample" if found is None else f"counterexample {found}"
     raise RouteDisagreement(what, [("sympy certificate", "holds" if certified else "not certified"),
-                                   ("exact sweep", "no counterexample" if found is None else f"counterexample {found}")])
+                                   ("exact sweep", sweep)])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -359,7 +360,8 @@ def _mc_samples(full: bool) -> int:
 
 
 @CLAIM_THM33.part("exact-error", FINDING,
-                  r"$\mathrm{err}_1 = c_0 + c_1/m$ exactly, with $c_0 = \sum_i ((\lambda_i + T)/((n+1)\lambda_i + T))^2$ "
+                  r"$\mathrm{err}_1 = c_0 + c_1/m$ exactly, with $c_0 = \sum_i ((\lambda_i + "
+                  r"T)/((n+1)\lambda_i + T))^2$ "
                   r"and $c_1 = \sum_i n^2\lambda_i(\lambda_i + T)/((n+1)\lambda_i + T)^2$.")
 def exact_error(full: bool):
     ds = _symbolic_ds(full)
@@ -462,7 +464,8 @@ def _engine_ratio(eigs, n, m) -> float:
 
 @CLAIM_THM33.part("isotropic-ratio", FINDING,
                   r"At $\Lambda \propto I$ ($\mathrm{Hard} = d$): $b_0/c_0 = b_1/c_1 = (1 + (d+1)/n)^2$, so "
-                  r"$\mathrm{bound}/\mathrm{err}_1 = (1 + (d+1)/n)^2$ at every $m$, which tends to $1$ as $n \to \infty$.")
+                  r"$\mathrm{bound}/\mathrm{err}_1 = (1 + (d+1)/n)^2$ at every $m$, which tends to "
+                  r"$1$ as $n \to \infty$.")
 def isotropic_ratio(full: bool):
     sweep = exact_sweep(_cases(full))
     found = sweep["isotropic ratio"]
@@ -521,7 +524,8 @@ def infimum_one(full: bool):
 
     return decide(sym["limit"] == 1 and strict is None, tex(
         r"sympy (the Wishart lemma at $d = 1$, symbolic $\lambda$ and $u = 1/m$): $\mathrm{bound}/\mathrm{err}_1 = "
-        r"«ratio»$ for every $\lambda$ and $m$, with $\lim_{n\to\infty} = «lim»$ and $\mathrm{bound}/\mathrm{err}_1 - 1 "
+        r"«ratio»$ for every $\lambda$ and $m$, with $\lim_{n\to\infty} = «lim»$ and "
+        r"$\mathrm{bound}/\mathrm{err}_1 - 1 "
         r"= «excess»$; the strict term-wise certificates (part term-by-term) give $\mathrm{err}_1 < \mathrm{bound}$ "
         r"everywhere, so the infimum is $«lim»$ and is not attained. The «n_one» sweep values at $d = 1$ equal the "
         r"sympy ratio exactly. The seeded sample (" + _SWEEP + r") has its smallest ratio "
