@@ -526,48 +526,6 @@ def _qp_steps() -> list[Step]:
     ]
 
 
-@_derivation("rmt")
-def _rmt_steps() -> list[Step]:
-    from theory.rmt import critical_nu, isotropic_cot_error, mp_cot_error, proportional_expansion
-    lead, corr = proportional_expansion(1)
-    alphas = (sympy.Rational(1, 2), 1, 2, 4)
-    return [
-        Step("Isotropic model \u039b = \u03a3 = I: exact finite-d error of direct ICL (k = 1), a rational "
-             "function of d, m, n from the Wishart trace-moment recursion:",
-             _eq(sympy.Symbol("err_1"), sympy.factor(isotropic_cot_error(1)))),
-        Step("Proportional limit m = \u03b1d, n = \u03bdd, d \u2192 \u221e: err_k / d through the "
-             "Marchenko\u2013Pastur (Narayana) moments, k = 1:",
-             _eq(sympy.Symbol("f_1"), sympy.factor(mp_cot_error(1)))),
-        Step("The same limit taken term by term from the finite-d formula (the independent route), "
-             "and its first 1/d correction:",
-             sympy.Tuple(_eq(sympy.Symbol("f_1"), sympy.factor(lead)),
-                         _eq(sympy.Symbol("g_1"), sympy.factor(corr)))),
-        Step("k = 2:", _eq(sympy.Symbol("f_2"), sympy.factor(sympy.together(mp_cot_error(2))))),
-        Step("The overthinking boundary \u03bd_c(\u03b1) (overthinking iff \u03bd > \u03bd_c, i.e. the "
-             "Marchenko\u2013Pastur edge (1 + \u03b1^{\u22121/2})\u00b2 exceeds 2\u03b3) at \u03b1 = 1/2, 1, 2, 4:",
-             sympy.Tuple(*[_eq(sympy.Function("nu_c")(a), critical_nu(a)) for a in alphas])),
-    ]
-
-
-@_derivation("thm3.3")
-def _thm33_steps() -> list[Step]:
-    from theory.error import cot_error_poly_symbolic
-    from theory.scaling import derive_thm33, thm33_symbolic
-    c0, c1 = thm33_symbolic(2)
-    lams = sympy.symbols("lambda_1:3", positive=True)
-    n, m = sympy.Symbol("n", positive=True), sympy.Symbol("m", positive=True)
-    engine = cot_error_poly_symbolic(lams, n, 1)
-    return ([Step("Direct in-context learning (k = 1) with \u039b = \u03a3 diagonal, d = 2, symbolic eigenvalues: "
-                  "the moment lemma makes err_1 affine in 1/m, err_1 = c_0 + c_1/m, with")]
-            + [Step("", _eq(sympy.Symbol("c_0"), c0)), Step("", _eq(sympy.Symbol("c_1"), c1))]
-            + [Step("The exact CoT-error engine (Stein recursion, symbolic eigenvalues) reaches the same "
-                    "polynomial by an independent route: its output minus (c_0 + c_1/m), simplified:",
-                    sympy.simplify(engine.subs(sympy.Symbol("m", positive=True), m) - (c0 + c1 / m)))]
-            + [Step("The bound, one eigen-direction at a time (every inequality certified by a "
-                    "difference that is a ratio of positive-coefficient polynomials):")]
-            + _steps(derive_thm33()))
-
-
 def _contraction_symbols(d: int):
     n = sympy.Symbol("n", positive=True)
     lams = sympy.symbols(f"lambda_1:{d + 1}", positive=True)
