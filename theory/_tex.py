@@ -119,9 +119,12 @@ def sci(x: float, digits: int = 4) -> str:
     exponent = math.floor(math.log10(abs(x)))
     if -3 <= exponent < 5:
         text = f"{x:.{digits}g}"
-        if "e" in text:  # rounding carried into the next decade
-            return sci(float(text), digits)
-        return text
+        if "e" not in text:
+            return text
+        # More integer digits than significant ones (1234.5 to 3 digits), or rounding carried into
+        # the next decade: show the rounded value as mantissa × 10^exponent.
+        x = float(text)
+        exponent = math.floor(math.log10(abs(x)))
     mantissa = f"{x / 10 ** exponent:.{digits}g}"
     if mantissa in ("10", "-10"):
         mantissa, exponent = mantissa[:-1], exponent + 1

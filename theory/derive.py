@@ -533,48 +533,6 @@ def _rem41_steps() -> list[Step]:
     ]
 
 
-@_derivation("qp")
-def _qp_steps() -> list[Step]:
-    d, T = 2, 2
-    Sm = sympy.MatrixSymbol("Sigma", d, d)
-    P = sympy.Matrix(d, d, lambda i, j: sympy.Symbol(f"p_{min(i, j) + 1}{max(i, j) + 1}"))
-    tasks = [sympy.Matrix(d, d, lambda i, j, l=l: sympy.Symbol(f"lambda^{l + 1}_{min(i, j) + 1}{max(i, j) + 1}"))
-             for l in range(T)]
-    pi = sympy.symbols(f"pi_1:{T + 1}")
-    mix = sum((p * L for p, L in zip(pi, tasks)), sympy.zeros(d, d))
-    resid = sympy.eye(d) - P * mix
-    objective = sympy.expand((resid * resid.T).trace())
-    Q = sympy.Matrix(T, T, lambda a, b: (tasks[a] * P * P * tasks[b]).trace())
-    b = sympy.Matrix(T, 1, lambda a, _: (P * tasks[a]).trace())
-    pv = sympy.Matrix(pi)
-    quadratic = (pv.T * Q * pv)[0, 0] - 2 * (b.T * pv)[0, 0] + d
-    gap = sympy.expand(objective - quadratic)
-    q11, q12, q22, b1, b2, p1 = sympy.symbols("Q_11 Q_12 Q_22 b_1 b_2 pi_1")
-    on_simplex = sympy.expand(q11 * p1 ** 2 + 2 * q12 * p1 * (1 - p1) + q22 * (1 - p1) ** 2
-                              - 2 * b1 * p1 - 2 * b2 * (1 - p1) + d)
-    stationary = sympy.solve(sympy.diff(on_simplex, p1), p1)[0]
-    return [
-        Step("The objective f(\u03c0) = \u2016I \u2212 \u03a3\u207b\u00b9 \u03a3_\u2113 \u03c0_\u2113 \u039b_\u2113\u2016_F\u00b2 "
-             "is expanded with symbolic entries (d = 2, T = 2 tasks; p_ij are the entries of the "
-             "symmetric \u03a3\u207b\u00b9; the entries of each \u039b_\u2113 are symbols too): "
-             f"{len(objective.args)} monomials, quadratic in \u03c0.",
-             _eq(sympy.Function("f")(sympy.Symbol("pi")), sympy.Trace((sympy.Identity(d) - Sm.I * sympy.MatrixSymbol("M", d, d))
-                                             * (sympy.Identity(d) - Sm.I * sympy.MatrixSymbol("M", d, d)).T))),
-        Step("The Gram matrix Q_\u2113\u2113' = tr(\u039b_\u2113 \u03a3\u207b\u00b2 \u039b_\u2113') "
-             "(an inner product of \u03a3\u207b\u00b9\u039b_\u2113 and \u03a3\u207b\u00b9\u039b_\u2113', hence "
-             "positive semi-definite), entry (1, 2):", Q[0, 1]),
-        Step("and b_\u2113 = tr(\u03a3\u207b\u00b9\u039b_\u2113), entry 1:", b[0]),
-        Step("f(\u03c0) \u2212 (\u03c0\u1d40Q\u03c0 \u2212 2b\u1d40\u03c0 + d), expanded: zero, so the selection "
-             "problem is the convex QP min \u03c0\u1d40Q\u03c0 \u2212 2b\u1d40\u03c0 + d over the simplex.", gap),
-        Step("With T = 2 and \u03c0_2 = 1 \u2212 \u03c0_1, stationarity of the restricted quadratic gives the "
-             "interior optimum (clipped to [0, 1] when it falls outside):",
-             _eq(sympy.Symbol(r"\pi_1^*"), stationary)),
-        Step("In matrix form, for general d:", _eq(
-            sympy.Symbol("Q_{ll'}"), sympy.Trace(sympy.MatrixSymbol("Lambda_l", d, d) * Sm.I ** 2
-                                                 * sympy.MatrixSymbol("Lambda_l'", d, d)))),
-    ]
-
-
 @_derivation("rmt")
 def _rmt_steps() -> list[Step]:
     from theory.rmt import critical_nu, isotropic_cot_error, mp_cot_error, proportional_expansion
