@@ -698,7 +698,12 @@ def _spectral_data(tasks, sigma, pi, exact):
     s = eig[0]
     U = vec[:, eig <= s * (1 + 1e-12)]
     M = np.einsum("l,lac->ac", pi_f, np.stack(tasks_f))
-    delta = float(np.linalg.eigvalsh(U.T @ M @ U)[0]) / s - 1
+    inner = float(np.linalg.eigvalsh(U.T @ M @ U)[0])
+    # uᵀMu = 0 (every selected task singular along u) must read as exactly 0, as σ_min does above:
+    # a rounding residue of either sign would move the Markov threshold 2(1 + δ)s off 0.
+    if abs(inner) <= 1e-14 * max(1.0, float(np.abs(M).max())):
+        inner = 0.0
+    delta = inner / s - 1
     return smin, hard, float(s), float(np.trace(sigma_f)) / s, delta, False
 
 

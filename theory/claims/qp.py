@@ -53,6 +53,12 @@ FAMILY_T, FAMILY_D = 3, 3     # tasks per pool and dimension of those pools
 # seeded pools; 1e-7 leaves three orders for harder pools and still catches a solver that stops
 # at a non-optimal point (an error of the size of a wrong active set is O(1e-2) or more).
 SCIPY_RTOL = 1e-7
+# Float re-evaluation of a claimed mismatch of the expansion (entries of size <= ~1e2, d <= 3): both
+# sides carry rounding of ~1e-13 relative, so a gap above 1e-9 relative is a real one.
+EXPANSION_FLOAT_RTOL = 1e-9
+# A claimed non-PSD Q is confirmed when its least float eigenvalue is below -1e-9 of its largest
+# entry: eigvalsh is accurate to ~1e-15 of the norm, so this is no rounding artefact.
+PSD_FLOAT_RTOL = 1e-9
 # d = 1 float route: err_k at the QP's π against (7/15)^{2k}: a 1×1 solve and a power of one float,
 # a few ulps per step, so 1e-12 relative is loose by three orders.
 D1_RTOL = 1e-12
@@ -257,6 +263,18 @@ def random_rational_pool(rng: np.random.Generator, *, max_tasks: int = 5, max_d:
         tasks.append((tasks[0] + tasks[1]) * Fraction(1, 2))
     target = psd() + np.eye(d, dtype=int).astype(object)
     return tasks, target
+
+
+def float_expansion_sides(tasks, target, pi) -> tuple[float, float]:
+    """Both sides of the expansion in floating point, ``Q`` and ``b`` from the trace formulas (numpy)."""
+    T_ = [np.asarray(t, dtype=float) for t in tasks]
+    S = np.asarray(target, dtype=float)
+    Si = np.linalg.inv(S)
+    Q = np.array([[np.trace(a @ Si @ Si @ c) for c in T_] for a in T_])
+    b = np.array([np.trace(Si @ a) for a in T_])
+    pf = np.array([float(x) for x in pi])
+    R = np.eye(S.shape[0]) - Si @ np.einsum("l,lac->ac", pf, np.stack(T_))
+    return float(np.sum(R * R)), float(pf @ Q @ pf - 2 * b @ pf + S.shape[0])
 
 
 def _random_simplex_point(rng, T: int) -> list[Fraction]:
@@ -521,19 +539,12 @@ def expansion(full: bool):
 
     def counterexample():
         tasks, target, pi, direct, quadratic = found
-        T_ = [np.asarray(t, dtype=float) for t in tasks]
-        S = np.asarray(target, dtype=float)
-        Si = np.linalg.inv(S)
-        Q = np.array([[np.trace(a @ Si @ Si @ c) for c in T_] for a in T_])
-        b = np.array([np.trace(Si @ a) for a in T_])
-        pf = np.array([float(x) for x in pi])
-        R = np.eye(S.shape[0]) - Si @ np.einsum("l,lac->ac", pf, np.stack(T_))
-        lhs, rhs = float(np.sum(R * R)), float(pf @ Q @ pf - 2 * b @ pf + S.shape[0])
+        lhs, rhs = float_expansion_sides(tasks, target, pi)
         return Counterexample(
             tex(r"$\Sigma = «S:mat»$, tasks $«tasks»$, $\pi = («pi:list»)$: direct $«a:frac»$, quadratic "
                 r"form $«b:frac»$", S=np.asarray(target), pi=list(pi), a=direct, b=quadratic,
                 tasks=", ".join(tex("«t:mat»", t=np.asarray(t)).render() for t in tasks)),
-            lambda: not math.isclose(lhs, rhs, rel_tol=1e-9, abs_tol=1e-12),
+            lambda: not math.isclose(lhs, rhs, rel_tol=EXPANSION_FLOAT_RTOL, abs_tol=EXPANSION_FLOAT_RTOL),
             "both sides in floating point from the trace formulas (numpy)")
 
     shown = ", ".join(f"({d}, {T})" for d, T in sizes)
@@ -560,10 +571,11 @@ def convex(full: bool):
 
     def counterexample():
         tasks, target, Q = found
-        lowest = float(np.linalg.eigvalsh(np.array(Q.tolist(), dtype=float))[0])
+        Qf = np.array(Q.tolist(), dtype=float)
+        lowest = float(np.linalg.eigvalsh(Qf)[0])
         return Counterexample(tex(r"$\Sigma = «S:mat»$, $Q = «Q:mat»$", S=np.asarray(target),
                                   Q=[[Fraction(int(sp.numer(v)), int(sp.denom(v))) for v in row] for row in Q.tolist()]),
-                              lambda: lowest < -1e-9 * max(1.0, float(np.max(np.abs(np.array(Q.tolist(), dtype=float))))),
+                              lambda: lowest < -PSD_FLOAT_RTOL * max(1.0, float(np.max(np.abs(Qf)))),
                               "the least eigenvalue of Q in floating point (numpy)")
 
     if exact["singular"] == 0:
@@ -711,8 +723,8 @@ _FAMILY = (r"«pools» seeded pools (seed «seed»; $T = «T»$ tasks, $d = «d�
                r"$\pi$: its relative excess error exceeds the margin in a majority of pools, at every $(n, k)$ "
                r"tried.")
 def excess(full: bool):
-    pools = _true_pools(full)
-    fam = true_family(pools)
+    fam = true_family(_true_pools(full))
+    pools = fam.excess.shape[0]
     rows, sides, intervals = [], [], []
     for i, n in enumerate(fam.ns):
         for j, k in enumerate(fam.ks):
@@ -758,8 +770,8 @@ def _uniform_part(n: int, k: int, m):
                    tex(r"At $n = «n»$, $k = «k»$, $m = «m»$ the QP's $\pi$ gives a smaller CoT error than the "
                        r"uniform $\pi$ in a majority of random pools.", n=n, k=k, m=_m_text(m)))
     def beats_uniform(full: bool):
-        pools = _uniform_pools(m, full)
-        fam = uniform_family(pools, m)
+        fam = uniform_family(_uniform_pools(m, full), m)
+        pools = fam.err_qp.shape[0]
         i, j = fam.ns.index(n), fam.ks.index(k)
         wins, ties = int(fam.qp_wins[i, j]), int(fam.ties[i, j])
         trials = pools - ties
@@ -798,8 +810,8 @@ for _case in UNIFORM_CASES:
                r"The QP's $\pi$ can make the CoT iteration diverge: on some random pools $I - P(\pi)\Sigma$ has "
                r"spectral radius above $1$, so $\mathrm{err}_k \to \infty$ as $k \to \infty$.")
 def diverges(full: bool):
-    pools = _uniform_pools(None, full)
-    fam = uniform_family(pools, None)
+    fam = uniform_family(_uniform_pools(None, full), None)
+    pools = fam.radius_qp.shape[0]
     counts = [int(np.sum(fam.radius_qp[:, i] > 1)) for i in range(len(fam.ns))]
     intervals = [sign_interval(c, pools) for c in counts]
     evidence = tex(r"On " + _FAMILY + r", spectral radius of $I - P(\pi)\Sigma$ at the QP's $\pi$ above $1$: «rows» "
