@@ -156,12 +156,13 @@ def test_markov_readings_on_a_singular_pool():
 
 
 def test_markov_float_path_reads_a_vanishing_bottom_form_as_zero():
-    # the same pool rotated (floats): uᵀM(π)u is a rounding residue of either sign, read as 0,
-    # so δ = −1 exactly and "<=" still counts the singular tasks
+    # the same pool rotated (floats) with a weak target direction s = 1e-3: uᵀM(π)u is a rounding
+    # residue (~3e-17 at this angle), which over s is far above an ulp of 1; read as 0, δ = −1
+    # exactly, the threshold is 0 and the strict reading counts no task
     c, s = np.cos(0.3), np.sin(0.3)
     R = np.array([[c, -s], [s, c]])
     tasks = [R @ np.diag(t) @ R.T for t in ([1.0, 0.0], [2.0, 0.0])]
-    target = R @ np.diag([2.0, 1.0]) @ R.T
+    target = R @ np.diag([2.0, 1e-3]) @ R.T
     le = hard_task_mass([0.5, 0.5], tasks, target, "markov")
     lt = hard_task_mass([0.5, 0.5], tasks, target, "markov-strict")
     assert not le.exact and le.delta == -1.0
