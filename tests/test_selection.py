@@ -9,8 +9,9 @@ import sympy as sp
 
 from theory import cli
 from theory.selection import (Selection, hard_task_mass, mixture_cot_error, mixture_preconditioner,
-                              select_tasks, select_tasks_by_enumeration, selection_objective,
-                              selection_qp, task_type_experiment, task_type_pool, true_optimal_selection)
+                              qp_vs_uniform, random_pools, select_tasks, select_tasks_by_enumeration,
+                              selection_objective, selection_qp, task_type_experiment, task_type_pool,
+                              true_optimal_selection)
 from theory.covariance import gamma
 
 TASKS = [[[2, 1], [1, 1]], [[1, 0], [0, 3]], [1, 2]]
@@ -136,6 +137,10 @@ def test_bad_selection_vectors():
         task_type_experiment(0, target="flat")
     with pytest.raises(ValueError, match="target must be"):
         task_type_pool(0, target="flat")
+    with pytest.raises(ValueError, match="pools must be"):
+        random_pools(0, 0)
+    with pytest.raises(ValueError, match="m must be"):
+        qp_vs_uniform(0, pools=1, m=0)
 
 
 def test_task_type_pool_is_the_experiments_pool():
@@ -147,6 +152,33 @@ def test_task_type_pool_is_the_experiments_pool():
     # the same pool through the same solver: identical floats
     assert np.array_equal(select_tasks(spectra, sigma, exact=False).pi, experiment.pi)
     assert np.array_equal(experiment.hardness, [s.sum() / s.min() for s in spectra])
+
+
+
+# ----------------------------------------------------------------------------- Proposition 4.3 readings
+
+def test_markov_readings_on_a_singular_pool():
+    # Σ = I, tasks diag(1, 0), diag(2, 0): at every π, M(π) vanishes on the second coordinate, so
+    # δ = −1 and the threshold 2(1 + δ)s is 0; "<=" counts the singular tasks, "<" does not
+    for pi in ([1, 0], [Fraction(1, 2), Fraction(1, 2)]):
+        le = hard_task_mass(pi, [[1, 0], [2, 0]], [1, 1], "markov")
+        lt = hard_task_mass(pi, [[1, 0], [2, 0]], [1, 1], "markov-strict")
+        assert le.exact and le.delta == lt.delta == -1
+        assert (le.mass, le.holds, lt.mass, lt.holds) == (1, True, 0, False)
+
+
+def test_markov_float_path_reads_a_vanishing_bottom_form_as_zero():
+    # the same pool rotated (floats) with a weak target direction s = 1e-3: uᵀM(π)u is a rounding
+    # residue (~3e-17 at this angle), which over s is far above an ulp of 1; read as 0, δ = −1
+    # exactly, the threshold is 0 and the strict reading counts no task
+    c, s = np.cos(0.3), np.sin(0.3)
+    R = np.array([[c, -s], [s, c]])
+    tasks = [R @ np.diag(t) @ R.T for t in ([1.0, 0.0], [2.0, 0.0])]
+    target = R @ np.diag([2.0, 1e-3]) @ R.T
+    le = hard_task_mass([0.5, 0.5], tasks, target, "markov")
+    lt = hard_task_mass([0.5, 0.5], tasks, target, "markov-strict")
+    assert not le.exact and le.delta == -1.0
+    assert le.mass == 1.0 and lt.mass == 0.0
 
 
 # ----------------------------------------------------------------------------- the mixture model

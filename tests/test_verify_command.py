@@ -71,3 +71,22 @@ def test_fast_and_full_are_exclusive(monkeypatch):
     _fake_claims(monkeypatch)
     with pytest.raises(SystemExit):
         main(["verify", "--fast", "--full"])
+
+
+def test_a_long_counterexample_route_keeps_the_text_readable(monkeypatch, capsys):
+    monkeypatch.setattr(ledger, "_REGISTRY", {})
+    one = ledger.Claim("c.one", "First", "first claim", "[paper]", "", "checks/test_c_one_x.py")
+    route = "every error recomputed by a second route with a long name (theory.some.module.function)"
+
+    @one.part("bound", ledger.CLAIM, "the bound")
+    def _(full):
+        return ledger.fails("it fails", ledger.Counterexample(ledger.tex("a counterexample " * 12), lambda: True, route))
+
+    monkeypatch.setattr(ledger, "registered", lambda: [one])
+    assert main(["verify"]) == 0
+    out = capsys.readouterr().out
+    start = out.index("counterexample (")
+    block = out[start:].splitlines()
+    assert block[0].startswith(f"counterexample ({route}): a")
+    # continuation lines hang under the evidence (14 + 10 columns) and carry whole words
+    assert all(line.startswith(" " * 24) and line.strip().startswith(("a", "counterexample")) for line in block[1:4])

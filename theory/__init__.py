@@ -21,7 +21,7 @@ from theory.scaling import (OptimalSteps, Thm33Terms, contraction_factors, cor35
                             limit_log_error, n_min, n_min_cor35, optimal_steps, slowest_contraction,
                             thm33_bound, thm33_terms)
 from theory.selection import (Selection, hard_task_mass, mixture_cot_error, mixture_preconditioner,
-                              qp_vs_true_error, select_tasks, select_tasks_by_enumeration,
+                              qp_vs_true_error, qp_vs_uniform, select_tasks, select_tasks_by_enumeration,
                               selection_qp, task_type_experiment, task_type_pool, true_optimal_selection)
 from theory.training import gd_population, gd_step_threshold, joint_limit, population_loss, sgd_lsa
 
@@ -35,7 +35,7 @@ __all__ = [
     "mc_cot_error", "MCResult",
     "Selection", "select_tasks", "select_tasks_by_enumeration", "selection_qp", "hard_task_mass",
     "mixture_preconditioner", "mixture_cot_error", "true_optimal_selection", "qp_vs_true_error",
-    "task_type_experiment", "task_type_pool",
+    "qp_vs_uniform", "task_type_experiment", "task_type_pool",
     "overthinking", "OverthinkingReport", "infinite_m_error_exact", "remark41_trace_exact", "remark41_bracket",
     "eventual_growth_exact", "divergence_onset", "step_gain", "StepGain", "lsa_experiment", "LSAExperiment",
     "wishart_trace_moment", "isotropic_cot_error", "proportional_expansion", "mp_cot_error", "mp_cot_error_quad",

@@ -119,8 +119,13 @@ def sci(x: float, digits: int = 4) -> str:
     x = float(f"{x:.{digits}g}")  # rounded to `digits` significant digits
     exponent = math.floor(math.log10(abs(x)))
     if -3 <= exponent < 5:
-        text = f"{x:.{max(digits - 1 - exponent, 0)}f}"
-        return text.rstrip("0").rstrip(".") if "." in text else text
+        text = f"{x:.{digits}g}"
+        if "e" not in text:
+            return text
+        # More integer digits than significant ones (1234.5 to 3 digits), or rounding carried into
+        # the next decade: show the rounded value as mantissa × 10^exponent.
+        x = float(text)
+        exponent = math.floor(math.log10(abs(x)))
     mantissa = f"{x / 10 ** exponent:.{digits}g}"
     if mantissa in ("10", "-10"):
         mantissa, exponent = mantissa[:-1], exponent + 1

@@ -484,46 +484,95 @@ def _prop32_steps() -> list[Step]:
             + _steps(explicit, "d = 1: "))
 
 
-@_derivation("qp")
-def _qp_steps() -> list[Step]:
-    d, T = 2, 2
-    Sm = sympy.MatrixSymbol("Sigma", d, d)
-    P = sympy.Matrix(d, d, lambda i, j: sympy.Symbol(f"p_{min(i, j) + 1}{max(i, j) + 1}"))
-    tasks = [sympy.Matrix(d, d, lambda i, j, l=l: sympy.Symbol(f"lambda^{l + 1}_{min(i, j) + 1}{max(i, j) + 1}"))
-             for l in range(T)]
-    pi = sympy.symbols(f"pi_1:{T + 1}")
-    mix = sum((p * L for p, L in zip(pi, tasks)), sympy.zeros(d, d))
-    resid = sympy.eye(d) - P * mix
-    objective = sympy.expand((resid * resid.T).trace())
-    Q = sympy.Matrix(T, T, lambda a, b: (tasks[a] * P * P * tasks[b]).trace())
-    b = sympy.Matrix(T, 1, lambda a, _: (P * tasks[a]).trace())
-    pv = sympy.Matrix(pi)
-    quadratic = (pv.T * Q * pv)[0, 0] - 2 * (b.T * pv)[0, 0] + d
-    gap = sympy.expand(objective - quadratic)
-    q11, q12, q22, b1, b2, p1 = sympy.symbols("Q_11 Q_12 Q_22 b_1 b_2 pi_1")
-    on_simplex = sympy.expand(q11 * p1 ** 2 + 2 * q12 * p1 * (1 - p1) + q22 * (1 - p1) ** 2
-                              - 2 * b1 * p1 - 2 * b2 * (1 - p1) + d)
-    stationary = sympy.solve(sympy.diff(on_simplex, p1), p1)[0]
+@_derivation("rem4.1")
+def _rem41_steps() -> list[Step]:
+    from theory.overthinking import overthinking
+    k = sympy.Symbol("k", positive=True, integer=True)
+    mu = sympy.Symbol("mu", nonnegative=True)
+    d = 2
+    gam = sympy.symbols(f"gamma_1:{d + 1}", positive=True)
+    sig = sympy.symbols(f"sigma_1:{d + 1}", positive=True)
+    step = sympy.eye(d) - sympy.diag(*gam).inv() * sympy.diag(*sig)
+    power = sympy.simplify(step ** k)
+    err = sympy.simplify((power * power.T).trace())
+    growth = sympy.solveset((1 - mu) ** 2 > 1, mu, sympy.Interval(0, sympy.oo))
+    # The paper's experiment: λ_i = 1/i (d = 10), isotropic test with tr Σ = tr Λ. Γ and Σ are both
+    # diagonal, so the eigenvalues of Γ⁻¹Σ are σ/γ_i; the largest sits on the weakest direction i = d.
+    n = sympy.Symbol("n", positive=True)
+    D = 10
+    lam = [sympy.Rational(1, i) for i in range(1, D + 1)]
+    tr = sum(lam)
+    sigma = tr / D
+    mu_max = sympy.simplify(sigma / ((1 + 1 / n) * lam[-1] + tr / n))
+    threshold = sympy.solveset(mu_max > 2, n, sympy.Interval.open(0, sympy.oo))
+    n_c = threshold.start
+    exact_lam = [Fraction(1, i) for i in range(1, D + 1)]
+    exact_sigma = [sum(exact_lam) / D] * D
+    checks = sympy.Matrix([[m, int(overthinking(exact_lam, m, exact_sigma).diverges)]
+                           for m in (int(sympy.floor(n_c)), int(sympy.ceiling(n_c)))])
     return [
-        Step("The objective f(\u03c0) = \u2016I \u2212 \u03a3\u207b\u00b9 \u03a3_\u2113 \u03c0_\u2113 \u039b_\u2113\u2016_F\u00b2 "
-             "is expanded with symbolic entries (d = 2, T = 2 tasks; p_ij are the entries of the "
-             "symmetric \u03a3\u207b\u00b9; the entries of each \u039b_\u2113 are symbols too): "
-             f"{len(objective.args)} monomials, quadratic in \u03c0.",
-             _eq(sympy.Function("f")(sympy.Symbol("pi")), sympy.Trace((sympy.Identity(d) - Sm.I * sympy.MatrixSymbol("M", d, d))
-                                             * (sympy.Identity(d) - Sm.I * sympy.MatrixSymbol("M", d, d)).T))),
-        Step("The Gram matrix Q_\u2113\u2113' = tr(\u039b_\u2113 \u03a3\u207b\u00b2 \u039b_\u2113') "
-             "(an inner product of \u03a3\u207b\u00b9\u039b_\u2113 and \u03a3\u207b\u00b9\u039b_\u2113', hence "
-             "positive semi-definite), entry (1, 2):", Q[0, 1]),
-        Step("and b_\u2113 = tr(\u03a3\u207b\u00b9\u039b_\u2113), entry 1:", b[0]),
-        Step("f(\u03c0) \u2212 (\u03c0\u1d40Q\u03c0 \u2212 2b\u1d40\u03c0 + d), expanded: zero, so the selection "
-             "problem is the convex QP min \u03c0\u1d40Q\u03c0 \u2212 2b\u1d40\u03c0 + d over the simplex.", gap),
-        Step("With T = 2 and \u03c0_2 = 1 \u2212 \u03c0_1, stationarity of the restricted quadratic gives the "
-             "interior optimum (clipped to [0, 1] when it falls outside):",
-             _eq(sympy.Symbol(r"\pi_1^*"), stationary)),
-        Step("In matrix form, for general d:", _eq(
-            sympy.Symbol("Q_{ll'}"), sympy.Trace(sympy.MatrixSymbol("Lambda_l", d, d) * Sm.I ** 2
-                                                 * sympy.MatrixSymbol("Lambda_l'", d, d)))),
+        Step("Commuting case, d = 2: Γ = diag(γ_i), Σ = diag(σ_i). The error map after k steps "
+             "at m = \u221e is (I \u2212 \u0393\u207b\u00b9\u03a3)^k:", _eq(sympy.Symbol("M^k"), power)),
+        Step("Its squared Frobenius norm, err_k = tr(M^k (M^k)\u1d40), a sum over directions of "
+             "(1 \u2212 \u03bc_i)^{2k} with \u03bc_i = \u03c3_i/\u03b3_i the eigenvalues of \u0393\u207b\u00b9\u03a3:",
+             _eq(sympy.Symbol("err_k"), err)),
+        Step("A direction's term grows with k iff (1 \u2212 \u03bc)\u00b2 > 1; solved over \u03bc \u2265 0 by sympy:",
+             _eq(sympy.Symbol(r"\{\mu \ge 0 : (1-\mu)^2 > 1\}"), growth)),
+        Step("So the error eventually grows iff some eigenvalue of \u0393\u207b\u00b9\u03a3 exceeds 2 "
+             "(non-commuting \u039b, \u03a3 obey the same criterion through the similar matrix "
+             "I \u2212 \u0393^{\u22121/2}\u03a3\u0393^{\u22121/2}). The paper's setting, "
+             f"\u03bb_i = 1/i with d = {D} and an isotropic test of the same trace: the largest "
+             "eigenvalue, on the weakest training direction, as a function of n:",
+             _eq(sympy.Symbol(r"\mu_{\max}(n)"), mu_max)),
+        Step("Overthinking at m = \u221e holds exactly for n in the set solved by sympy "
+             "(larger training prompts are worse: \u0393 loses its ridge tr \u039b / n):",
+             _eq(sympy.Symbol(r"\{n : \mu_{\max}(n) > 2\}"), threshold)),
+        Step("Cross-check with the library's overthinking report (eigenvalues of Γ⁻¹Σ, "
+             "decided in exact arithmetic near the boundary) at the two integers around the "
+             "threshold (n, diverges):", checks),
     ]
+
+
+@_derivation("rmt")
+def _rmt_steps() -> list[Step]:
+    from theory.rmt import critical_nu, isotropic_cot_error, mp_cot_error, proportional_expansion
+    lead, corr = proportional_expansion(1)
+    alphas = (sympy.Rational(1, 2), 1, 2, 4)
+    return [
+        Step("Isotropic model \u039b = \u03a3 = I: exact finite-d error of direct ICL (k = 1), a rational "
+             "function of d, m, n from the Wishart trace-moment recursion:",
+             _eq(sympy.Symbol("err_1"), sympy.factor(isotropic_cot_error(1)))),
+        Step("Proportional limit m = \u03b1d, n = \u03bdd, d \u2192 \u221e: err_k / d through the "
+             "Marchenko\u2013Pastur (Narayana) moments, k = 1:",
+             _eq(sympy.Symbol("f_1"), sympy.factor(mp_cot_error(1)))),
+        Step("The same limit taken term by term from the finite-d formula (the independent route), "
+             "and its first 1/d correction:",
+             sympy.Tuple(_eq(sympy.Symbol("f_1"), sympy.factor(lead)),
+                         _eq(sympy.Symbol("g_1"), sympy.factor(corr)))),
+        Step("k = 2:", _eq(sympy.Symbol("f_2"), sympy.factor(sympy.together(mp_cot_error(2))))),
+        Step("The overthinking boundary \u03bd_c(\u03b1) (overthinking iff \u03bd > \u03bd_c, i.e. the "
+             "Marchenko\u2013Pastur edge (1 + \u03b1^{\u22121/2})\u00b2 exceeds 2\u03b3) at \u03b1 = 1/2, 1, 2, 4:",
+             sympy.Tuple(*[_eq(sympy.Function("nu_c")(a), critical_nu(a)) for a in alphas])),
+    ]
+
+
+@_derivation("thm3.3")
+def _thm33_steps() -> list[Step]:
+    from theory.error import cot_error_poly_symbolic
+    from theory.scaling import derive_thm33, thm33_symbolic
+    c0, c1 = thm33_symbolic(2)
+    lams = sympy.symbols("lambda_1:3", positive=True)
+    n, m = sympy.Symbol("n", positive=True), sympy.Symbol("m", positive=True)
+    engine = cot_error_poly_symbolic(lams, n, 1)
+    return ([Step("Direct in-context learning (k = 1) with \u039b = \u03a3 diagonal, d = 2, symbolic eigenvalues: "
+                  "the moment lemma makes err_1 affine in 1/m, err_1 = c_0 + c_1/m, with")]
+            + [Step("", _eq(sympy.Symbol("c_0"), c0)), Step("", _eq(sympy.Symbol("c_1"), c1))]
+            + [Step("The exact CoT-error engine (Stein recursion, symbolic eigenvalues) reaches the same "
+                    "polynomial by an independent route: its output minus (c_0 + c_1/m), simplified:",
+                    sympy.simplify(engine.subs(sympy.Symbol("m", positive=True), m) - (c0 + c1 / m)))]
+            + [Step("The bound, one eigen-direction at a time (every inequality certified by a "
+                    "difference that is a ratio of positive-coefficient polynomials):")]
+            + _steps(derive_thm33()))
 
 
 def _contraction_symbols(d: int):

@@ -658,8 +658,9 @@ HARD_READINGS = {
     "pool-median-sigma-min": "σ_min(Λ_ℓ) <= the median of σ_min over the pool",
     "harder-than-target-sigma-min": "σ_min(Λ_ℓ) <= σ_min(Σ)",
     "harder-than-target-hardness": "Hard(Λ_ℓ) >= Hard(Σ)",
-    "markov": "σ_min(Λ_ℓ) < 2(1 + δ) σ_min(Σ) (or σ_min(Λ_ℓ) = 0), δ = min_u uᵀ(Σ^{-1}M(π) − I)u "
-              "over unit u in the bottom eigenspace of Σ",
+    "markov": "σ_min(Λ_ℓ) <= 2(1 + δ) σ_min(Σ), δ = min_u uᵀ(Σ^{-1}M(π) − I)u over unit u in the "
+              "bottom eigenspace of Σ",
+    "markov-strict": "σ_min(Λ_ℓ) < 2(1 + δ) σ_min(Σ) (the same δ); it needs uᵀM(π)u > 0, i.e. 1 + δ > 0",
 }
 
 
@@ -697,7 +698,12 @@ def _spectral_data(tasks, sigma, pi, exact):
     s = eig[0]
     U = vec[:, eig <= s * (1 + 1e-12)]
     M = np.einsum("l,lac->ac", pi_f, np.stack(tasks_f))
-    delta = float(np.linalg.eigvalsh(U.T @ M @ U)[0]) / s - 1
+    inner = float(np.linalg.eigvalsh(U.T @ M @ U)[0])
+    # uᵀMu = 0 (every selected task singular along u) must read as exactly 0, as σ_min does above:
+    # a rounding residue of either sign would move the Markov threshold 2(1 + δ)s off 0.
+    if abs(inner) <= 1e-14 * max(1.0, float(np.abs(M).max())):
+        inner = 0.0
+    delta = inner / s - 1
     return smin, hard, float(s), float(np.trace(sigma_f)) / s, delta, False
 
 
@@ -716,7 +722,7 @@ class HardMass(RichRepr):
     holds : bool
         ``mass >= 1/2``.
     delta : Fraction or float
-        ``δ`` of the ``"markov"`` reading (computed for every reading).
+        ``δ`` of the ``"markov"`` readings (computed for every reading).
     sigma_min, hardness : tuple
         ``σ_min(Λ_ℓ)`` and ``Hard(Λ_ℓ)`` per task; ``target_sigma_min``, ``target_hardness`` for Σ.
     exact : bool
@@ -743,8 +749,11 @@ def hard_task_mass(pi, task_covs, target_cov, reading: str) -> HardMass:
 
     .. math:: \sum_\ell \pi_\ell\,\sigma_{\min}(\Lambda_\ell) \le u^\top M u = s(1 + \delta),
 
-    so the tasks with ``σ_min(Λ_ℓ) >= c s`` carry mass at most ``(1 + δ)/c`` (Markov's
-    inequality), and ``c = 2(1 + δ)`` leaves at least half the mass on the others.  At the QP optimum
+    so the tasks with ``σ_min(Λ_ℓ) > c s`` carry mass at most ``(1 + δ)/c`` when ``c > 0``
+    (Markov's inequality), and ``c = 2(1 + δ)`` leaves at least half the mass on the tasks with
+    ``σ_min(Λ_ℓ) <= 2(1 + δ)s``.  When ``1 + δ = 0`` (``uᵀMu = 0``: every selected task is singular
+    along ``u``) the left side forces all the mass onto tasks with ``σ_min = 0``, which the ``<=``
+    reading counts and the strict ``"markov-strict"`` reading does not.  At the QP optimum
     ``|δ| <= ‖Σ^{-1}M − I‖_2 <= √f*``.
 
     Exact (``Fraction``) when all covariances are diagonal with rational entries and ``pi`` is exact;
@@ -774,8 +783,10 @@ def hard_task_mass(pi, task_covs, target_cov, reading: str) -> HardMass:
         mask = [v <= s for v in smin]
     elif reading == "harder-than-target-hardness":
         mask = [h >= target_hard for h in hard]
+    elif reading == "markov":
+        mask = [v <= 2 * (1 + delta) * s for v in smin]
     else:
-        mask = [v < 2 * (1 + delta) * s or v == 0 for v in smin]
+        mask = [v < 2 * (1 + delta) * s for v in smin]
     zero = Fraction(0) if exact_spec else 0.0
     mass = sum((p if exact_spec else float(p) for p, m in zip(pi, mask) if m), zero)
     return HardMass(reading, tuple(bool(m) for m in mask), mass, bool(mass >= Fraction(1, 2)), delta,
@@ -1020,6 +1031,96 @@ class QPvsTrueError(RichRepr):
         return rows
 
 
+def random_pools(seed: int, pools: int, *, T: int = 3, d: int = 3) -> list:
+    """A seeded family of pools ``(tasks, target)``: independent Wishart(d, I, d + 1) matrices of trace ``d``.
+
+    Pool ``p`` is drawn from the ``p``-th child of ``numpy.random.SeedSequence(seed)``, so a pool
+    does not depend on how many pools are drawn after it.
+    """
+    seed = positive_int(seed, "seed", minimum=0)
+    pools = positive_int(pools, "pools")
+    T = positive_int(T, "T")
+    d = positive_int(d, "d")
+    out = []
+    for child in np.random.SeedSequence(seed).spawn(pools):
+        rng = np.random.default_rng(child)
+        tasks = [_random_covariance(d, rng) for _ in range(T)]
+        out.append((tasks, _random_covariance(d, rng)))
+    return out
+
+
+@dataclass(frozen=True)
+class QPvsUniform(RichRepr):
+    """The QP's selection against the uniform selection, pool by pool (a paired comparison).
+
+    Arrays are indexed ``[pool, n-index, k-index]``; the pools are :func:`random_pools` ``(seed, …)``.
+
+    Attributes
+    ----------
+    seed, T, d : int
+    ns, ks : tuple of int
+    m : int or None
+        Test prompt length (``None``: ``m = ∞``).
+    pi_qp : numpy.ndarray, (pools, T)
+    err_qp, err_uniform : numpy.ndarray, (pools, len(ns), len(ks))
+        ``err_k`` of the model trained on the QP's ``π`` and on the uniform ``π``.
+    radius_qp : numpy.ndarray, (pools, len(ns))
+        Spectral radius of ``I − P(π_QP)Σ``: above 1 the ``m = ∞`` error grows with ``k``.
+    """
+
+    seed: int
+    T: int
+    d: int
+    ns: tuple
+    ks: tuple
+    m: int | None
+    pi_qp: np.ndarray
+    err_qp: np.ndarray
+    err_uniform: np.ndarray
+    radius_qp: np.ndarray
+
+    @property
+    def qp_wins(self) -> np.ndarray:
+        """Per ``(n, k)``: the number of pools where the QP's ``π`` has the strictly smaller error."""
+        return np.sum(self.err_qp < self.err_uniform, axis=0)
+
+    @property
+    def ties(self) -> np.ndarray:
+        """Per ``(n, k)``: the number of pools where the two errors are equal."""
+        return np.sum(self.err_qp == self.err_uniform, axis=0)
+
+
+def qp_vs_uniform(seed: int = 0, *, pools: int = 100, T: int = 3, d: int = 3, ns=(5, 50), ks=(1, 4),
+                  m=None) -> QPvsUniform:
+    r"""The CoT error of the model trained on the QP's ``π`` and on the uniform ``π``, pool by pool.
+
+    .. math:: \mathrm{err}_k(\pi) = \|(I - P(\pi)\Sigma)^k\|_F^2 \quad (m = \infty),\qquad
+              P(\pi) = M(\pi)\Bigl(\sum_\ell \pi_\ell \Gamma_\ell\Lambda_\ell\Bigr)^{-1}
+
+    (finite ``m``: the exact engine, see :func:`mixture_cot_error`).  The pools are
+    :func:`random_pools` ``(seed, pools, T=T, d=d)``, the same family as :func:`qp_vs_true_error`.
+    """
+    ns = tuple(positive_int(n, "ns") for n in ns)
+    ks = tuple(positive_int(k, "ks") for k in ks)
+    if m is not None:
+        m = positive_int(m, "m")
+    family = random_pools(seed, pools, T=T, d=d)
+    shape = (len(family), len(ns), len(ks))
+    pi_qp = np.zeros((len(family), T))
+    err_qp, err_uni = np.zeros(shape), np.zeros(shape)
+    radius_qp = np.zeros(shape[:2])
+    uniform = np.full(T, 1 / T)
+    for p, (tasks, sigma) in enumerate(family):
+        pi_qp[p] = select_tasks(tasks, sigma, exact=False).pi
+        for i, n in enumerate(ns):
+            P = mixture_preconditioner(tasks, pi_qp[p], n)
+            radius_qp[p, i] = float(np.max(np.abs(np.linalg.eigvals(np.eye(len(sigma)) - P @ sigma))))
+            for j, k in enumerate(ks):
+                err_qp[p, i, j] = mixture_cot_error(tasks, pi_qp[p], n, sigma, k, m=m)
+                err_uni[p, i, j] = mixture_cot_error(tasks, uniform, n, sigma, k, m=m)
+    return QPvsUniform(seed, T, d, ns, ks, m, pi_qp, err_qp, err_uni, radius_qp)
+
+
 def qp_vs_true_error(seed: int = 0, *, pools: int = 20, T: int = 3, d: int = 3, ns=(5, 50),
                      ks=(1, 2, 4, 8), m=None, resolution: int | None = None) -> QPvsTrueError:
     """Compare the QP's selection with the true-error optimum over a seeded family of pools.
@@ -1044,10 +1145,7 @@ def qp_vs_true_error(seed: int = 0, *, pools: int = 20, T: int = 3, d: int = 3, 
         P = mixture_preconditioner(tasks, pi, n)
         return float(np.max(np.abs(np.linalg.eigvals(np.eye(d) - P @ sigma))))
 
-    for p, child in enumerate(np.random.SeedSequence(seed).spawn(pools)):
-        rng = np.random.default_rng(child)
-        tasks = [_random_covariance(d, rng) for _ in range(T)]
-        sigma = _random_covariance(d, rng)
+    for p, (tasks, sigma) in enumerate(random_pools(seed, pools, T=T, d=d)):
         pi_qp[p] = select_tasks(tasks, sigma, exact=False).pi
         for i, n in enumerate(ns):
             radius_qp[p, i] = radius(tasks, pi_qp[p], n, sigma)

@@ -75,7 +75,9 @@ def _table(results, full: bool) -> str:
             lines.append(_wrapped(f"{s.verdict.upper():<9} {s.id} ({s.role}): ", s.text, 2, hang=12))
             lines.append(_wrapped("evidence: ", s.evidence, 14))
             if s.counterexample:
-                lines.append(_wrapped(f"counterexample ({s.counterexample_route}): ", s.counterexample, 14))
+                # the route can be long: continue under the evidence, not under the label
+                lines.append(_wrapped(f"counterexample ({s.counterexample_route}): ", s.counterexample, 14,
+                                      hang=len("evidence: ")))
             if s.known:
                 lines.append(_wrapped("known: ", s.known, 14))
     return "\n".join(lines)
