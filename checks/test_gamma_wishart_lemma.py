@@ -83,6 +83,10 @@ def test_derived_value_at_the_instance_is_the_closed_form():
                                np.array(exact, dtype=float), rtol=1e-14)
 
 
+def test_special_cases_of_the_claim_module():
+    assert claim.special_cases() == {"chi-square": True, "white Wishart": True}
+
+
 def test_closed_form_oracles():
     # d = 1: S = λ χ²_m / m and E[s²] = λ² (m + 2)/m (χ² moments: E[χ⁴_m] = m(m + 2)).
     for m in (1, 2, 7):
@@ -172,6 +176,12 @@ def test_lemma_index_and_explicit_routes_must_agree(monkeypatch, clear_caches):
 
 def test_lemma_isserlis_must_match_the_mgf(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "symbolic_routes", _routes_with(isserlis=False))
+    assert_could_not_run("gamma", "lemma")
+
+
+def test_a_failed_special_case_is_a_disagreement(monkeypatch, clear_caches):
+    # The derivation says "holds" but a classical special case disagrees: the check could not run.
+    monkeypatch.setattr(claim, "special_cases", lambda: {"chi-square": False, "white Wishart": True})
     assert_could_not_run("gamma", "lemma")
 
 

@@ -87,7 +87,10 @@ def lemma_closed_form_expr(Lam, A, m):
 
 
 def symmetric_shortcut(lam, A, m):
-    r"""The variant that silently takes ``A`` symmetric: :math:`\Lambda A\Lambda(1 + \tfrac1m) + \operatorname{tr}(A\Lambda)\Lambda/m`."""
+    r"""The variant that silently takes ``A`` symmetric.
+
+    .. math:: \Lambda A\Lambda\,(1 + \tfrac1m) + \operatorname{tr}(A\Lambda)\Lambda/m
+    """
     return lam @ A @ lam + (lam @ A @ lam + (A @ lam).trace() * lam) / m
 
 
@@ -136,6 +139,24 @@ def symbolic_routes(dims: tuple[int, ...]) -> dict:
         out[("shortcut symmetric A", d)] = is_zero(sp.expand(gap.subs(symmetric)))
     out["corollary"] = is_zero(derive_gamma_corollary()[-1].expr)
     return out
+
+
+ORACLE_DIMS = (1, 2, 3, 4)  # Λ = I oracle: d = 1..4
+
+
+@lru_cache(maxsize=1)
+def special_cases() -> dict:
+    r"""The closed form against two classical special cases, with a symbolic ``m``.
+
+    * ``d = 1``, ``A = 1``: ``S = λχ²_m/m`` and ``E[χ⁴_m] = m(m + 2)``, so ``E[S²] = λ²(m + 2)/m``;
+    * ``Λ = I``, ``A = I``: the white Wishart moment ``E tr S² = d(m + d + 1)/m``.
+    """
+    m, lam1 = _m_symbol(), sp.Symbol("lambda", positive=True)
+    one_d = sp.simplify(lemma_closed_form(sp.Matrix([[lam1]]), sp.Matrix([[1]]), m)[0, 0]
+                        - lam1 ** 2 * (m + 2) / m) == 0
+    white = all(sp.simplify(lemma_closed_form(sp.eye(d), sp.eye(d), m).trace() - d * (m + d + 1) / m) == 0
+                for d in ORACLE_DIMS)
+    return {"chi-square": one_d, "white Wishart": white}
 
 
 @lru_cache(maxsize=1)
@@ -216,6 +237,9 @@ def lemma(full: bool):
         raise RouteDisagreement("the lemma", [("index form, general d", routes["index"]),
                                               (f"explicit MGF entries, d = {dims}", explicit)])
     ok = routes["index"]
+    oracles = special_cases()
+    if ok and not all(oracles.values()):
+        raise RouteDisagreement("the lemma's special cases", [("sympy derivation", "holds"), ("oracles", oracles)])
     mc = monte_carlo_evidence(_samples(full))
     if ok:
         require_z("E[S A S] entrywise", mc["z_lemma"])
@@ -232,10 +256,14 @@ def lemma(full: bool):
         r"fourth derivatives, not assumed), the $m$ terms $a = b$ and the $m(m-1)$ terms $a \ne b$ of "
         r"$S A S$ give the formula exactly, for fully symbolic $\Lambda$ (symmetric) and $A$ (general) at "
         r"$d \in \{«dims:list»\}$; the index form for general $d$ turns the three contractions into "
-        r"$\Lambda A\Lambda$, $\Lambda A^\top\Lambda$, $\operatorname{tr}(A\Lambda)\Lambda$. Monte Carlo "
+        r"$\Lambda A\Lambda$, $\Lambda A^\top\Lambda$, $\operatorname{tr}(A\Lambda)\Lambda$; the closed form "
+        r"reproduces $\mathbb E[S^2] = \lambda^2(m + 2)/m$ at $d = 1$ ($\chi^2$ moments) and "
+        r"$\mathbb E\operatorname{tr}S^2 = d(m + d + 1)/m$ at $\Lambda = A = I$, $d \le «dmax»$, for symbolic $m$. "
+        r"Monte Carlo "
         r"(«samples» draws, SeedSequence(«seed»)) at " + _INSTANCE + r": $\max|z| = «z:.3g»$ over the "
         r"«entries» entries (largest standard error $«se:.3g»$).",
-        dims=list(dims), samples=mc["samples"], seed=SEED, **_instance_values(), z=_max_abs(mc["z_lemma"]),
+        dims=list(dims), dmax=max(ORACLE_DIMS), samples=mc["samples"], seed=SEED, **_instance_values(),
+        z=_max_abs(mc["z_lemma"]),
         entries=len(mc["z_lemma"]), se=mc["stderr_max"]), counterexample)
 
 
@@ -260,7 +288,8 @@ def corollary(full: bool):
     return decide(ok, tex(
         r"sympy, general $d$: the lemma at $A = I$, $m = n$ minus $\Gamma\Lambda$ expands to $0$; "
         r"`theory.moments.wishart_sas` at $A = I$ equals `theory.gamma` times $\Lambda$ in floating point "
-        r"(relative tolerance $«rtol:.0g»$); Monte Carlo («samples» draws) of $\mathbb E[\hat S_n^2]$ at $n = «n»$ and the "
+        r"(relative tolerance $«rtol:.0g»$); Monte Carlo («samples» draws) of $\mathbb E[\hat S_n^2]$ at $n = «n»$ "
+        r"and the "
         r"$\Lambda$ above: $\max|z| = «z:.3g»$.",
         rtol=FLOAT_RTOL, samples=mc["samples"], n=N_TRAIN, z=_max_abs(mc["z_corollary"])), counterexample)
 
