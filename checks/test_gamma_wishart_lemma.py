@@ -8,17 +8,21 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from checks.conftest import assert_ledger_verdict
-from theory import gamma
-from theory.claims.gamma import (A_MATRIX, LAMBDA, M_SMALL, SEED, Z_BOUND, monte_carlo_evidence,
-                                 symbolic_residuals)
-from theory.moments import (derive_gamma_corollary, derive_wishart_sas, derive_wishart_sas_index,
-                            is_zero, monte_carlo_sas, symbolic_covariance, symbolic_matrix,
-                            wishart_sas, wishart_sas_symbolic)
+from checks.conftest import assert_could_not_run, check_headline, check_part, part_ids, run_part
+from theory import gamma, ledger
+from theory.claims import gamma as claim
+from theory.moments import (derive_gamma_corollary, derive_wishart_sas, derive_wishart_sas_index, is_zero,
+                            monte_carlo_sas, symbolic_covariance, symbolic_matrix, wishart_sas,
+                            wishart_sas_symbolic)
 
 
-def test_ledger_verdict(recorded_verdicts):
-    assert_ledger_verdict("gamma", recorded_verdicts)
+def test_headline():
+    check_headline("gamma")
+
+
+@pytest.mark.parametrize("part", part_ids("gamma"))
+def test_part(part):
+    check_part("gamma", part)
 
 
 # ----------------------------------------------------------------------------- exact route
@@ -33,17 +37,19 @@ def test_explicit_derivation_is_exact(d):
     assert steps[-1].expr.shape == (d, d)
 
 
-def test_derivation_has_power_against_a_symmetric_shortcut():
-    # The derived E[S A S] (step "E[S A S] = ...") is NOT ΛAΛ(1 + 1/m) + tr(AΛ)Λ/m for a general A:
-    # the ΛAᵀΛ term is what distinguishes a non-symmetric A, so the exact check is not vacuous.
-    steps = derive_wishart_sas(2)
-    lam, A, combined = steps[0].expr, steps[1].expr, steps[7].expr
-    m = sp.Symbol("m", positive=True, integer=True)
-    shortcut = lam * A * lam * (1 + 1 / m) + (A * lam).trace() * lam / m
-    assert not is_zero(sp.expand(combined - shortcut))
-    # ... and it agrees with the shortcut once A is symmetric.
-    sym = {A[1, 0]: A[0, 1]}
-    assert is_zero(sp.expand((combined - shortcut).subs(sym)))
+def test_symbolic_routes_fast_tier():
+    routes = claim.symbolic_routes(claim.DIMS_FAST)
+    assert routes["index"] and routes["corollary"]
+    for d in claim.DIMS_FAST:
+        assert routes[("isserlis", d)] and routes[("explicit", d)]
+        # the shortcut differs for a general A and agrees for a symmetric one: the exact check has power
+        assert not routes[("shortcut", d)] and routes[("shortcut symmetric A", d)]
+
+
+@pytest.mark.slow
+def test_symbolic_routes_d4():
+    routes = claim.symbolic_routes((4,))
+    assert routes[("explicit", 4)] and routes[("isserlis", 4)]
 
 
 def test_split_counts_m_and_m_minus_one_terms():
@@ -60,8 +66,6 @@ def test_index_form_for_general_d():
     t1, t2, t3 = steps[5].expr
     assert t1 == Lam * A * Lam and t2 == Lam * A.T * Lam
     assert is_zero(sp.expand((t3 - sp.Trace(A * Lam) * Lam).doit()))
-    expected = Lam * A * Lam + (Lam * A.T * Lam + sp.Trace(A * Lam) * Lam) / m
-    assert is_zero(sp.expand((steps[-1].expr - expected).doit()))
     # the pair count: m(T1+T2+T3) + m(m−1)T1 over m² is T1 + (T2 + T3)/m
     T1, T2, T3 = sp.symbols("T1 T2 T3")
     assert sp.simplify(steps[4].expr - (T1 + (T2 + T3) / m)) == 0
@@ -71,20 +75,16 @@ def test_corollary_for_general_d():
     assert is_zero(derive_gamma_corollary()[-1].expr)
 
 
-def test_steps_are_description_expression_pairs():
-    for steps in (derive_wishart_sas(2), derive_wishart_sas_index(), derive_gamma_corollary()):
-        for description, expr in steps:
-            assert isinstance(description, str) and description
-            assert isinstance(expr, (sp.Basic, sp.MatrixBase))
+def test_derived_value_at_the_instance_is_the_closed_form():
+    exact = claim.derived_at_instance()
+    assert exact == claim.lemma_closed_form(claim.LAMBDA_EXACT, claim.A_EXACT, claim.M_SMALL)
+    # the float closed form of the library at the same instance; rtol 1e-14: a few products of O(1) floats
+    np.testing.assert_allclose(wishart_sas(claim.LAMBDA, claim.A_MATRIX, claim.M_SMALL),
+                               np.array(exact, dtype=float), rtol=1e-14)
 
 
-def test_symbolic_residuals_fast_tier():
-    assert all(symbolic_residuals((2, 3)).values())
-
-
-@pytest.mark.slow
-def test_symbolic_residuals_d4():
-    assert all(symbolic_residuals((4,)).values())
+def test_special_cases_of_the_claim_module():
+    assert claim.special_cases() == {"chi-square": True, "white Wishart": True}
 
 
 def test_closed_form_oracles():
@@ -110,29 +110,135 @@ def test_numeric_closed_form_equals_symbolic_at_rational_point():
 
 # ----------------------------------------------------------------------------- Monte Carlo route
 
-def test_monte_carlo_lemma_entrywise():
-    ev = monte_carlo_evidence(200_000, SEED)
-    assert ev["z_lemma"] <= Z_BOUND
-    assert ev["z_corollary"] <= Z_BOUND
-    # power: the same draws reject formulas that differ by O(1/m) terms
-    assert ev["z_symmetric_guess"] > 10 * Z_BOUND
-    assert ev["z_no_correction"] > 10 * Z_BOUND
+def test_monte_carlo_lemma_and_its_power():
+    ev = claim.monte_carlo_evidence(claim.SAMPLES_FAST)
+    assert ledger.require_z("lemma", ev["z_lemma"]) <= ledger.Z_LIMIT
+    assert ledger.require_z("corollary", ev["z_corollary"]) <= ledger.Z_LIMIT
+    # power: the same draws reject formulas that differ by O(1/m) terms, by a wide margin
+    assert ev["z_symmetric_shortcut"] > 10 * ledger.Z_LIMIT
+    assert ev["z_no_correction"] > 10 * ledger.Z_LIMIT
 
 
 def test_monte_carlo_corollary_gamma_lambda():
-    # E[Ŝ_n²] = ΓΛ, an independent seed and a diagonal-free Λ, n = 3
+    # E[Ŝ_n²] = ΓΛ, an independent seed and another non-diagonal Λ, n = 3
     lam = np.array([[1.0, 0.4], [0.4, 0.5]])
-    mc = monte_carlo_sas(lam, np.eye(2), 3, 100_000, np.random.SeedSequence(SEED + 1))
-    assert np.max(np.abs(mc.z_scores(gamma(lam, 3) @ lam))) <= Z_BOUND
+    mc = monte_carlo_sas(lam, np.eye(2), 3, 100_000, np.random.SeedSequence(claim.SEED + 1))
+    ledger.require_z("corollary, second instance", mc.z_scores(gamma(lam, 3) @ lam).ravel())
 
 
 def test_monte_carlo_is_seeded():
-    a = monte_carlo_sas(LAMBDA, A_MATRIX, M_SMALL, 1000, np.random.SeedSequence(3))
-    b = monte_carlo_sas(LAMBDA, A_MATRIX, M_SMALL, 1000, np.random.SeedSequence(3))
+    a = monte_carlo_sas(claim.LAMBDA, claim.A_MATRIX, claim.M_SMALL, 1000, np.random.SeedSequence(3))
+    b = monte_carlo_sas(claim.LAMBDA, claim.A_MATRIX, claim.M_SMALL, 1000, np.random.SeedSequence(3))
     assert np.array_equal(a.mean, b.mean) and np.array_equal(a.stderr, b.stderr)
 
 
 @pytest.mark.slow
 def test_monte_carlo_lemma_heavy():
-    ev = monte_carlo_evidence(2_000_000, SEED + 7)
-    assert ev["z_lemma"] <= Z_BOUND and ev["z_corollary"] <= Z_BOUND
+    ev = claim.monte_carlo_evidence(claim.SAMPLES_FULL, claim.SEED + 7)
+    ledger.require_z("lemma", ev["z_lemma"])
+    ledger.require_z("corollary", ev["z_corollary"])
+
+
+# --- the verdict logic can fail -----------------------------------------------------------------
+
+def _routes_with(**changes):
+    clean = dict(claim.symbolic_routes(claim.DIMS_FAST))
+
+    def fake(dims):
+        out = dict(clean)
+        for key, value in changes.items():
+            if key in ("index", "corollary"):
+                out[key] = value
+            else:  # "explicit", "isserlis", "shortcut": every dimension
+                for d in dims:
+                    out[(key.replace("_", " "), d)] = value
+        return out
+    return fake
+
+
+def _mc_with(**changes):
+    clean = dict(claim.monte_carlo_evidence(claim.SAMPLES_FAST))
+    return lambda samples, seed=claim.SEED: {**clean, **changes}
+
+
+def test_lemma_symbolic_failure_without_monte_carlo_support_is_a_disagreement(monkeypatch, clear_caches):
+    # Both symbolic routes "fail" but the Monte Carlo agrees with the formula: the counterexample is not
+    # confirmed, so the check could not run; it does not refute the lemma.
+    monkeypatch.setattr(claim, "symbolic_routes", _routes_with(index=False, explicit=False))
+    result = assert_could_not_run("gamma", "lemma")
+    assert "counterexample" in result.error
+
+
+def test_lemma_index_and_explicit_routes_must_agree(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "symbolic_routes", _routes_with(explicit=False))
+    assert_could_not_run("gamma", "lemma")
+
+
+def test_lemma_isserlis_must_match_the_mgf(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "symbolic_routes", _routes_with(isserlis=False))
+    assert_could_not_run("gamma", "lemma")
+
+
+def test_a_failed_special_case_is_a_disagreement(monkeypatch, clear_caches):
+    # The derivation says "holds" but a classical special case disagrees: the check could not run.
+    monkeypatch.setattr(claim, "special_cases", lambda: {"chi-square": False, "white Wishart": True})
+    assert_could_not_run("gamma", "lemma")
+
+
+@pytest.mark.parametrize("part, key", [("lemma", "z_lemma"), ("corollary", "z_corollary")])
+def test_z_limit_rejects_z_of_six(monkeypatch, clear_caches, part, key):
+    # |z| = 6 has probability 2e-9 under a correct estimator with a trustworthy standard error, and is
+    # the size of an O(1/m²) error at this sample size; a limit loosened to 10 would wave it through.
+    clean = claim.monte_carlo_evidence(claim.SAMPLES_FAST)[key]
+    monkeypatch.setattr(claim, "monte_carlo_evidence", _mc_with(**{key: clean[:-1] + [6.0]}))
+    assert_could_not_run("gamma", part)
+
+
+def test_corollary_symbolic_failure_without_monte_carlo_support(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "symbolic_routes", _routes_with(corollary=False))
+    result = assert_could_not_run("gamma", "corollary")
+    assert "counterexample" in result.error
+
+
+def test_corollary_float_tolerance_rejects_a_relative_error_of_1e_10(monkeypatch, clear_caches):
+    # 1e-10 relative is four orders above float rounding of these products and is what a Γ with
+    # n off by one part in 1e10 would give; a tolerance loosened past it would hide a wrong formula.
+    monkeypatch.setattr(claim, "gamma", lambda lam, n: gamma(lam, n) * (1 + 1e-10))
+    assert_could_not_run("gamma", "corollary")
+
+
+@pytest.mark.parametrize("part, key", [("a-symmetric-shortcut", "z_symmetric_shortcut"),
+                                       ("no-correction", "z_no_correction")])
+def test_monte_carlo_without_power_cannot_confirm_a_wrong_formula(monkeypatch, clear_caches, part, key):
+    # max |z| = 4 lies under the limit 5: the Monte Carlo would not see the wrong formula, so the
+    # exact failure is not confirmed and the check could not run.
+    monkeypatch.setattr(claim, "monte_carlo_evidence", _mc_with(**{key: 4.0}))
+    result = assert_could_not_run("gamma", part)
+    assert "counterexample" in result.error
+
+
+def test_shortcut_routes_must_agree(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "symbolic_routes", _routes_with(shortcut=True))
+    assert_could_not_run("gamma", "a-symmetric-shortcut")
+
+
+@pytest.mark.parametrize("part, name", [("a-symmetric-shortcut", "symmetric_shortcut"),
+                                        ("no-correction", "no_correction")])
+def test_a_correct_variant_makes_the_finding_hold(monkeypatch, clear_caches, part, name):
+    # Replace the wrong formula by the lemma itself: the exact gap vanishes and the finding holds.
+    monkeypatch.setattr(claim, name, claim.lemma_closed_form)
+    result = run_part("gamma", part)
+    assert result.error is None and result.statements[0].verdict == ledger.HOLDS
+
+
+def test_a_wrong_lemma_fails_with_a_confirmed_counterexample_and_refutes(monkeypatch, clear_caches):
+    # Put the A-symmetric shortcut in place of the lemma in every route: the derivation, the index
+    # form and the Monte Carlo all reject it, so the part fails and the claim is refuted.
+    monkeypatch.setattr(claim, "lemma_closed_form", claim.symmetric_shortcut)
+    monkeypatch.setattr(claim, "lemma_closed_form_expr",
+                        lambda Lam, A, m: Lam * A * Lam + (Lam * A * Lam + sp.Trace(A * Lam) * Lam) / m)
+    result = run_part("gamma", "lemma")
+    assert result.error is None
+    (statement,) = result.statements
+    assert statement.verdict == ledger.FAILS and "minus the formula" in statement.counterexample
+    assert ledger.headline(result.statements) == ledger.REFUTED

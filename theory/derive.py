@@ -445,45 +445,6 @@ def _steps(pairs, prefix: str = "") -> list[Step]:
     return [Step(f"{prefix}{text}", expr) for text, expr in pairs]
 
 
-@_derivation("gamma")
-def _gamma_steps() -> list[Step]:
-    from theory.moments import derive_gamma_corollary, derive_wishart_sas, derive_wishart_sas_index
-    explicit = derive_wishart_sas(2)
-    return ([Step("Index form, general d and m: Isserlis' theorem for the pairs a = b, independence "
-                  "for a \u2260 b, and sympy turning each index contraction back into a matrix.")]
-            + _steps(derive_wishart_sas_index())
-            + [Step("Explicit entries, d = 2: the fourth moments are computed from the Gaussian "
-                    "moment generating function (so Isserlis' formula is checked, not assumed), "
-                    "and the lemma is compared entry by entry with its closed form.")]
-            + _steps([explicit[0], explicit[1], explicit[3], explicit[5], explicit[-1]], "d = 2: ")
-            + [Step("The corollary E[\u015c_n\u00b2] = \u0393\u039b for general d:")]
-            + _steps(derive_gamma_corollary()))
-
-
-@_derivation("thm3.1")
-def _thm31_steps() -> list[Step]:
-    from theory.training import derive_population_loss, derive_singular_minimisers
-    return ([Step("Population loss of the sparse model with symbolic \u039b (d = 2): the forward map, the "
-                  "loss through the moment lemma, its gradient, the stationary point solved by sympy, "
-                  "and the Hessian (a positive definite I \u2297 \u0393\u039b when \u039b \u227b 0, so the "
-                  "problem is convex and gradient descent with a small enough step converges to it).")]
-            + _steps(derive_population_loss(2))
-            + [Step("A singular \u039b = diag(\u03bb_1, 0): the stationary points form a family, and gradient "
-                    "descent from P = 0 stops at \u0393\u207b\u00b9\u03a0_+, not \u0393\u207b\u00b9.")]
-            + _steps(derive_singular_minimisers()))
-
-
-@_derivation("prop3.2")
-def _prop32_steps() -> list[Step]:
-    from theory.pseudo_newton import derive_cot_step, derive_cot_step_blocks
-    explicit = derive_cot_step(1, 2, 1)
-    return ([Step("Block-matrix product for general d, m, \u03c1 and any number q of earlier "
-                  "CoT columns \u03a9 (G stands for \u0393\u207b\u00b9; the identity holds for any G).")]
-            + _steps(derive_cot_step_blocks())
-            + [Step("Explicit entries, d = 1, m = 2, estimates w_0, w_1 all symbolic:")]
-            + _steps(explicit, "d = 1: "))
-
-
 @_derivation("rem4.1")
 def _rem41_steps() -> list[Step]:
     from theory.overthinking import overthinking
