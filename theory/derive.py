@@ -869,8 +869,6 @@ every displayed formula is printed from the expression the code computed. Where 
 the section gives an explicit counterexample, re-verified by a second, independent route.
 Table~\ref{tab:verdicts} collects the verdicts and the test that reproduces each.
 
-%VERDICT-TABLE%
-
 \paragraph{Setting and conventions.} Features are $x \sim N(0,\Lambda)$ in training and
 $N(0,\Sigma)$ at test time, $w \sim N(0, I_d)$, $y = \langle w, x\rangle$, without noise; $n$ and $m$
 are the training and test prompt lengths, $\hat S_m$ is the test prompt's sample covariance, and
@@ -954,7 +952,7 @@ and Mirrokni,\\ derived and checked}
 """ + _abstract(views) + r"""
 \tableofcontents
 
-""" + _INTRO.replace("%VERDICT-TABLE%\n", _verdict_table(views, claim_ids)) + "\n" + inputs + r"""
+""" + _verdict_table(views, claim_ids) + "\n" + _INTRO + "\n" + inputs + r"""
 
 \clearpage
 \phantomsection\addcontentsline{toc}{section}{References}
