@@ -85,29 +85,3 @@ def clear_caches():
     clear()
     yield
     clear()
-
-
-# --- transitional: checks of claims not yet split into parts ------------------------------------
-
-NOTES = ROOT / "paper_notes.md"
-
-
-@pytest.fixture(scope="session")
-def recorded_verdicts() -> dict[str, str]:
-    import re
-    text = NOTES.read_text(encoding="utf-8")
-    heads = list(re.finditer(r"^## `([^`]+)`", text, re.M))
-    out = {}
-    for i, head in enumerate(heads):
-        body = text[head.end(): heads[i + 1].start() if i + 1 < len(heads) else len(text)]
-        found = re.search(r"^- \*\*Verdict\*\*:\s*(.+?)\s*$", body, re.M)
-        if found:
-            out[head.group(1)] = found.group(1).split(" — ")[0].strip()
-    return out
-
-
-def assert_ledger_verdict(claim_id: str, recorded: dict[str, str]) -> ledger.ClaimResult:
-    result = claim_result(claim_id)
-    assert result.error is None, result.error
-    assert result.verdict == recorded[claim_id], (claim_id, result.verdict, result.evidence)
-    return result

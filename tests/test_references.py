@@ -38,10 +38,16 @@ PLACEHOLDERS = {
     ("README.md", "report.md"): "the file `tts verify --markdown` writes",
     ("README.md", "tasks.json"): "the user's task list for `tts select`",
     ("README.md", "reproduce_explore.py"): "the script the notebook's download button saves",
+    ("README.md", "report/derivations.pdf"): "the PDF `tts report` writes",
     ("bench/README.md", "gpu_mc.json"): "written by bench/gpu.py into $OUT",
     ("bench/README.md", "gpu_mc.md"): "written by bench/gpu.py into $OUT",
     ("bench/gpu.py", "gpu_mc.json"): "written by this script into $OUT",
     ("bench/gpu.py", "gpu_mc.md"): "written by this script into $OUT",
+    # The claims' figures, drawn next to the LaTeX by `tts report` (proofs/ compiles without them).
+    ("proofs/sections/cor3_5.tex", "figures/beyond.pdf"): "drawn by `tts report`",
+    ("proofs/sections/tradeoff.tex", "figures/tradeoff.pdf"): "drawn by `tts report`",
+    ("proofs/sections/rem4_1.tex", "figures/overthinking.pdf"): "drawn by `tts report`",
+    ("proofs/sections/prop4_3.tex", "figures/selection.pdf"): "drawn by `tts report`",
 }
 
 _EXTENSIONS = "md|py|tex|toml|json|npy|txt|csv|cfg|ini|ya?ml|ipynb|sh|rst|png|pdf|svg"
@@ -117,10 +123,11 @@ def _python_prose(text: str) -> list[str]:
 
 
 def _prose(path: str, text: str) -> str:
-    """The reader-facing text of a file, with URLs removed and LaTeX escapes undone."""
+    """The reader-facing text of a file, with URLs removed and LaTeX escapes and line-break hints
+    undone."""
     body = "\n".join(_python_prose(text)) if path.endswith(".py") else text
     if path.endswith(".tex"):
-        body = body.replace(r"\_", "_").replace(r"\S{}", "§")
+        body = body.replace(r"\_", "_").replace(r"\S{}", "§").replace(r"\allowbreak{}", "")
     return _URL.sub(" ", body)
 
 

@@ -338,15 +338,12 @@ class ClaimResult:
     seconds: float
     reproduce: tuple[str, ...] = ()
     error: str | None = None
-    legacy_evidence: str | None = None
 
     @property
     def evidence(self) -> str:
         """One line per part: ``id (role): verdict``, or the error."""
         if self.error:
             return self.error
-        if self.legacy_evidence is not None:
-            return self.legacy_evidence
         return "; ".join(f"{s.id} ({s.role}): {s.verdict}" for s in self.statements)
 
     def as_dict(self) -> dict:
@@ -383,15 +380,6 @@ def run_claim(claim_id: str, full: bool = False, only=None) -> ClaimResult:
     """Run a claim's parts (``only``: a subset of part ids); any exception means *could not run*."""
     spec = get(claim_id)
     start = time.perf_counter()
-    if isinstance(spec, _LegacyClaim):
-        try:
-            v = spec.run(full)
-            verdict, error, evidence = v.verdict, None, v.evidence
-        except Exception as exc:
-            verdict, evidence = COULD_NOT_RUN, None
-            error = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return ClaimResult(spec.id, spec.title, spec.statement.render(), spec.source, "", verdict, (),
-                           time.perf_counter() - start, (), error, evidence)
     parts = spec.parts if only is None else [spec.get_part(p) for p in only]
     try:
         statements = tuple(p.run(full) for p in parts)
@@ -407,38 +395,3 @@ def run_claim(claim_id: str, full: bool = False, only=None) -> ClaimResult:
 def _partial_verdict(statements) -> str:
     """A subset of parts has no headline of its own unless it holds a 'claim' part."""
     return headline(statements) if any(s.role == CLAIM for s in statements) else "partial"
-
-
-# ---------------------------------------------------------------------------------------------
-# Transitional: claims not yet split into parts return one Verdict (removed once all are split)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    verdict: str
-    evidence: str
-
-    def __post_init__(self):
-        if self.verdict not in VERDICTS:
-            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
-
-
-@dataclass(frozen=True)
-class _LegacyClaim:
-    id: str
-    title: str
-    statement: Tex
-    source: str
-    convention: Tex
-    run: Callable[[bool], Verdict]
-    parts: tuple = ()
-    derivation: None = None
-    reproduce: tuple = ()
-
-
-def claim(id: str, statement: str, source: str):
-    def register(fn):
-        _REGISTRY[id] = _LegacyClaim(id, id, tex(statement.replace("«", "<").replace("»", ">")), source,
-                                     tex(""), fn)
-        return fn
-    return register

@@ -1,1 +1,1 @@
-"""One module per paper claim; each registers its verification with :func:`theory.ledger.claim`."""
+"""One module per paper claim; each defines a :class:`theory.ledger.Claim` and registers its parts."""

@@ -94,12 +94,12 @@ CLAIM_PROP43 = Claim(
     statement=r"Proposition 4.3: the optimal task selection puts at least half of its mass on hard tasks "
               r"(tasks with small $\sigma_{\min}(\Lambda_\ell)$).",
     source="[paper]; hypotheses open",
-    convention=r"``The optimal $\pi$'' is the QP optimum of claim qp (its minimum-norm point when not unique); "
+    convention=r"“The optimal $\pi$” is the QP optimum of claim qp (its minimum-norm point when not unique); "
                r"$\sigma_{\min} = \lambda_{\min}$ (covariances are positive semi-definite), "
                r"$\mathrm{Hard}(\Lambda) = \operatorname{tr}\Lambda/\lambda_{\min}(\Lambda)$, "
                r"$s = \sigma_{\min}(\Sigma)$, $M(\pi) = \sum_\ell \pi_\ell\Lambda_\ell$, and "
                r"$\delta = \min_u u^\top(\Sigma^{-1}M(\pi) - I)u$ over unit $u$ in the bottom eigenspace of "
-               r"$\Sigma$, so that $u^\top M(\pi)u = s(1 + \delta)$ at the minimising $u$. ``Hard'' is read in "
+               r"$\Sigma$, so that $u^\top M(\pi)u = s(1 + \delta)$ at the minimising $u$. “Hard” is read in "
                r"several precise ways (theory.selection.HARD\_READINGS); the hard mass is $\sum_{\ell\ "
                r"\mathrm{hard}}\pi_\ell$.",
     checks="checks/test_prop4_3_hard_tasks.py",
@@ -356,7 +356,7 @@ def _float_failure(found, reading) -> Counterexample:
 
 def _natural_part(reading: str):
     @CLAIM_PROP43.part(reading, CLAIM,
-                       r"With ``hard'' meaning " + READING_TEX[reading] + r", the optimal $\pi$ of every pool "
+                       r"With “hard” meaning " + READING_TEX[reading] + r", the optimal $\pi$ of every pool "
                        r"puts at least half its mass on hard tasks.")
     def natural(full: bool):
         tasks, target = COUNTEREXAMPLES[reading]
@@ -402,7 +402,7 @@ _EXACT_SEARCH = (r"«pools» seeded exact diagonal pools (entries in $\tfrac{1}{
 
 
 @CLAIM_PROP43.part("markov-strict", CONDITION,
-                   r"With ``hard'' meaning " + READING_TEX["markov-strict"] + r", every $\pi$ of every pool "
+                   r"With “hard” meaning " + READING_TEX["markov-strict"] + r", every $\pi$ of every pool "
                    r"puts at least half its mass on hard tasks.")
 def markov_strict(full: bool):
     tasks, target = STRICT_COUNTEREXAMPLE
@@ -435,7 +435,7 @@ def markov_strict(full: bool):
 
 
 @CLAIM_PROP43.part("markov", CONDITION,
-                   r"With ``hard'' meaning " + READING_TEX["markov"] + r", every $\pi$ of every pool (not only "
+                   r"With “hard” meaning " + READING_TEX["markov"] + r", every $\pi$ of every pool (not only "
                    r"the optimum) puts at least half its mass on hard tasks.")
 def markov(full: bool):
     search = exact_markov_search(_search_pools(full))
@@ -461,7 +461,7 @@ def markov(full: bool):
 
 
 @CLAIM_PROP43.part("markov-strict-nondegenerate", CONDITION,
-                   r"With ``hard'' meaning " + READING_TEX["markov-strict"] + r", every $\pi$ with "
+                   r"With “hard” meaning " + READING_TEX["markov-strict"] + r", every $\pi$ with "
                    r"$u^\top M(\pi)u > 0$ on the bottom eigenspace of $\Sigma$ ($1 + \delta > 0$) puts at least "
                    r"half its mass on hard tasks.")
 def markov_strict_nondegenerate(full: bool):
@@ -545,8 +545,8 @@ def sharp(full: bool):
 
 @CLAIM_PROP43.part("delta-bound", FINDING,
                    r"At the QP optimum $|\delta| \le \sqrt{f^*}$ ($f^*$ the optimal objective), so when $\Sigma$ "
-                   r"is representable ($f^* = 0$) the Markov reading is ``half the mass on tasks with "
-                   r"$\sigma_{\min}$ at most twice the target's''.")
+                   r"is representable ($f^* = 0$) the Markov reading is “half the mass on tasks with "
+                   r"$\sigma_{\min}$ at most twice the target's”.")
 def delta_bound(full: bool):
     search = exact_markov_search(_search_pools(full))
     found = search["delta_first"]

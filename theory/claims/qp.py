@@ -631,7 +631,7 @@ def cot_optimal(full: bool):
 
 
 @CLAIM_QP.part("certified-optimum", CONDITION,
-               r"With the QP's own objective as what ``optimal'' means (a surrogate for the CoT error), its "
+               r"With the QP's own objective as what “optimal” means (a surrogate for the CoT error), its "
                r"minimiser over the simplex is found and certified exactly, including when $Q$ is singular.")
 def certified_optimum(full: bool):
     agreement = exact_agreement(_agreement_pools(full))

@@ -63,7 +63,7 @@ CLAIM_REM41 = Claim(
                    r"$\operatorname{tr} N^{2k} = \operatorname{tr} M^{2k}$; finite $m$ uses the exact engine. The "
                    r"experiment's scale, $d$ and $m$ are not known: we take $d = «d»$, $\Sigma = I$, $n = «ns:list»$, "
                    r"$m = \infty$ and $m = «m»$, and $\lambda_i \propto 1/i$ with $\operatorname{tr}\Lambda = d$ "
-                   r"(\"trace\") or $\lambda_1 = 1$ (\"unit\").", d=EXP_D, ns=list(EXP_NS), m=EXP_M),
+                   r"(“trace”) or $\lambda_1 = 1$ (“unit”).", d=EXP_D, ns=list(EXP_NS), m=EXP_M),
     checks="checks/test_rem4_1_overthinking.py",
     extra_reproduce=("tts overthink --train SPEC --n N --test SPEC [--m M] [--json]",),
 )

@@ -70,7 +70,7 @@ CLAIM_TRADEOFF = Claim(
     convention=r"Test covariance $\Lambda$; $n_{\min}(k, \varepsilon) = \min\{n \ge 1 : \mathrm{err}_k(n) \le "
                r"\varepsilon\}$ (the smallest $n$; at finite $m$ the error is not monotone in $n$); $k_{\min}(n, "
                r"\varepsilon)$ likewise. The paper's $k$ equals our number of passes (its $w_{k+1}$ is our $w_k$), "
-               r"so its $k$ steps are our $k$ passes and \"without CoT\" is one pass.",
+               r"so its $k$ steps are our $k$ passes and “without CoT” is one pass.",
     checks="checks/test_tradeoff_compute_for_context.py",
 )
 
