@@ -82,6 +82,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 from math import comb
 from operator import mul
 
@@ -287,12 +288,11 @@ def _step(a, b, m1, m2, s, ell, ell_mu, kept_column):
     return flint.fmpq(num, den)
 
 
-class _Shapes:
-    """Everything that depends only on the shapes with at most ``J`` boxes and ``d`` rows.
+class _ShapeTable:
+    """The shapes with at most ``J`` boxes and ``d`` rows, and ``θ_κ = theta_num[κ] / theta_den[|κ|]``.
 
-    ``shapes`` is ordered by size, so the data for ``J`` is a prefix of the data for any larger
-    ``J``.  Per shape: its size and length, ``θ_κ = theta_num[κ] / theta_den[|κ|]``, and the
-    branching ``(L_κ, same, fewer)`` with ``β_{κμ} = N / L_κ`` for each ``(index of μ, N)``.
+    ``shapes`` is ordered by size, so the table for ``J`` is a prefix of the table for any larger
+    ``J``; ``count[j]`` is the number of shapes with at most ``j`` boxes.
     """
 
     def __init__(self, J: int, d: int):
@@ -301,15 +301,24 @@ class _Shapes:
         self.index = {s: i for i, s in enumerate(self.shapes)}
         self.sizes = [_size(s) for s in self.shapes]
         self.lengths = [_length(s) for s in self.shapes]
-        self.count = {}  # shapes of each size: the prefix for J' <= J ends at count[0..J']
+        self.count = {}
         for i, j in enumerate(self.sizes):
             self.count[j] = i + 1
-        c = [_lower_hook_product(s) for s in self.shapes]
         thetas = [Fraction(0)] + [_theta(s) for s in self.shapes[1:]]
-        self.theta_den = [math.lcm(*(t.denominator for t, j in zip(thetas, self.sizes) if j == jj))
-                          for jj in range(J + 1)]
+        self.theta_den = [1] * (J + 1)
+        for t, j in zip(thetas, self.sizes):
+            self.theta_den[j] = math.lcm(self.theta_den[j], t.denominator)
         self.theta_num = [flint.fmpz(t.numerator * (self.theta_den[j] // t.denominator))
                           for t, j in zip(thetas, self.sizes)]
+
+
+class _Shapes(_ShapeTable):
+    """The shape table with the branching weights: per shape ``(L_κ, same_idx, same_N, fewer_idx,
+    fewer_N)``, ``β_{κμ} = N / L_κ`` for each source ``μ`` (``ℓ(μ) = ℓ(κ)`` or ``ℓ(κ) − 1``)."""
+
+    def __init__(self, J: int, d: int):
+        super().__init__(J, d)
+        c = [_lower_hook_product(s) for s in self.shapes]
         inv_c = [flint.fmpq(1, v) for v in c]
         G0, G1 = _g_table(0, J), _g_table(1, J)
         self.branching = [None]
@@ -320,11 +329,6 @@ class _Shapes:
                 L = L.lcm(beta.q)
             self.branching.append((L, [i for i, _ in same], [(beta * L).p for _, beta in same],
                                    [i for i, _ in fewer], [(beta * L).p for _, beta in fewer]))
-
-    @property
-    def pairs(self) -> int:
-        """The number of (shape, strip) pairs of one added variable."""
-        return sum(len(b[1]) + len(b[3]) for b in self.branching[1:])
 
 
 _SHAPES: dict[int, _Shapes] = {}
@@ -341,6 +345,30 @@ def _shapes(J: int, d: int) -> _Shapes:
     if J <= _CACHE_MAX_J:
         _SHAPES[d] = data
     return data
+
+
+@lru_cache(maxsize=64)
+def _pair_counts(J: int, d: int) -> tuple[int, int]:
+    """(strip pairs of the weights, multiply-adds of the evaluation with ``d`` variables).
+
+    ``(a)`` has ``a`` sources; ``(a, b)`` has ``(a − b + 1)(b + 1) − 1``; ``(a, b, 1^c)``, ``c >= 1``,
+    has ``(a − b + 1) b`` with ``ℓ(μ) = ℓ(κ) − 1`` and one fewer with ``ℓ(μ) = ℓ(κ)``.  With ``d``
+    variables a shape of length ``ℓ`` is updated ``d − ℓ + 1`` times, all sources but the last
+    ``ℓ − 1`` time only ``ℓ(μ) = ℓ(κ) − 1``.
+    """
+    weights = evaluation = 0
+    for shape in _family(J, d)[1:]:
+        a, b, c = shape
+        ell = _length(shape)
+        if b == 0:
+            fewer, same = 1, a - 1
+        elif c == 0:
+            fewer, same = a - b + 1, (a - b + 1) * b - 1
+        else:
+            fewer, same = (a - b + 1) * b, (a - b + 1) * b - 1
+        weights += fewer + same
+        evaluation += (d - ell + 1) * fewer + (d - ell) * (same + 1)
+    return weights, evaluation
 
 
 # --------------------------------------------------------------------------------------------
@@ -539,6 +567,94 @@ def _traces(G, sigma, k: int, m: int) -> list[Fraction]:
         num, den = jacks.trace(kk, by_size, m)
         out.append(Fraction(int(num), int(den)))
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Cost, the top eigenvalue, and the isotropic trace (used by theory.bracket)
+
+# Measured on one core of the reference machine (a shared 2-core machine, CPU seconds): building
+# the weights costs about 2.8 µs per strip pair; one multiply-add of the evaluation about
+# 0.35 µs plus 0.036 µs per 1000 bits of the integers (about 2k times the bits per box).
+_WEIGHT_SECONDS = 2.8e-6
+_PAIR_SECONDS = 0.35e-6
+_PAIR_SECONDS_PER_BIT = 3.6e-11
+# Ball arithmetic (irrational spectra) costs about this much more per operation.
+_BALL_FACTOR = 2.0
+
+
+def _profile(spec: _Spectrum) -> tuple[int, int, bool]:
+    """``(rank, bits per box, ball arithmetic)`` of a spectrum, for the cost estimate."""
+    if spec.rational:
+        return spec.rank, sum(int(v).bit_length() for v in spec.vs), False
+    return spec.rank, int(spec.D).bit_length() + 8, True
+
+
+def _zonal_cost(k: int, profile) -> float:
+    """Estimated CPU seconds of ``T_0(m), …, T_k(m)`` (the weights count when not cached)."""
+    rank, bits, balls = profile
+    if k == 0 or rank == 0:
+        return 0.0
+    J = 2 * k
+    weights, evaluation = _pair_counts(J, rank)
+    cached = _SHAPES.get(rank)
+    build = 0.0 if cached is not None and cached.J >= J else _WEIGHT_SECONDS * weights
+    per_pair = (_PAIR_SECONDS + _PAIR_SECONDS_PER_BIT * J * bits) * (_BALL_FACTOR if balls else 1.0)
+    return build + evaluation * per_pair
+
+
+def _top_eigenvalue_upper(spec: _Spectrum) -> Fraction:
+    """A rational ``ω̄ >= λ_max(Γ^{-1}Σ)`` (exact when the spectrum is rational; 0 when it is 0)."""
+    if spec.rank == 0:
+        return Fraction(0)
+    if spec.rational:
+        return max(spec.omega)
+    with flint.ctx.workprec(128):
+        top = max(x.upper() for x in spec.root_balls())
+        mantissa, exponent = top.man_exp()
+    return Fraction(int(mantissa)) * Fraction(2) ** int(exponent) / int(spec.D)
+
+
+# Closed-form θ and content products cost about this much per shape (CPU seconds).
+_ISOTROPIC_SECONDS_PER_SHAPE = 2e-5
+
+
+def _isotropic_trace(d: int, k: int, m: int, w: Fraction, budget: float) -> Fraction | None:
+    r"""``E tr(w W/m − I)^{2k}`` for ``W ~ W_d(m, I)``, exactly; ``None`` over the budget.
+
+    .. math::
+        \sum_{j=0}^{2k} \binom{2k}{j}(-1)^j \frac{w^j}{m^j} \sum_{\kappa \vdash j}
+            \theta_\kappa \prod_{s\in\kappa}(d + h(s)) \prod_{s\in\kappa}(m + h(s))
+
+    (``J_κ(w 1^d) = w^{|κ|} Π_s (d + h(s))``, ``h`` the contents): no Jack recursion.
+    """
+    J = 2 * k
+    shapes = len(_family(J, d))
+    if shapes * _ISOTROPIC_SECONDS_PER_SHAPE > budget:
+        return None
+    table = _ShapeTable(J, d)
+    at_d = _content_tables(J, lambda h: d + h)
+    at_m = _content_tables(J, lambda h: m + h)
+    by_size = [0] * (J + 1)
+    for i in range(1, len(table.shapes)):
+        shape = table.shapes[i]
+        by_size[table.sizes[i]] += int(table.theta_num[i]) * at_d(shape) * at_m(shape)
+    p, q = w.numerator, w.denominator
+    lcm = math.lcm(*table.theta_den[1:])
+    total = d * lcm * (q * m) ** J
+    for j in range(1, J + 1):
+        total += comb(J, j) * (-1) ** j * (lcm // table.theta_den[j]) * p ** j * (q * m) ** (J - j) * by_size[j]
+    return Fraction(total, lcm * (q * m) ** J)
+
+
+def finite_m_trace_cost(train_cov, n, k, test_cov=None) -> float:
+    """Estimated CPU seconds of :func:`finite_m_trace` at finite ``m`` on the reference machine.
+
+    From the number of (shape, strip) pairs at ``2k`` boxes and the bit size of the spectrum; a
+    rough guide (within a factor of about two on an idle machine), used by
+    :func:`theory.bracket.error_bracket` to decide how far the exact trace reaches.
+    """
+    G, sigma, k = _validated(train_cov, n, k, test_cov)
+    return _zonal_cost(k, _profile(_Spectrum(G, sigma)))
 
 
 # --------------------------------------------------------------------------------------------
