@@ -439,7 +439,7 @@ def test_d10_non_commuting_against_engine():
     Q1, Q2 = rotation(), rotation()
     lam = Q1.dot(np.diag(np.array([Fraction(1, i) for i in range(1, 11)], dtype=object))).dot(Q1.T)
     sig = Q2.dot(np.diag(np.array([Fraction(2, i) for i in range(1, 11)], dtype=object))).dot(Q2.T)
-    for k in (1, 2):
+    for k in (1, 2, 3):
         assert ft.finite_m_trace_poly(lam, 10, k, sig).coefficients == engine_trace_poly(lam, 10, k, sig)
 
 
@@ -467,3 +467,19 @@ def test_bad_input(kwargs, name):
         args.pop("m")
         with pytest.raises(ValueError, match=name):
             ft.finite_m_trace_poly(**args)
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_ball_enclosures_contain_the_exact_traces(index):
+    # the arb route of the bracket: rational (index 0), irrational (1, 2); k = 9 at m = 2 cancels hard
+    rng = rng_for(6, index)
+    d = 3
+    lam = np.diag(np.array([Fraction(1), Fraction(1, 2), Fraction(1, 5)], dtype=object)) if index == 0 \
+        else rational_cov(rng, d)
+    sig = lam if index == 0 else rational_cov(rng, d)
+    G, S, _ = ft._validated(lam, 3, 9, sig)
+    for m in (2, 30):
+        exact = ft._traces(G, S, 9, m)
+        bounds = ft._trace_bounds(G, S, 9, m)
+        assert all(lo <= v <= hi for (lo, hi), v in zip(bounds, exact))
+        assert bounds[-1][1] - bounds[-1][0] <= exact[-1] * Fraction(1, 2 ** 49)

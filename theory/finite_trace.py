@@ -501,12 +501,21 @@ def _integer_jacks(sh: _Shapes, J: int, spec: _Spectrum):
     prec = int(bits) + 64
     while True:
         with flint.ctx.workprec(prec):
-            balls = spec.root_balls()
-            K, _ = _jack_numerators(sh, J, balls, [flint.fmpz(1)] * len(balls), _ball_division)
+            K, _ = _ball_jacks(sh, J, spec)
             ints = [x.unique_fmpz() if isinstance(x, flint.arb) else x for x in K]
         if all(v is not None for v in ints):
             return ints, spec.D
         prec *= 2
+
+
+def _ball_jacks(sh: _Shapes, J: int, spec: _Spectrum):
+    """``(K, V)`` with ``J_κ(ω) ∈ K_κ / V^{|κ|}``: arb balls at the current working precision."""
+    if spec.rational:
+        return _jack_numerators(sh, J, [flint.arb(y) for y in spec.ys], [flint.arb(v) for v in spec.vs],
+                                _ball_division)
+    balls = spec.root_balls()
+    K, _ = _jack_numerators(sh, J, balls, [flint.fmpz(1)] * len(balls), _ball_division)
+    return K, spec.D
 
 
 # --------------------------------------------------------------------------------------------
@@ -514,25 +523,28 @@ def _integer_jacks(sh: _Shapes, J: int, spec: _Spectrum):
 
 
 class _Jacks:
-    """``J_κ(ω) = I_κ / V^{|κ|}`` for the shapes of ``sh`` with at most ``J`` boxes, and ``d``."""
+    """``J_κ(ω) = I_κ / V^{|κ|}`` for the shapes with at most ``J`` boxes and ``ℓ <= rank``.
 
-    def __init__(self, G, sigma, J: int):
+    Exact integers ``I_κ`` by default; with ``balls=True`` arb enclosures at the current working
+    precision (everything computed from them must run at that precision too).
+    """
+
+    def __init__(self, G, sigma, J: int, balls: bool = False, spec=None):
         self.d, self.J = G.shape[0], J
-        spec = _Spectrum(G, sigma)
+        spec = _Spectrum(G, sigma) if spec is None else spec
         self.rank = spec.rank
         if self.rank == 0 or J == 0:
             self.sh = None
             return
         self.sh = _shapes(J, self.rank)
-        self.I, self.V = _integer_jacks(self.sh, J, spec)
+        self.I, self.V = (_ball_jacks if balls else _integer_jacks)(self.sh, J, spec)
 
     def sums(self, weight) -> list:
         r"""``Σ_{κ ⊢ j} θ_κ I_κ w_κ`` times ``Θ_j`` (the common denominator of the ``θ_κ``), ``j = 0..J``."""
         by_size = [0] * (self.J + 1)
         sh, I = self.sh, self.I
         for i in range(1, sh.count[self.J]):
-            if I[i]:
-                by_size[sh.sizes[i]] += sh.theta_num[i] * I[i] * weight(sh.shapes[i])
+            by_size[sh.sizes[i]] += sh.theta_num[i] * I[i] * weight(sh.shapes[i])
         return by_size
 
     def trace(self, k: int, by_size, scale):
@@ -549,9 +561,8 @@ class _Jacks:
         base = self.V * scale
         total = 0
         for j in range(1, J + 1):
-            if by_size[j]:
-                c = comb(J, j) * (lcm // theta_den[j]) * base ** (J - j)
-                total += (-c if j % 2 else c) * by_size[j]
+            c = comb(J, j) * (lcm // theta_den[j]) * base ** (J - j)
+            total += (-c if j % 2 else c) * by_size[j]
         den = lcm * base ** J
         return total + self.d * den, den
 
@@ -569,6 +580,43 @@ def _traces(G, sigma, k: int, m: int) -> list[Fraction]:
     return out
 
 
+def _trace_bounds(G, sigma, k: int, m: int, spec=None) -> list[tuple[Fraction, Fraction]]:
+    """Rigorous ``(lower, upper)`` for ``T_0(m), …, T_k(m)``, from arb balls (no exact integers).
+
+    The precision starts at 128 bits and doubles until ``T_k`` is known to a relative 2^-50
+    (the alternating sum over ``j`` cancels; the Jack recursion itself has no cancellation).
+    """
+    spec = _Spectrum(G, sigma) if spec is None else spec
+    d = G.shape[0]
+    if spec.rank == 0 or k == 0:
+        return [(Fraction(d), Fraction(d))] * (k + 1)
+    prec = 128
+    while True:
+        with flint.ctx.workprec(prec):
+            jacks = _Jacks(G, sigma, 2 * k, balls=True, spec=spec)
+            by_size = jacks.sums(_content_tables(2 * k, lambda h: m + h))
+            balls = []
+            for kk in range(k + 1):
+                num, den = jacks.trace(kk, by_size, m)
+                balls.append(flint.arb(num) / den)
+            last = balls[-1]
+            if last > 0 and last.rad() <= last.mid() * flint.arb(2) ** -50:
+                return [(_arb_lower(x), _arb_upper(x)) for x in balls]
+        prec *= 2
+
+
+def _arb_upper(x) -> Fraction:
+    """An exact ``Fraction`` ``>=`` every point of the arb ball ``x``."""
+    mantissa, exponent = x.upper().man_exp()
+    return Fraction(int(mantissa)) * Fraction(2) ** int(exponent)
+
+
+def _arb_lower(x) -> Fraction:
+    """An exact ``Fraction`` ``<=`` every point of the arb ball ``x``."""
+    mantissa, exponent = x.lower().man_exp()
+    return Fraction(int(mantissa)) * Fraction(2) ** int(exponent)
+
+
 # --------------------------------------------------------------------------------------------
 # Cost, the top eigenvalue, and the isotropic trace (used by theory.bracket)
 
@@ -578,7 +626,7 @@ def _traces(G, sigma, k: int, m: int) -> list[Fraction]:
 _WEIGHT_SECONDS = 2.8e-6
 _PAIR_SECONDS = 0.35e-6
 _PAIR_SECONDS_PER_BIT = 3.6e-11
-# Ball arithmetic (irrational spectra) costs about this much more per operation.
+# Exact values from balls (irrational spectra) cost about this much more per operation.
 _BALL_FACTOR = 2.0
 
 
@@ -589,16 +637,22 @@ def _profile(spec: _Spectrum) -> tuple[int, int, bool]:
     return spec.rank, int(spec.D).bit_length() + 8, True
 
 
-def _zonal_cost(k: int, profile) -> float:
-    """Estimated CPU seconds of ``T_0(m), …, T_k(m)`` (the weights count when not cached)."""
-    rank, bits, balls = profile
+def _zonal_cost(k: int, profile, balls: bool = False) -> float:
+    """Estimated CPU seconds of ``T_0(m), …, T_k(m)``: exact, or as balls (:func:`_trace_bounds`).
+
+    The weights count when they are not cached.  Balls run at 128–256 bits, where the cost of a
+    multiply-add does not depend on the bits of the spectrum.
+    """
+    rank, bits, irrational = profile
     if k == 0 or rank == 0:
         return 0.0
     J = 2 * k
     weights, evaluation = _pair_counts(J, rank)
     cached = _SHAPES.get(rank)
     build = 0.0 if cached is not None and cached.J >= J else _WEIGHT_SECONDS * weights
-    per_pair = (_PAIR_SECONDS + _PAIR_SECONDS_PER_BIT * J * bits) * (_BALL_FACTOR if balls else 1.0)
+    if balls:
+        return build + evaluation * _PAIR_SECONDS
+    per_pair = (_PAIR_SECONDS + _PAIR_SECONDS_PER_BIT * J * bits) * (_BALL_FACTOR if irrational else 1.0)
     return build + evaluation * per_pair
 
 
