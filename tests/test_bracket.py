@@ -197,38 +197,70 @@ def test_beyond_reach_bounds(monkeypatch):
     G, S, _ = ft._validated(lam, n, k, sig)
     traces = ft._traces(G, S, k, m)
     bounds = ft._trace_bounds(G, S, 3, m)
-    assert b.lower == bounds[3][0] * (bounds[3][0] / bounds[2][1]) ** 3
-    assert b.lower <= traces[3] * (traces[3] / traces[2]) ** 3 <= traces[k]
+    spec = ft._Spectrum(G, S)
+    beta_low, omega_bar = ft._top_eigenvalue_bounds(spec)
+    convex = bounds[3][0] * (bounds[3][0] / bounds[2][1]) ** 3
+    top = br._top_direction_lower(beta_low, k, m)
+    assert b.lower == max(convex, top)
+    assert convex <= traces[3] * (traces[3] / traces[2]) ** 3 <= traces[k] and top <= traces[k]
     exact = cot_error_poly(lam, n, k, test_cov=sig).evaluate(m)
     assert b.lower < exact < b.upper
     constant, _ = br.condition_constant_upper(G)
     assert b.upper >= constant * traces[k]
-    omega_bar = ft._top_eigenvalue_upper(ft._Spectrum(G, S))
     assert b.upper == constant * (2 + ft._isotropic_trace(2, k, m, omega_bar, math.inf))
+
+
+def test_top_direction_lower_bound():
+    # E(β s − 1)_+^{2k}, s = χ²_m/m: below T_k, and equal to a 30-digit quadrature (and to the float
+    # quadrature of theory.scaling.divergence_log_lower_bound, which computes the same expectation)
+    import mpmath
+    from theory.scaling import divergence_log_lower_bound
+
+    lam, n, sig = problem(27, 3)
+    G, S, _ = ft._validated(lam, n, 1, sig)
+    beta_low, beta_high = ft._top_eigenvalue_bounds(ft._Spectrum(G, S))
+    for k, m in ((3, 4), (8, 10), (25, 40)):
+        bound = br._top_direction_lower(beta_low, k, m)
+        if k <= 8:
+            assert 0 < bound <= ft.finite_m_trace(lam, n, k, sig, m=m)
+        with mpmath.workdps(30):
+            b = mpmath.mpf(beta_low.numerator) / beta_low.denominator
+            half = mpmath.mpf(m) / 2
+
+            def density(x):  # χ²_m density at x = m s
+                return mpmath.exp((half - 1) * mpmath.log(x) - x / 2 - half * mpmath.log(2) - mpmath.loggamma(half))
+
+            quad = mpmath.quad(lambda x: (b * x / m - 1) ** (2 * k) * density(x), [m / b, 2 * m / b, mpmath.inf])
+        assert float(bound) == pytest.approx(float(quad), rel=1e-6)  # 2^-20 ball, quadrature to 30 digits
+        float_log = divergence_log_lower_bound(np.array(lam, dtype=float), n, k, m, test_cov=np.array(sig, dtype=float))
+        assert math.log(bound) == pytest.approx(float_log, rel=1e-9)  # float input, 1e-11 quadrature
 
 
 def test_no_budget_at_all():
     lam, n, sig = problem(24, 2)
     b = br.error_bracket(lam, n, 5, sig, 3, exact_budget=0, trace_budget=0)
-    assert b.lower == 0 and b.upper is None and b.ratio == math.inf and b.upper_float == math.inf
+    G, S, _ = ft._validated(lam, n, 5, sig)
+    beta_low, _ = ft._top_eigenvalue_bounds(ft._Spectrum(G, S))
+    assert b.lower == br._top_direction_lower(beta_low, 5, 3) > 0 and "top eigen-direction" in b.lower_method
+    assert b.upper is None and b.ratio == math.inf and b.upper_float == math.inf
     assert "no finite upper bound" in b.upper_method
     assert b.contains(cot_error_poly(lam, n, 5, test_cov=sig).evaluate(3))
 
 
-def test_top_eigenvalue_upper():
-    # ω̄ >= every root of the characteristic polynomial of Γ^{-1}Σ and within 1e-30 of the largest
+def test_top_eigenvalue_bounds():
+    # no root of the characteristic polynomial of Γ^{-1}Σ above ω̄, one in [β̲, ω̄]
     lam, n, sig = problem(25, 3)
     G, S, _ = ft._validated(lam, n, 1, sig)
-    w = ft._top_eigenvalue_upper(ft._Spectrum(G, S))
+    low, high = ft._top_eigenvalue_bounds(ft._Spectrum(G, S))
     A = sympy.Matrix([[sympy.Rational(v.numerator, v.denominator) for v in row] for row in exact_matmul(
         exact_inverse(G), S)])
     x = sympy.Symbol("x")
     chi = sympy.Poly(A.charpoly(x).as_expr(), x)
-    w = sympy.Rational(w.numerator, w.denominator)
-    assert chi.count_roots(w, None) == 0
-    assert chi.count_roots(w - sympy.Rational(1, 10 ** 30), w) == 1
-    assert ft._top_eigenvalue_upper(ft._Spectrum(gamma_exact([1, 2], 3), np.diag([3, 1]))) == Fraction(
-        3, 1) / gamma_exact([1, 2], 3)[0, 0]
+    low, high = sympy.Rational(low.numerator, low.denominator), sympy.Rational(high.numerator, high.denominator)
+    assert chi.count_roots(high, None) == 0
+    assert chi.count_roots(low, high) == 1 and high - low < sympy.Rational(1, 10 ** 30)
+    G2 = gamma_exact([1, 2], 3)
+    assert ft._top_eigenvalue_bounds(ft._Spectrum(G2, np.diag([3, 1]))) == (3 / G2[0, 0], 3 / G2[0, 0])
 
 
 # ----------------------------------------------------------------- the result object

@@ -36,9 +36,12 @@ Tightening (every step rigorous, every number an exact ``Fraction``):
   outward to exact fractions (:func:`theory.finite_trace.finite_m_trace` gives the exact value);
   the constant ``½(κ + 1/κ)`` is exact when Γ is diagonal and otherwise an upper bound from
   rigorous ball enclosures of the eigenvalues of Γ (FLINT arb), rounded outward;
-* beyond that reach, at ``k > k_0``: ``a_k = T_k(m) = E Σ_i ((1 − b_i)²)^k`` (``b_i`` the eigenvalues of
-  ``B̂``) is the ``k``-th moment of a nonnegative measure, hence log-convex in ``k``
-  (Cauchy–Schwarz: ``a_j² <= a_{j−1} a_{j+1}``), so ``a_k >= a_{k_0} (a_{k_0}/a_{k_0−1})^{k−k_0}``; and
+* beyond that reach, at ``k > k_0``, the larger of two lower bounds: ``a_k = T_k(m) =
+  E Σ_i ((1 − b_i)²)^k`` (``b_i`` the eigenvalues of ``B̂``) is the ``k``-th moment of a nonnegative
+  measure, hence log-convex in ``k`` (Cauchy–Schwarz: ``a_j² <= a_{j−1} a_{j+1}``), so
+  ``a_k >= a_{k_0} (a_{k_0}/a_{k_0−1})^{k−k_0}``; and the top eigen-direction alone,
+  ``T_k(m) >= E(β χ²_m/m − 1)_+^{2k}`` with ``β = λ_max(Γ^{-1}Σ)`` (:func:`_top_direction_lower`,
+  in arb incomplete gamma functions); and
   an upper bound by domination: ``(1 − b)^{2k} <= g(b) = max(1, (b − 1)^{2k}) <= 1 + (b − 1)^{2k}``
   with ``g`` nondecreasing on ``b >= 0``, and the ordered eigenvalues of ``B̂`` (those of
   ``Zᵀ Ω Z / m``, ``Z`` a standard ``d × m`` Gaussian) are at most ``ω̄`` times those of ``Z Zᵀ/m``
@@ -58,8 +61,8 @@ import flint
 from theory._repr import RichRepr
 from theory._validate import positive_float, positive_int
 from theory.error import _limit_error, _structure_mode, _validated_cot, _value
-from theory.finite_trace import (_arb_lower, _arb_upper, _isotropic_trace, _profile, _Spectrum,
-                                 _top_eigenvalue_upper, _trace_bounds, _validated, _zonal_cost)
+from theory.finite_trace import (_arb_lower, _arb_upper, _isotropic_trace, _profile, _Spectrum, _top_eigenvalue_bounds,
+                                 _trace_bounds, _validated, _zonal_cost)
 
 #: Default budgets, in estimated CPU seconds of this project's reference machine (one core of a
 #: shared 2-core machine; see ``bench/bench_trace.py``).
@@ -267,17 +270,21 @@ def error_bracket(train_cov, n, k, test_cov=None, m=None, *, exact_budget: float
                             f"½(κ(Γ) + 1/κ(Γ)) · T_{k}({m}) rounded up; {constant_how}", tuple(steps))
     steps.append(f"T_{k}({m}) skipped (estimated {_zonal_cost(k, profile, balls=True):.3g} s > "
                  f"trace_budget {trace_budget:g} s); enclosed up to k_0 = {k0}")
+    beta_low, omega_bar = _top_eigenvalue_bounds(spec)
+    lower, lower_how = Fraction(0), "none within the budget: 0"
     if k0 >= 1:
         bounds = _trace_bounds(G, sigma, k0, m, spec)
         (low, _), (_, high) = bounds[k0], bounds[k0 - 1]
         lower = low * (low / high) ** (k - k0)
         lower_how = (f"log-convexity of T_j({m}) in j from T_{k0 - 1}, T_{k0} (arb enclosures): "
                      f"T_{k0} (T_{k0}/T_{k0 - 1})^{{{k - k0}}}")
-    else:
-        lower = Fraction(0)
-        lower_how = "none within the budget: 0"
+    top = _top_direction_lower(beta_low, k, m)
+    steps.append(f"top direction: E(β s − 1)_+^{{2k}} >= {float(top):.6g} (β >= {float(beta_low):.12g})")
+    if top > lower:
+        lower = top
+        lower_how = (f"top eigen-direction: E(β χ²_m/m − 1)_+^{{2k}}, β >= {float(beta_low):.12g} "
+                     f"(arb incomplete gamma functions)")
     steps.append(f"lower: {lower_how}")
-    omega_bar = _top_eigenvalue_upper(spec)
     iso = _isotropic_trace(d, k, m, omega_bar, trace_budget)
     if iso is None:
         upper, upper_how = None, (f"no finite upper bound: the isotropic domination at k = {k} "
@@ -288,6 +295,42 @@ def error_bracket(train_cov, n, k, test_cov=None, m=None, *, exact_budget: float
                      f"λ_max(Γ^{{-1}}Σ); {constant_how}")
     steps.append(f"upper: {upper_how}")
     return ErrorBracket(k, m, lower, upper, None, lower_how, upper_how, tuple(steps))
+
+
+def _top_direction_lower(beta: Fraction, k: int, m: int) -> Fraction:
+    r"""A rational lower bound on ``E(β s − 1)_+^{2k}``, ``s = χ²_m/m``, for any ``0 <= β <= λ_max(Γ^{-1}Σ)``.
+
+    .. math::
+        \mathbb E(\beta s - 1)_+^{2k} = \sum_{i=0}^{2k} \binom{2k}{i} (-1)^{i} \beta^i\,
+            \mathbb E[s^i]\; Q\Big(\frac m2 + i, \frac{m}{2\beta}\Big),
+        \qquad \mathbb E[s^i] = \prod_{l<i} \frac{m + 2l}{m}
+
+    (``s^i`` times the ``χ²_m`` density is ``E[s^i]`` times the ``χ²_{m+2i}`` density; ``Q`` the
+    regularised upper incomplete gamma function), in arb balls at a precision doubled until the
+    sum is known to a relative ``2^-20``.  It bounds ``T_k(m)`` (hence ``err_k``) from below:
+    ``tr N̂^{2k} >= (b_max − 1)_+^{2k}`` and ``b_max >= vᵀB̂v ~ λ_max s`` for the top unit eigenvector
+    ``v`` of ``Ω``, with ``x ↦ (x − 1)_+^{2k}`` nondecreasing; it grows faster than any exponential in
+    ``k``, where the log-convex extension is geometric.
+    """
+    if beta <= 0:
+        return Fraction(0)
+    prec = 128
+    while True:
+        with flint.ctx.workprec(prec):
+            b = flint.arb(flint.fmpq(beta.numerator, beta.denominator))
+            z = flint.arb(m) / (2 * b)
+            total, moment = flint.arb(0), flint.arb(1)
+            for i in range(2 * k + 1):
+                term = math.comb(2 * k, i) * b ** i * moment * z.gamma_upper(flint.arb(m + 2 * i) / 2, regularized=1)
+                total += -term if i % 2 else term
+                moment = moment * (m + 2 * i) / m
+            if (total > 0 and total.rad() <= total.mid() * flint.arb(2) ** -20) or prec >= _MAX_PREC:
+                return max(Fraction(0), _arb_lower(total))
+        prec *= 2
+
+
+# The incomplete-gamma sum stops raising its precision here (then its lower end, or 0, is used).
+_MAX_PREC = 1 << 14
 
 
 def _budget(value, name: str) -> float:

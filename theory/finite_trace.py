@@ -32,7 +32,8 @@ normalisation (Stanley 1989; Macdonald, *Symmetric functions and Hall polynomial
    leg ``l(s)``, ``h^*(s) = l(s) + α(a(s) + 1)`` and ``h_*(s) = l(s) + 1 + α a(s)``.  At ``α = 2`` the
    factor of the box ``(3, 2)`` is zero, so only the shapes ``(a, b, 1^c)`` (``κ_3 <= 1``) occur, and
    ``J_κ(ω) = 0`` when ``ℓ(κ) > d``: a few hundred shapes for each ``j`` at ``d = 10``.
-2. The Wishart expectation (Muirhead 1982, Thm 7.2.7), a polynomial identity in ``m`` that holds at
+2. The Wishart expectation (Muirhead, *Aspects of Multivariate Statistical Theory*, 1982, ch. 7, for
+   the zonal polynomials ``C_κ ∝ J_κ``), a polynomial identity in ``m`` that holds at
    every integer ``m >= 1``, also below ``d`` (the product vanishes when ``ℓ(κ) > m``):
 
    .. math::
@@ -42,7 +43,7 @@ normalisation (Stanley 1989; Macdonald, *Symmetric functions and Hall polynomial
            \prod_{(i,t) \in \kappa} \Big(1 + \frac{2(t-1) - (i-1)}{m}\Big).
 
 3. ``J_κ(ω)`` by adding one variable at a time (Koev & Edelman 2006, Math. Comp. 75; the branching
-   rule of Macdonald VI (7.14')),
+   rule of Macdonald, ch. VI),
 
    .. math::
        J_\kappa(x_1..x_r) = \sum_{\mu:\ \kappa/\mu \text{ horizontal strip}}
@@ -50,7 +51,7 @@ normalisation (Stanley 1989; Macdonald, *Symmetric functions and Hall polynomial
        \beta_{\kappa\mu} = \frac{\prod_{s\in\kappa} B^\kappa(s)}{\prod_{s\in\mu} B^\mu(s)},
 
    ``B^ν(s) = h^*_ν(s)`` when the column of ``s`` is the same in ``κ`` and ``μ`` and ``h_*^ν(s)``
-   when the strip touches it.  Removing a horizontal strip from ``(a, b, 1^c)`` leaves a shape of the
+   when the strip touches it (this way round: one variable must give ``J_{(j)}(x) = Π_{t<j}(1 + αt) x^j``).  Removing a horizontal strip from ``(a, b, 1^c)`` leaves a shape of the
    same family, ``μ = (μ_1, μ_2, 1^{c'})`` with ``b <= μ_1 <= a``, ``μ_2 <= b`` and ``c' ∈ {c − 1, c}``,
    and ``β`` factorises into a few ratios of ``G_l(n) = Π_{u<n} (2u + l + 1)/(2u + l + 2)`` (the
    form ``β = ψ_{κ/μ} c_κ / c_μ``, ``c_λ = Π_s h_*^λ(s)``, with Macdonald's
@@ -237,14 +238,13 @@ def _branching_weights(shape, index, inv_c, G0, G1, c_kappa):
     s = 1 if c else 0
     ell = 2 + c
     head = c_kappa / (G0[a - b] * G1[a - s] * G0[b - s])
-    if c:
-        kept_head = head / (_f(ell - 1, a - 1) * _f(ell - 2, b - 1))
+    kept_head = head / (_f(ell - 1, a - 1) * _f(ell - 2, b - 1)) if c else head
 
     def first(m1, m2, kept, i):
-        beta = head * G0[m1 - b] * G0[a - m1] * G1[m1 - s] * G0[m2 - s] * G0[b - m2] * G1[a - m2]
-        beta = beta * inv_c[i] / G1[m1 - m2]
+        beta = (kept_head if kept else head) * G0[m1 - b] * G0[a - m1] * G1[m1 - s]
+        beta = beta * G0[m2 - s] * G0[b - m2] * G1[a - m2] * inv_c[i] / G1[m1 - m2]
         if kept and c:
-            beta = beta * _f(ell - 1, m1 - 1) * _f(ell - 2, m2 - 1) / (_f(ell - 1, a - 1) * _f(ell - 2, b - 1))
+            beta = beta * _f(ell - 1, m1 - 1) * _f(ell - 2, m2 - 1)
         return beta
 
     for m1 in range(b, a + 1):
@@ -429,6 +429,17 @@ def _ball_division(x, q):
 
 # --------------------------------------------------------------------------------------------
 # The spectrum of Γ^{-1}Σ, exactly
+
+
+def _validated(train_cov, n, k, test_cov):
+    G = gamma_exact(train_cov, n)
+    if test_cov is None:
+        sigma = as_exact_covariance(train_cov, "train_cov")
+    else:
+        sigma = as_exact_covariance(test_cov, "test_cov")
+        same_dimension(G, sigma, "train_cov", "test_cov")
+    k = positive_int(k, "k", minimum=0)
+    return G, sigma, k
 
 
 def _spectrum_factors(G, sigma):
@@ -656,16 +667,18 @@ def _zonal_cost(k: int, profile, balls: bool = False) -> float:
     return build + evaluation * per_pair
 
 
-def _top_eigenvalue_upper(spec: _Spectrum) -> Fraction:
-    """A rational ``ω̄ >= λ_max(Γ^{-1}Σ)`` (exact when the spectrum is rational; 0 when it is 0)."""
+def _top_eigenvalue_bounds(spec: _Spectrum) -> tuple[Fraction, Fraction]:
+    """Rationals ``β̲ <= λ_max(Γ^{-1}Σ) <= ω̄`` (equal when the spectrum is rational; 0 when it is 0)."""
     if spec.rank == 0:
-        return Fraction(0)
+        return Fraction(0), Fraction(0)
     if spec.rational:
-        return max(spec.omega)
+        top = max(spec.omega)
+        return top, top
     with flint.ctx.workprec(128):
-        top = max(x.upper() for x in spec.root_balls())
-        mantissa, exponent = top.man_exp()
-    return Fraction(int(mantissa)) * Fraction(2) ** int(exponent) / int(spec.D)
+        balls = spec.root_balls()
+        low = max(_arb_lower(x) for x in balls)
+        high = max(_arb_upper(x) for x in balls)
+    return max(low, Fraction(0)) / int(spec.D), high / int(spec.D)
 
 
 # Closed-form θ and content products cost about this much per shape (CPU seconds).
@@ -713,17 +726,6 @@ def finite_m_trace_cost(train_cov, n, k, test_cov=None) -> float:
 
 # --------------------------------------------------------------------------------------------
 # Public API
-
-
-def _validated(train_cov, n, k, test_cov):
-    G = gamma_exact(train_cov, n)
-    if test_cov is None:
-        sigma = as_exact_covariance(train_cov, "train_cov")
-    else:
-        sigma = as_exact_covariance(test_cov, "test_cov")
-        same_dimension(G, sigma, "train_cov", "test_cov")
-    k = positive_int(k, "k", minimum=0)
-    return G, sigma, k
 
 
 def finite_m_trace(train_cov, n, k, test_cov=None, m=None) -> Fraction:
