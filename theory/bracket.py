@@ -31,23 +31,24 @@ Tightening (every step rigorous, every number an exact ``Fraction``):
 * ``m = ∞``: the error is ``‖(I − Γ^{-1}Σ)^k‖_F²`` exactly; at ``k = 0`` it is ``d``;
 * the exact engine (:mod:`theory.error`) when its estimated cost fits ``exact_budget``;
 * ``T_k(m)`` by the zonal computation of :mod:`theory.finite_trace` when its estimated cost fits
-  ``trace_budget``, in arb ball arithmetic (128 bits and up, until the relative radius is at most
-  ``2^-50``; three times faster than the exact integers at ``k = 20``, ``d = 10``) and rounded
+  ``trace_budget``, in arb ball arithmetic (``128 + 2k`` bits and up, until the relative radius is
+  at most ``2^-50``; three times faster than the exact integers at ``k = 20``, ``d = 10``) and rounded
   outward to exact fractions (:func:`theory.finite_trace.finite_m_trace` gives the exact value);
   the constant ``½(κ + 1/κ)`` is exact when Γ is diagonal and otherwise an upper bound from
   rigorous ball enclosures of the eigenvalues of Γ (FLINT arb), rounded outward;
-* beyond that reach, at ``k > k_0``, the larger of two lower bounds: ``a_k = T_k(m) =
-  E Σ_i ((1 − b_i)²)^k`` (``b_i`` the eigenvalues of ``B̂``) is the ``k``-th moment of a nonnegative
-  measure, hence log-convex in ``k`` (Cauchy–Schwarz: ``a_j² <= a_{j−1} a_{j+1}``), so
-  ``a_k >= a_{k_0} (a_{k_0}/a_{k_0−1})^{k−k_0}``; and the top eigen-direction alone,
-  ``T_k(m) >= E(β χ²_m/m − 1)_+^{2k}`` with ``β = λ_max(Γ^{-1}Σ)`` (:func:`_top_direction_lower`,
-  in arb incomplete gamma functions); and
-  an upper bound by domination: ``(1 − b)^{2k} <= g(b) = max(1, (b − 1)^{2k}) <= 1 + (b − 1)^{2k}``
-  with ``g`` nondecreasing on ``b >= 0``, and the ordered eigenvalues of ``B̂`` (those of
-  ``Zᵀ Ω Z / m``, ``Z`` a standard ``d × m`` Gaussian) are at most ``ω̄`` times those of ``Z Zᵀ/m``
-  for any ``ω̄ >= λ_max(Γ^{-1}Σ)``, so ``T_k(m) <= d + T_k^{iso}(m; ω̄)``, the trace with
-  ``Ω = ω̄ I`` (its Jack polynomials are closed forms, so it is cheap at any ``k`` the shape
-  count allows).
+* beyond that reach, at ``k > k_0``, the larger of two lower bounds.  Log-convexity:
+  ``a_k = T_k(m) = E Σ_i ((1 − b_i)²)^k`` (``b_i`` the eigenvalues of ``B̂``) is the ``k``-th moment
+  of a nonnegative measure, hence log-convex in ``k`` (Cauchy–Schwarz: ``a_j² <= a_{j−1} a_{j+1}``),
+  so ``a_k >= a_{k_0} (a_{k_0}/a_{k_0−1})^{k−k_0}``.  The top eigen-direction alone:
+  ``T_k(m) >= E(β χ²_m/m − 1)_+^{2k}`` with ``β = λ_max(Γ^{-1}Σ)`` (:func:`_top_direction_lower`, in
+  arb incomplete gamma functions), which grows faster than any exponential in ``k``;
+* beyond that reach, an upper bound by domination: ``(1 − b)^{2k} <= g(b) = max(1, (b − 1)^{2k})
+  <= 1 + (b − 1)^{2k}`` with ``g`` nondecreasing on ``b >= 0``, and the ordered eigenvalues of ``B̂``
+  (those of ``Zᵀ Ω Z / m``, ``Z`` a standard ``d × m`` Gaussian) are at most ``ω̄`` times those of
+  ``Z Zᵀ/m`` for any ``ω̄ >= λ_max(Γ^{-1}Σ)``, so ``T_k(m) <= d + T_k^{iso}(m; ω̄)``, the trace
+  with ``Ω = ω̄ I`` (its Jack polynomials are closed forms, so it is cheap at any ``k`` the shape
+  count allows); when even that is over ``trace_budget`` there is no finite upper bound, and the
+  record says so.
 """
 
 from __future__ import annotations
@@ -59,10 +60,10 @@ from fractions import Fraction
 import flint
 
 from theory._repr import RichRepr
-from theory._validate import positive_float, positive_int
-from theory.error import _limit_error, _structure_mode, _validated_cot, _value
-from theory.finite_trace import (_arb_lower, _arb_upper, _isotropic_trace, _profile, _Spectrum, _top_eigenvalue_bounds,
-                                 _trace_bounds, _validated, _zonal_cost)
+from theory._validate import _to_fraction, positive_float, positive_int
+from theory.error import _limit_error, _log, _structure_mode, _validated_cot, _value
+from theory.finite_trace import (_arb_lower, _arb_upper, _isotropic_trace, _profile, _Spectrum,
+                                 _top_eigenvalue_bounds, _trace_bounds, _validated, _zonal_cost)
 
 #: Default budgets, in estimated CPU seconds of this project's reference machine (one core of a
 #: shared 2-core machine; see ``bench/bench_trace.py``).
@@ -82,7 +83,9 @@ def engine_cost_seconds(k: int, commuting: bool) -> float:
 
 @dataclass(frozen=True)
 class ErrorBracket(RichRepr):
-    r"""Rigorous bounds ``lower <= err_k(m) <= upper`` on the CoT error.
+    r"""Rigorous bounds on the CoT error, with the record of how they were obtained.
+
+    .. math:: \text{lower} \le \mathrm{err}_k(m) = \mathbb E\|w_k - w\|^2 \le \text{upper}
 
     Attributes
     ----------
@@ -143,7 +146,7 @@ class ErrorBracket(RichRepr):
 
     def contains(self, x) -> bool:
         """Whether ``lower <= x <= upper`` (floats are compared exactly)."""
-        x = Fraction(x)
+        x = _to_fraction(x, "x")
         return self.lower <= x and (self.upper is None or x <= self.upper)
 
 
@@ -152,13 +155,6 @@ def _float(x: Fraction) -> float:
         return float(x)
     except OverflowError:
         return math.inf
-
-
-def _log(x: Fraction) -> float:
-    if x == 0:
-        return -math.inf
-    e = x.numerator.bit_length() - x.denominator.bit_length()
-    return math.log(float(x / Fraction(2) ** e)) + e * math.log(2)
 
 
 def condition_constant_upper(G) -> tuple[Fraction, str]:

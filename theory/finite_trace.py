@@ -332,7 +332,8 @@ class _Shapes(_ShapeTable):
 
 
 _SHAPES: dict[int, _Shapes] = {}
-# Weights are kept between calls up to this many boxes (at d = 10 about 60 MB at J = 40).
+# Weights are kept between calls up to this many boxes (at d = 10 about 30 MB at J = 40, 80 MB at
+# J = 48; at J = 80 they take about 1 GB and are rebuilt each call).
 _CACHE_MAX_J = 48
 
 
@@ -594,14 +595,15 @@ def _traces(G, sigma, k: int, m: int) -> list[Fraction]:
 def _trace_bounds(G, sigma, k: int, m: int, spec=None) -> list[tuple[Fraction, Fraction]]:
     """Rigorous ``(lower, upper)`` for ``T_0(m), …, T_k(m)``, from arb balls (no exact integers).
 
-    The precision starts at 128 bits and doubles until ``T_k`` is known to a relative 2^-50
-    (the alternating sum over ``j`` cancels; the Jack recursion itself has no cancellation).
+    The precision starts at ``128 + 2k`` bits and doubles until ``T_k`` is known to a relative 2^-50
+    (the alternating sum over ``j`` cancels, more so as ``k`` grows: at ``k = 40``, ``d = 10`` it
+    loses about 78 bits; the Jack recursion itself has no cancellation).
     """
     spec = _Spectrum(G, sigma) if spec is None else spec
     d = G.shape[0]
     if spec.rank == 0 or k == 0:
         return [(Fraction(d), Fraction(d))] * (k + 1)
-    prec = 128
+    prec = 128 + 2 * k
     while True:
         with flint.ctx.workprec(prec):
             jacks = _Jacks(G, sigma, 2 * k, balls=True, spec=spec)
@@ -631,16 +633,14 @@ def _arb_lower(x) -> Fraction:
 # --------------------------------------------------------------------------------------------
 # Cost, the top eigenvalue, and the isotropic trace (used by theory.bracket)
 
-# Measured on one core of the reference machine (a shared 2-core machine, CPU seconds): building
-# the weights costs about 2.8 µs per strip pair; one multiply-add of the evaluation about
-# 0.35 µs plus 0.036 µs per 1000 bits of the integers (about 2k times the bits per box).
-_WEIGHT_SECONDS = 2.8e-6
-_PAIR_SECONDS = 0.35e-6
-_PAIR_SECONDS_PER_BIT = 3.6e-11
-# Exact values from balls (irrational spectra) cost about this much more per operation.
-_BALL_FACTOR = 2.0
-
-
+# Measured on one core of the reference machine (a shared 2-core machine at a load average of 7–9,
+# CPU seconds, d = 10): building the weights costs about (1.4 + 0.035 J) µs per strip pair at J
+# boxes; one exact multiply-add of the evaluation 0.32 + 0.033 x + 0.00083 x² µs for integers of
+# x thousand bits (about 2k times the bits per box: 0.4 µs at x = 2.4, 1.4 at 21, 3.2 at 42); one
+# in 128–256-bit balls about 0.45 µs.
+_WEIGHT_SECONDS = (1.4e-6, 3.5e-8)
+_PAIR_SECONDS = (3.2e-7, 3.3e-8, 8.3e-10)
+_BALL_PAIR_SECONDS = 4.5e-7
 def _profile(spec: _Spectrum) -> tuple[int, int, bool]:
     """``(rank, bits per box, ball arithmetic)`` of a spectrum, for the cost estimate."""
     if spec.rational:
@@ -651,8 +651,8 @@ def _profile(spec: _Spectrum) -> tuple[int, int, bool]:
 def _zonal_cost(k: int, profile, balls: bool = False) -> float:
     """Estimated CPU seconds of ``T_0(m), …, T_k(m)``: exact, or as balls (:func:`_trace_bounds`).
 
-    The weights count when they are not cached.  Balls run at 128–256 bits, where the cost of a
-    multiply-add does not depend on the bits of the spectrum.
+    The weights count when they are not cached.  Exact values of an irrational spectrum come from
+    balls at the precision of the integers, taken as twice the cost of integers of that size.
     """
     rank, bits, irrational = profile
     if k == 0 or rank == 0:
@@ -660,10 +660,11 @@ def _zonal_cost(k: int, profile, balls: bool = False) -> float:
     J = 2 * k
     weights, evaluation = _pair_counts(J, rank)
     cached = _SHAPES.get(rank)
-    build = 0.0 if cached is not None and cached.J >= J else _WEIGHT_SECONDS * weights
+    build = 0.0 if cached is not None and cached.J >= J else weights * (_WEIGHT_SECONDS[0] + _WEIGHT_SECONDS[1] * J)
     if balls:
-        return build + evaluation * _PAIR_SECONDS
-    per_pair = (_PAIR_SECONDS + _PAIR_SECONDS_PER_BIT * J * bits) * (_BALL_FACTOR if irrational else 1.0)
+        return build + evaluation * _BALL_PAIR_SECONDS
+    x = J * bits / 1000
+    per_pair = (_PAIR_SECONDS[0] + _PAIR_SECONDS[1] * x + _PAIR_SECONDS[2] * x * x) * (2.0 if irrational else 1.0)
     return build + evaluation * per_pair
 
 
