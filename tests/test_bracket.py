@@ -228,11 +228,13 @@ def test_top_direction_lower_bound():
             half = mpmath.mpf(m) / 2
 
             def density(x):  # χ²_m density at x = m s
-                return mpmath.exp((half - 1) * mpmath.log(x) - x / 2 - half * mpmath.log(2) - mpmath.loggamma(half))
+                return mpmath.exp((half - 1) * mpmath.log(x) - x / 2 - half * mpmath.log(2)
+                                  - mpmath.loggamma(half))
 
             quad = mpmath.quad(lambda x: (b * x / m - 1) ** (2 * k) * density(x), [m / b, 2 * m / b, mpmath.inf])
         assert float(bound) == pytest.approx(float(quad), rel=1e-6)  # 2^-20 ball, quadrature to 30 digits
-        float_log = divergence_log_lower_bound(np.array(lam, dtype=float), n, k, m, test_cov=np.array(sig, dtype=float))
+        float_log = divergence_log_lower_bound(np.array(lam, dtype=float), n, k, m,
+                                               test_cov=np.array(sig, dtype=float))
         assert math.log(bound) == pytest.approx(float_log, rel=1e-9)  # float input, 1e-11 quadrature
 
 

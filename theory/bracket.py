@@ -317,7 +317,8 @@ def _top_direction_lower(beta: Fraction, k: int, m: int) -> Fraction:
             z = flint.arb(m) / (2 * b)
             total, moment = flint.arb(0), flint.arb(1)
             for i in range(2 * k + 1):
-                term = math.comb(2 * k, i) * b ** i * moment * z.gamma_upper(flint.arb(m + 2 * i) / 2, regularized=1)
+                tail = z.gamma_upper(flint.arb(m + 2 * i) / 2, regularized=1)  # P(χ²_{m+2i} > m/β)
+                term = math.comb(2 * k, i) * b ** i * moment * tail
                 total += -term if i % 2 else term
                 moment = moment * (m + 2 * i) / m
             if (total > 0 and total.rad() <= total.mid() * flint.arb(2) ** -20) or prec >= _MAX_PREC:

@@ -51,8 +51,9 @@ normalisation (Stanley 1989; Macdonald, *Symmetric functions and Hall polynomial
        \beta_{\kappa\mu} = \frac{\prod_{s\in\kappa} B^\kappa(s)}{\prod_{s\in\mu} B^\mu(s)},
 
    ``B^ν(s) = h^*_ν(s)`` when the column of ``s`` is the same in ``κ`` and ``μ`` and ``h_*^ν(s)``
-   when the strip touches it (this way round: one variable must give ``J_{(j)}(x) = Π_{t<j}(1 + αt) x^j``).  Removing a horizontal strip from ``(a, b, 1^c)`` leaves a shape of the
-   same family, ``μ = (μ_1, μ_2, 1^{c'})`` with ``b <= μ_1 <= a``, ``μ_2 <= b`` and ``c' ∈ {c − 1, c}``,
+   when the strip touches it (this way round: one variable must give
+   ``J_{(j)}(x) = Π_{t<j}(1 + αt) x^j``).  Removing a horizontal strip from ``(a, b, 1^c)`` leaves a
+   shape of the same family, ``μ = (μ_1, μ_2, 1^{c'})`` with ``b <= μ_1 <= a``, ``μ_2 <= b`` and ``c' ∈ {c − 1, c}``,
    and ``β`` factorises into a few ratios of ``G_l(n) = Π_{u<n} (2u + l + 1)/(2u + l + 2)`` (the
    form ``β = ψ_{κ/μ} c_κ / c_μ``, ``c_λ = Π_s h_*^λ(s)``, with Macdonald's
    ``ψ_{κ/μ} = Π_{s ∈ R∖C} b_μ(s)/b_κ(s)``, ``b_λ(s) = h_*^λ(s)/h^*_λ(s)``; see
@@ -461,7 +462,6 @@ class _Spectrum:
     integer monic polynomials whose roots are ``D ω_i`` (when some are irrational)."""
 
     def __init__(self, G, sigma):
-        self.d = G.shape[0]
         factors = _spectrum_factors(G, sigma)
         self.rational = all(f.degree() == 1 for f, _ in factors)
         if self.rational:
@@ -641,6 +641,8 @@ def _arb_lower(x) -> Fraction:
 _WEIGHT_SECONDS = (1.4e-6, 3.5e-8)
 _PAIR_SECONDS = (3.2e-7, 3.3e-8, 8.3e-10)
 _BALL_PAIR_SECONDS = 4.5e-7
+
+
 def _profile(spec: _Spectrum) -> tuple[int, int, bool]:
     """``(rank, bits per box, ball arithmetic)`` of a spectrum, for the cost estimate."""
     if spec.rational:
@@ -660,7 +662,9 @@ def _zonal_cost(k: int, profile, balls: bool = False) -> float:
     J = 2 * k
     weights, evaluation = _pair_counts(J, rank)
     cached = _SHAPES.get(rank)
-    build = 0.0 if cached is not None and cached.J >= J else weights * (_WEIGHT_SECONDS[0] + _WEIGHT_SECONDS[1] * J)
+    build = 0.0
+    if cached is None or cached.J < J:
+        build = weights * (_WEIGHT_SECONDS[0] + _WEIGHT_SECONDS[1] * J)
     if balls:
         return build + evaluation * _BALL_PAIR_SECONDS
     x = J * bits / 1000
@@ -717,9 +721,9 @@ def _isotropic_trace(d: int, k: int, m: int, w: Fraction, budget: float) -> Frac
 def finite_m_trace_cost(train_cov, n, k, test_cov=None) -> float:
     """Estimated CPU seconds of :func:`finite_m_trace` at finite ``m`` on the reference machine.
 
-    From the number of (shape, strip) pairs at ``2k`` boxes and the bit size of the spectrum; a
-    rough guide (within a factor of about two on an idle machine), used by
-    :func:`theory.bracket.error_bracket` to decide how far the exact trace reaches.
+    From the number of (shape, strip) pairs at ``2k`` boxes and the bit size of the spectrum,
+    calibrated on the reference machine (shared, loaded; ``bench/bench_trace.py``): a guide, not a
+    promise; :func:`theory.bracket.error_bracket` uses the same model for its ball computation.
     """
     G, sigma, k = _validated(train_cov, n, k, test_cov)
     return _zonal_cost(k, _profile(_Spectrum(G, sigma)))
