@@ -119,7 +119,7 @@ def test_bracket_contains_engine_value(index, d, k, m):
 def test_bracket_contains_engine_value_up_to_k8(index):
     d = 2 + index % 3
     lam, n, sig = problem(10 + index, d)
-    poly = cot_error_poly(lam, n, 8 if d < 4 else 7, test_cov=sig)
+    poly = cot_error_poly(lam, n, 8, test_cov=sig)
     for m in (1, 4, 20):
         b = br.error_bracket(lam, n, poly.k, sig, m, exact_budget=0)
         assert b.contains(poly.evaluate(m))

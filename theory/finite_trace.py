@@ -311,6 +311,14 @@ class _ShapeTable:
             self.theta_den[j] = math.lcm(self.theta_den[j], t.denominator)
         self.theta_num = [flint.fmpz(t.numerator * (self.theta_den[j] // t.denominator))
                           for t, j in zip(thetas, self.sizes)]
+        self._m_polynomials = None
+
+    def m_polynomials(self) -> list:
+        """``Π_{s∈κ} (1 + h(s) x)`` for every shape (``fmpz_poly`` in ``x = 1/m``), kept once built."""
+        if self._m_polynomials is None:
+            weight = _content_tables(self.J, lambda h: flint.fmpz_poly([1, h]))
+            self._m_polynomials = [weight(s) for s in self.shapes]
+        return self._m_polynomials
 
 
 class _Shapes(_ShapeTable):
@@ -551,13 +559,21 @@ class _Jacks:
         self.sh = _shapes(J, self.rank)
         self.I, self.V = (_ball_jacks if balls else _integer_jacks)(self.sh, J, spec)
 
-    def sums(self, weight) -> list:
-        r"""``Σ_{κ ⊢ j} θ_κ I_κ w_κ`` times ``Θ_j`` (the common denominator of the ``θ_κ``), ``j = 0..J``."""
+    def sums(self, weights) -> list:
+        r"""``Σ_{κ ⊢ j} θ_κ I_κ w_κ`` times ``Θ_j`` (the common denominator of the ``θ_κ``), ``j = 0..J``.
+
+        ``weights[i]`` is ``w_κ`` for the ``i``-th shape.
+        """
         by_size = [0] * (self.J + 1)
         sh, I = self.sh, self.I
         for i in range(1, sh.count[self.J]):
-            by_size[sh.sizes[i]] += sh.theta_num[i] * I[i] * weight(sh.shapes[i])
+            by_size[sh.sizes[i]] += sh.theta_num[i] * I[i] * weights[i]
         return by_size
+
+    def m_values(self, m: int) -> list:
+        """``Π_{s∈κ} (m + h(s))`` for every shape up to ``J`` boxes."""
+        weight = _content_tables(self.J, lambda h: m + h)
+        return [weight(s) for s in self.sh.shapes[:self.sh.count[self.J]]]
 
     def trace(self, k: int, by_size, scale):
         r"""``(num, den)`` with ``num / den = d + Σ_{j=1}^{2k} C(2k, j)(−1)^j by_size[j] / (Θ_j (s V)^j)``.
@@ -584,7 +600,7 @@ def _traces(G, sigma, k: int, m: int) -> list[Fraction]:
     jacks = _Jacks(G, sigma, 2 * k)
     if jacks.sh is None:
         return [Fraction(G.shape[0])] * (k + 1)
-    by_size = jacks.sums(_content_tables(2 * k, lambda h: m + h))
+    by_size = jacks.sums(jacks.m_values(m))
     out = []
     for kk in range(k + 1):
         num, den = jacks.trace(kk, by_size, m)
@@ -607,7 +623,7 @@ def _trace_bounds(G, sigma, k: int, m: int, spec=None) -> list[tuple[Fraction, F
     while True:
         with flint.ctx.workprec(prec):
             jacks = _Jacks(G, sigma, 2 * k, balls=True, spec=spec)
-            by_size = jacks.sums(_content_tables(2 * k, lambda h: m + h))
+            by_size = jacks.sums(jacks.m_values(m))
             balls = []
             for kk in range(k + 1):
                 num, den = jacks.trace(kk, by_size, m)
@@ -799,7 +815,7 @@ def finite_m_trace_poly(train_cov, n, k, test_cov=None) -> ErrorPoly:
     size = max(1, 2 * k)
     if jacks.sh is None or k == 0:
         return ErrorPoly((Fraction(G.shape[0]),) + (Fraction(0),) * (size - 1), k)
-    by_size = jacks.sums(_content_tables(2 * k, lambda h: flint.fmpz_poly([1, h])))
+    by_size = jacks.sums(jacks.sh.m_polynomials())
     num, den = jacks.trace(k, by_size, 1)
     den = int(den)
     return ErrorPoly(tuple(Fraction(int(num[r]), den) for r in range(size)), k)
