@@ -4,7 +4,7 @@ Data flows one way: covariance spec → Γ and trained parameters → CoT recurr
 exact error / Monte Carlo → verdicts, LaTeX, figures.
 """
 
-from theory.bracket import ErrorBracket, error_bracket
+from theory.bracket import ErrorBracket, error_bracket, error_bracket_curve
 from theory.covariance import gamma, gamma_exact, hardness
 from theory.error import (DivergenceError, ErrorPoly, cot_error, cot_error_poly, cot_error_poly_symbolic,
                           cot_log_error, precond_error, precond_error_poly, precond_log_error)
@@ -31,7 +31,7 @@ __all__ = [
     "gamma", "gamma_exact", "hardness",
     "cot_error", "cot_log_error", "cot_error_poly", "cot_error_poly_symbolic", "ErrorPoly", "DivergenceError",
     "precond_error", "precond_error_poly", "precond_log_error",
-    "finite_m_trace", "finite_m_trace_poly", "finite_m_trace_cost", "error_bracket", "ErrorBracket",
+    "finite_m_trace", "finite_m_trace_poly", "finite_m_trace_cost", "error_bracket", "error_bracket_curve", "ErrorBracket",
     "embed_prompt", "lsa_forward", "read_estimate", "trained_parameters", "cot_rollout",
     "wishart_sas", "monte_carlo_sas", "cot_recurrence", "cot_closed_form",
     "population_loss", "gd_population", "gd_step_threshold", "joint_limit", "sgd_lsa",

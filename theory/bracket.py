@@ -266,10 +266,18 @@ def error_bracket(train_cov, n, k, test_cov=None, m=None, *, exact_budget: float
                             f"½(κ(Γ) + 1/κ(Γ)) · T_{k}({m}) rounded up; {constant_how}", tuple(steps))
     steps.append(f"T_{k}({m}) skipped (estimated {_zonal_cost(k, profile, balls=True):.3g} s > "
                  f"trace_budget {trace_budget:g} s); enclosed up to k_0 = {k0}")
+    bounds = _trace_bounds(G, sigma, k0, m, spec) if k0 >= 1 else None
+    return _beyond_reach(k, m, k0, bounds, spec, constant, constant_how, d, trace_budget, steps)
+
+
+def _beyond_reach(k, m, k0, bounds, spec, constant, constant_how, d, trace_budget, steps) -> ErrorBracket:
+    """The bracket at ``k`` when ``T_k`` itself is over budget and ``T_0 .. T_{k0}`` are enclosed
+    (``bounds``; ``k0 = 0`` with ``bounds = None`` when none is): the larger of the log-convex
+    extension and the top eigen-direction below, isotropic domination above."""
+    steps = list(steps)
     beta_low, omega_bar = _top_eigenvalue_bounds(spec)
     lower, lower_how = Fraction(0), "none within the budget: 0"
     if k0 >= 1:
-        bounds = _trace_bounds(G, sigma, k0, m, spec)
         (low, _), (_, high) = bounds[k0], bounds[k0 - 1]
         lower = low * (low / high) ** (k - k0)
         lower_how = (f"log-convexity of T_j({m}) in j from T_{k0 - 1}, T_{k0} (arb enclosures): "
@@ -334,3 +342,57 @@ def _budget(value, name: str) -> float:
     if value == 0:
         return 0.0
     return positive_float(value, name)
+
+
+def error_bracket_curve(train_cov, n, k_max, test_cov=None, m=None, *, exact_budget: float = EXACT_BUDGET,
+                        trace_budget: float = TRACE_BUDGET) -> tuple[ErrorBracket, ...]:
+    r""":func:`error_bracket` for every ``k = 0 .. k_max`` at once (one zonal pass for all ``k``).
+
+    .. math:: T_k(m) \le \mathrm{err}_k(m) \le \tfrac12(\kappa + \kappa^{-1})\,T_k(m), \qquad k = 0, \dots, k_{\max}
+
+    Each ``k`` gets the exact engine's value while the engine's estimated cost of that ``k`` is within
+    ``exact_budget``; ``T_0 .. T_K`` are enclosed together for the largest ``K <= k_max`` whose cost
+    fits ``trace_budget``; beyond ``K`` each ``k`` is bracketed as :func:`error_bracket` does (the
+    log-convex extension and the top eigen-direction below, isotropic domination above).
+    """
+    G, sigma, k_max = _validated(train_cov, n, k_max, test_cov)
+    m = None if m is None else positive_int(m, "m")
+    exact_budget = _budget(exact_budget, "exact_budget")
+    trace_budget = _budget(trace_budget, "trace_budget")
+    d = G.shape[0]
+    P, S, _ = _validated_cot(train_cov, n, k_max, test_cov)
+    if m is None:
+        how = "m = ∞: ‖(I − Γ^{-1}Σ)^k‖_F² exactly"
+        return tuple(ErrorBracket(k, None, v, v, v, how, how, ()) for k in range(k_max + 1)
+                     for v in (_limit_error(P, S, k),))
+    commuting = _structure_mode(P, S) == "commuting"
+    constant, constant_how = condition_constant_upper(G)
+    spec = _Spectrum(G, sigma)
+    profile = _profile(spec)
+    K = k_max
+    while K >= 1 and _zonal_cost(K, profile, balls=True) > trace_budget:
+        K -= 1
+    bounds = _trace_bounds(G, sigma, K, m, spec) if K >= 1 else [(Fraction(d), Fraction(d))]
+    out = []
+    for k in range(k_max + 1):
+        if k == 0:
+            value = Fraction(d)
+            out.append(ErrorBracket(0, m, value, value, value, "k = 0: ‖I‖_F² = d", "k = 0: ‖I‖_F² = d", ()))
+            continue
+        estimate = engine_cost_seconds(k, commuting)
+        if estimate <= exact_budget:
+            value = _value(P, S, k, m)
+            how = "exact engine (theory.error, Stein recursion)"
+            out.append(ErrorBracket(k, m, value, value, value, how, how,
+                                    (f"exact engine: run (estimated {estimate:.3g} s <= exact_budget {exact_budget:g} s)",)))
+            continue
+        if k <= K:
+            low, high = bounds[k]
+            out.append(ErrorBracket(k, m, low, constant * high, None,
+                                    f"T_{k}({m}) = E tr N̂^{{2k}} (zonal polynomials), rounded down",
+                                    f"½(κ(Γ) + 1/κ(Γ)) · T_{k}({m}) rounded up; {constant_how}",
+                                    (f"T_0..T_{K}({m}) enclosed together in arb balls",)))
+            continue
+        out.append(_beyond_reach(k, m, K, bounds if K >= 1 else None, spec, constant, constant_how, d,
+                                 trace_budget, (f"T_{k}({m}) over trace_budget; T_0..T_{K} enclosed",)))
+    return tuple(out)
