@@ -140,18 +140,20 @@ class GapTable:
 
 
 def canonical(word: tuple, transpose: list[int]) -> tuple:
-    """Least rotation of the word or of its reversal with every gap transposed."""
-    best = word
-    q = len(word)
-    for i in range(1, q):
-        c = word[i:] + word[:i]
-        if c < best:
-            best = c
+    """Least rotation of the word or of its reversal with every gap transposed.
+
+    Only the rotations that start with the least gap can be least: those are compared.
+    """
     rev = tuple([transpose[g] for g in reversed(word)])
-    for i in range(q):
-        c = rev[i:] + rev[:i]
-        if c < best:
-            best = c
+    least = min(min(word), min(rev))
+    best = None
+    for seq in (word, rev):
+        i = -1
+        for _ in range(seq.count(least)):
+            i = seq.index(least, i + 1)
+            c = seq[i:] + seq[:i]
+            if best is None or c < best:
+                best = c
     return best
 
 
@@ -351,6 +353,14 @@ class Structure:
         return needed
 
 
+class _Index(dict):
+    """States of one level: ``index[state]`` is its number, a new state gets the next one."""
+
+    def __missing__(self, state):
+        i = self[state] = len(self)
+        return i
+
+
 def reduce_states(gaps: GapTable, initial_states) -> Structure:
     """Stein-reduce the states ``initial_states`` (pairs ``(list of words, tag)``) to numbers.
 
@@ -359,17 +369,15 @@ def reduce_states(gaps: GapTable, initial_states) -> Structure:
     words = _Words(gaps)
     choice, merges, bisect = words.choice.__getitem__, words.merges, bisect_right
     top = max((sum(map(len, ws)) for ws, _ in initial_states), default=0)
-    levels: dict[int, dict[tuple, int]] = {p: {} for p in range(top + 1)}
+    levels = {p: _Index() for p in range(top + 1)}
     initial: dict[int, list] = {}
     for ws, tag in initial_states:
         state = tuple(sorted(words.id(w) for w in ws))
         p = sum(map(len, ws))
-        index = levels[p].setdefault(state, len(levels[p]))
-        initial.setdefault(p, []).append((index, tag))
+        initial.setdefault(p, []).append((levels[p][state], tag))
     transfers, sizes = {}, {}
     for p in range(top, 0, -1):
         out = levels[p - 1]
-        index = out.setdefault
         n_src = sizes[p] = len(levels[p])
         repl_dst, repl_g = array("q", [-1]) * n_src, array("q", [-1]) * n_src
         lowt_src, lowt_dst, lowt_g = array("q"), array("q"), array("q")
@@ -383,26 +391,26 @@ def reduce_states(gaps: GapTable, initial_states) -> Structure:
             n_low = len(low_dst)
             # each new state is `others` (or `rest`) with words inserted in order: bisect, not sort
             if repl_word < 0:
-                repl_dst[src] = index(others, len(out))
+                repl_dst[src] = out[others]
                 repl_g[src] = repl_gap
             else:
                 j = bisect(others, repl_word)
-                repl_dst[src] = index(others[:j] + (repl_word,) + others[j:], len(out))
+                repl_dst[src] = out[others[:j] + (repl_word,) + others[j:]]
             for x, c in singles:
                 j = bisect(others, x)
-                add_low(index(others[:j] + (x,) + others[j:], len(out)))
+                add_low(out[others[:j] + (x,) + others[j:]])
                 add_mult(c)
             for (a, b), c in pairs:
                 j = bisect(others, a)
                 key = others[:j] + (a,) + others[j:]
                 j = bisect(key, b)
-                add_low(index(key[:j] + (b,) + key[j:], len(out)))
+                add_low(out[key[:j] + (b,) + key[j:]])
                 add_mult(c)
             if lowt is not None:
                 x = lowt[0]
                 j = bisect(others, x)
                 lowt_src.append(src)
-                lowt_dst.append(index(others[:j] + (x,) + others[j:], len(out)))
+                lowt_dst.append(out[others[:j] + (x,) + others[j:]])
                 lowt_g.append(lowt[1])
             # merge with every S of every other word (a repeated word merges once per copy)
             previous = -1
@@ -414,7 +422,7 @@ def reduce_states(gaps: GapTable, initial_states) -> Structure:
                 rest = others[:oi] + others[oi + 1:]
                 for x, c in merges(w, w2):
                     j = bisect(rest, x)
-                    add_low(index(rest[:j] + (x,) + rest[j:], len(out)))
+                    add_low(out[rest[:j] + (x,) + rest[j:]])
                     add_mult(c * copies)
             low_count[src] = len(low_dst) - n_low
         del levels[p]  # a level is not looked up again once reduced
