@@ -465,6 +465,26 @@ def binomial_structure(k: int, mode: str) -> Structure:
             initial.append((words, (i, j)))
     return reduce_states(gaps, initial)
 
+# States, distinct transfer terms and needed traces of binomial_structure(k, mode) for k = 1, 2, ...
+# (deterministic: computed by binomial_structure(k, mode).n_states, .n_terms and
+# len(.needed_traces()); the general mode grows about tenfold per step and stops at k = 6)
+STRUCTURE_SIZES = {
+    "commuting": (
+        (5, 6, 4), (29, 76, 10), (126, 451, 16), (430, 1916, 22), (1238, 6499, 28), (3183, 18973, 34),
+        (7457, 49411, 40), (16362, 118443, 46), (33906, 265168, 52), (67222, 562608, 58),
+        (128058, 1139084, 64), (236394, 2221191, 70),
+    ),
+    "symmetric": (
+        (5, 6, 4), (35, 84, 15), (214, 688, 55), (936, 3707, 123), (3216, 14920, 227), (9450, 49599, 375),
+        (24742, 143891, 575), (59455, 376840, 835), (133354, 911087, 1163), (283158, 2066164, 1567),
+        (574064, 4443161, 2055), (1119723, 9138760, 2635),
+    ),
+    "general": (
+        (5, 6, 4), (60, 138, 45), (910, 2745, 452), (10664, 41312, 3589), (104630, 500394, 24699),
+        (898225, 5169068, 153774),
+    ),
+}
+
 
 # --------------------------------------------------------------------------------------------
 # Numbers

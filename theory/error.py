@@ -17,35 +17,25 @@ The error is a polynomial in ``1/m`` of degree at most ``2k - 1``,
     = \sum_{r=0}^{2k-1} c_r\, m^{-r},
     \qquad c_0 = \big\|(I - P\Sigma)^k\big\|_F^2 .
 
-Method: Gaussian integration by parts (Stein's lemma) removes one factor ``S`` at a time.  For a
-trace ``tr(S M)`` in a product of traces,
-
-.. math::
-    \mathbb E\operatorname{tr}(S M)\,G
-    = \mathbb E\operatorname{tr}(\Sigma M)\,G
-    + \frac1m \sum_{M = L S R} \mathbb E\big[\operatorname{tr}(S L \Sigma R^\top)
-        + \operatorname{tr}(S L)\operatorname{tr}(\Sigma R)\big]\,G
-    + \frac1m \sum_{\operatorname{tr}(S N) \in G}
-        \mathbb E\operatorname{tr}\big(S M \Sigma (N + N^\top)\big)\,G / \operatorname{tr}(S N),
-
-(the *replace*, *twist*, *split* and *merge* terms; every ``S`` of every other trace of ``G``
-takes its turn as the leading ``S`` of ``tr(S N)``).  A state is a multiset of cyclic words
-``tr(S g_1 S g_2 … S g_q)``; a *gap* ``g_i`` is a word in the letters P, Pᵀ, Σ, interned, with the
-exact identities that hold (``Pᵀ = P`` for the trained model; ``PΣ = ΣP`` when Λ and Σ commute, e.g.
-``Σ = Λ``).  Words are canonical up to rotation and up to reversal with every gap transposed;
-traces without ``S`` are numbers.  The whole linear combination is reduced level by level (``p``
-factors ``S`` → ``p - 1``), merging equal states.  The ``S`` removed first is the one that follows
-the most complex gap: complexity concentrates in few gaps, and the states of the expansion share
-the simple rest (a fixed order visits ten times as many states at k = 5).  This *structure* holds
-no numbers: it depends only on ``k`` and on the identities, and is cached.
+Method (the Stein recursion, :mod:`theory._stein`): Gaussian integration by parts removes one
+factor ``S`` at a time from a product of traces of words ``tr(S g_1 S g_2 … S g_q)``, whose *gaps*
+``g_i`` are words in P, Pᵀ and Σ; a term without ``S`` is a number ``tr(Σ g)``.  The whole
+linear combination of the ``(k + 1)^2`` words above is reduced level by level (``p`` factors ``S``
+→ ``p - 1``), merging equal states, with the exact identities that hold (``Pᵀ = P`` for the trained
+model; ``PΣ = ΣP`` when Λ and Σ commute, e.g. ``Σ = Λ``).  This *structure* holds no numbers: it
+depends only on ``k`` and on the identities (the *mode*: general, symmetric or commuting) and is
+cached per process.  Its size is tabulated (:data:`theory._stein.STRUCTURE_SIZES`) and
+:func:`engine_cost` estimates the seconds of a call from it before running one.
 
 Numbers: floats are dyadic rationals and are converted exactly.  With ``P = P_int/α`` and
 ``Σ = Σ_int/σ`` (integer matrices) a word with ``p`` factors ``S`` is homogeneous of degree ``p``
 in P and in Σ, so the coefficients are integers until one final division by ``(ασ)^{2k}``.  The
-traces ``tr(Σ g)`` are exact integers, from the gap matrices modulo word-size primes and the Chinese
-remainder theorem with an a-priori bound.  The polynomial in ``1/m`` travels as one integer
-(Kronecker substitution ``1/m ↦ 2^W``, ``W`` above a bound on the coefficients); the value at one
-``m`` travels as a single integer.  Floats returned are rounded once, at the end.
+traces ``tr(Σ g)`` are exact integers, from the gap matrices modulo primes (float64 BLAS products
+of balanced residues, exact below ``2^53``) and the Chinese remainder theorem with an a-priori
+bound.  The polynomial in ``1/m`` travels as one integer (Kronecker substitution ``1/m ↦ 2^W``,
+``W`` above a bound on the coefficients); the value at one ``m`` travels as a single integer.  The
+integers are FLINT ``fmpz`` in object arrays, combined level by level with NumPy's
+``add.reduceat``.  Floats returned are rounded once, at the end.
 """
 
 from __future__ import annotations
@@ -63,8 +53,8 @@ from flint import fmpz
 
 from theory._exact import exact_inverse
 from theory._repr import RichRepr
-from theory._stein import (GapTable, binomial_structure, exact_traces, frobenius_ceiling, integer_scaled,
-                           kronecker_decode, reduce_states, run_numbers)
+from theory._stein import (STRUCTURE_SIZES, GapTable, binomial_structure, exact_traces, frobenius_ceiling,
+                           integer_scaled, kronecker_decode, reduce_states, run_numbers)
 from theory._validate import _as_2d, _to_fraction, as_exact_covariance, positive_int, same_dimension
 from theory.covariance import gamma_exact
 
@@ -197,6 +187,93 @@ def _engine(P, sigma, k: int, m=None):
     W = bound.bit_length() + 2
     packed = _run_integers(st, traces, start, lambda a, b: a + (b << W))
     return kronecker_decode(packed, W, 2 * k, powers[2 * k])
+
+
+@dataclass(frozen=True)
+class EngineCost:
+    """The estimated cost of one exact-engine call, from :func:`engine_cost`.
+
+    Attributes
+    ----------
+    seconds : float
+        CPU seconds of a first call in a process: structure, exact traces and numbers.
+    warm_seconds : float
+        CPU seconds once the structure of ``(k, mode)`` is built in this process.
+    states : int
+        States of the Stein reduction (exact up to the tabulated ``k``, extrapolated beyond).
+    terms : int
+        Its distinct transfer terms, the unit of work of the structure and of the numbers.
+    """
+
+    seconds: float
+    warm_seconds: float
+    states: int
+    terms: int
+
+
+# CPU seconds per unit of work, fitted by bench/calibrate_cost.py on a 2-core machine shared with
+# other jobs (load average ~8), non-commuting float input, (d, k) = (10, 10..12), (4, 11), (6, 11),
+# (4, 12): per structure term (median 2.18e-6), per trace, prime and d (median 3.0e-7), per number
+# term a + b * bits (least squares; the per-operation overhead dominates the size), and the
+# polynomial's number pass per term over that at one m, per k (1.23, 1.31, 1.38 at d = 10,
+# k = 8, 9, 10: the largest, rounded up).
+_SECONDS_PER_TERM = 2.2e-6
+_SECONDS_PER_TRACE_PRIME = 3.0e-7
+_NUMBER_SECONDS = (1.15e-6, 4.2e-12)
+_POLY_PER_K = 1.4
+
+
+def engine_cost(d, k, mode="symmetric", *, poly=False) -> EngineCost:
+    r"""Estimated CPU seconds of the exact engine for one call, before running it.
+
+    .. math::
+        t \approx c_s\,T_{k} + c_t\,N_{k}\,\frac{B}{24}\,d + T_{k}\,(a + b\,B)\,(c_p\,k)^{[\text{poly}]},
+        \qquad B = 2k\,(61 d + 66)
+
+    with ``T_k`` the distinct transfer terms and ``N_k`` the needed traces of the Stein structure
+    (deterministic, tabulated per ``k`` and ``mode``; beyond the table extrapolated with its last
+    growth factor, which decreases with ``k``, so the estimate errs high), ``B`` the size in bits of
+    the integers for float64 input (a ``d × d`` inverse of 60-bit entries, ``2k`` times), ``B/24``
+    the number of primes per trace, and the constants ``c_s, c_t, a, b, c_p`` measured on a loaded
+    2-core machine (``bench/calibrate_cost.py``; an idle machine is faster).  Inputs with small
+    rational entries carry smaller integers and cost less.  ``m = None`` (the ``m → ∞`` limit)
+    needs no engine.
+
+    Parameters
+    ----------
+    d : int
+        Dimension, ``d >= 1``.
+    k : int
+        Number of steps, ``k >= 0``.
+    mode : {"symmetric", "commuting", "general"}
+        Which identities the engine can use: ``"symmetric"`` for the trained model ``P = Γ^{-1}``
+        (``cot_error`` and friends), ``"commuting"`` when moreover Λ and Σ commute (Σ = Λ, or both
+        diagonal), ``"general"`` for a non-symmetric ``precond``.
+    poly : bool
+        ``True`` for the polynomial (``cot_error_poly``), ``False`` for the value at one ``m``.
+
+    Returns
+    -------
+    EngineCost
+        ``seconds`` (cold), ``warm_seconds`` (structure cached), ``states`` and ``terms``.
+    """
+    d = positive_int(d, "d")
+    k = positive_int(k, "k", minimum=0)
+    if mode not in STRUCTURE_SIZES:
+        raise ValueError(f"mode must be one of {sorted(STRUCTURE_SIZES)}, got {mode!r}")
+    if k == 0:
+        return EngineCost(0.0, 0.0, 0, 0)
+    table = STRUCTURE_SIZES[mode]
+    if k <= len(table):
+        states, terms, traces = table[k - 1]
+    else:
+        growth = [last / before for last, before in zip(table[-1], table[-2])]
+        states, terms, traces = (round(v * g ** (k - len(table))) for v, g in zip(table[-1], growth))
+    bits = 2 * k * (61 * d + 66)
+    a, b = _NUMBER_SECONDS
+    numbers = terms * (a + b * bits) * (_POLY_PER_K * k if poly else 1)
+    warm = _SECONDS_PER_TRACE_PRIME * traces * bits / 24 * d + numbers
+    return EngineCost(_SECONDS_PER_TERM * terms + warm, warm, states, terms)
 
 
 def expected_trace_product(traces, test_cov) -> tuple[Fraction, ...]:
