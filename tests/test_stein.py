@@ -34,7 +34,8 @@ def test_canonical_is_least_rotation_or_reflection():
 def test_balanced_mod_is_exact():
     rng = np.random.default_rng(ROOT.spawn(2)[1])
     primes = np.array(_stein._primes_below(25, 4), dtype=np.float64)[:, None]
-    x = rng.integers(-(2 ** 53) + 1, 2 ** 53, size=(4, 5000)).astype(np.float64)  # exact: |x| < 2^53
+    x = rng.integers(-(2 ** 52), 2 ** 52 + 1, size=(4, 5000)).astype(np.float64)  # exact: |x| <= 2^52
+    x[:, :2] = [2.0 ** 52, -(2.0 ** 52)]  # the ends of the range
     ints = x.astype(np.int64)
     r = _stein._balanced_mod(x.copy(), primes, 1 / primes)
     assert np.all(np.abs(r) <= primes / 2 + 2)

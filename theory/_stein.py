@@ -29,9 +29,9 @@ twist and split terms) or on a pair of words (the words of their merge terms) is
 word or pair, with multiplicities, and reused by every state that holds them; per state only the
 multiset insertions and one dictionary look-up per distinct term remain.  The ``S`` removed is the
 one after the most complex gap (ties: before the most complex one; then the first): complexity
-concentrates in few gaps, and the states of the expansion share the simple rest (other orders,
-e.g. by the sum of the two degrees or by word length, visit 25 to 40 times as many states at
-``k = 8``).
+concentrates in few gaps, and the states of the expansion share the simple rest (other simple
+orders, by the sum of the two degrees, by word length or by the word's total degree, visit 20 to 40
+times as many states at ``k = 8``).
 
 The numbers (:func:`run_numbers`) travel level by level as one object array per level.  The
 contributions that arrive at a state are pre-grouped, at structure time, by destination, by trace
@@ -40,8 +40,13 @@ one multiplication per group by its trace or multiplicity, and one combination o
 terms with the ``1/m`` terms: every loop runs in C, over whatever number type the caller passes
 (``flint.fmpz`` integers for the error, formal traces for the symbolic mode).
 
-The exact traces (:func:`exact_traces`) come from the gap matrices modulo word-size primes and the
-Chinese remainder theorem with an a-priori bound.
+The exact traces (:func:`exact_traces`) come from the gap matrices modulo primes and the Chinese
+remainder theorem with an a-priori bound.  The residues are balanced (``|r| <= p/2 + 2``) and the
+primes small enough (``d (p/2 + 2)^2 < 2^53``, 25 bits at ``d = 10``) that float64 products are
+exact, so the batched matrix products run in BLAS.
+
+:data:`STRUCTURE_SIZES` tabulates the size of the structure per ``k`` and mode, which
+:func:`theory.error.engine_cost` turns into an estimate of seconds.
 """
 
 from __future__ import annotations
@@ -544,10 +549,11 @@ def exact_traces(gaps: GapTable, needed, bases, S_int) -> dict[int, int]:
     """Exact ``tr(Σ g)`` for the gaps ``needed``, with integer base letters ``bases`` and Σ ``S_int``.
 
     Diagonal input: exact products of diagonals.  Otherwise the gap matrices are built modulo
-    primes ``p`` with ``d (p-1)^2 < 2^63`` (int64 products cannot overflow), all gaps of one
-    degree in one vectorised step, and each trace is recovered by the Chinese remainder theorem
-    from enough primes to exceed twice the bound ``|tr(Σ g)| <= d ‖Σ‖^(b+1) Π_l ‖B_l‖^(a_l)``
-    (Frobenius norms; ``g`` has ``b`` letters Σ and ``a_l`` letters ``B_l``).
+    primes ``p`` with ``d (p/2 + 2)^2 < 2^53`` in float64, balanced residues (exact products, in
+    BLAS), all gaps of one degree in one vectorised step, and each trace is recovered by the
+    Chinese remainder theorem from enough primes to exceed twice the bound
+    ``|tr(Σ g)| <= d ‖Σ‖^(b+1) Π_l ‖B_l‖^(a_l)`` (Frobenius norms; ``g`` has ``b`` letters Σ and
+    ``a_l`` letters ``B_l``).
     """
     needed = sorted(set(needed))
     if not needed:
@@ -579,8 +585,9 @@ def exact_traces(gaps: GapTable, needed, bases, S_int) -> dict[int, int]:
         return {g: sum(map(mul, sd, diag(g))) for g in needed}
     norms = [frobenius_ceiling(S_int)] + [frobenius_ceiling(B) for B in bases]
     # float64 is exact on integers below 2^53.  Residues are balanced, |r| <= p/2 + 2, and with
-    # d (p/2 + 2)^2 < 2^53 every entry of a product of two reduced matrices is an exact float
-    # whatever the order of summation (BLAS)
+    # p < 2^pbits, d (p/2 + 2)^2 < 2^52 (1 + 2^(4 - pbits)) < 2^53 - p: every entry of a product of
+    # two reduced matrices, and every partial sum, is an exact float whatever the order of
+    # summation (BLAS), and _balanced_mod reduces it exactly
     pbits = (52 - (d - 1).bit_length()) // 2 + 1
     need = {}
     for g in needed:
@@ -626,9 +633,41 @@ def exact_traces(gaps: GapTable, needed, bases, S_int) -> dict[int, int]:
         for x in r[1:]:
             require(req, x, n)
     residues = np.zeros((len(needed), len(primes)), dtype=np.int64)
-    chunk = max(1, min(len(primes), (1 << 24) // (8 * d * d * len(req))))  # ~16 MB of matrices
-    for start in range(0, len(primes), chunk):
+    # Matrices are numbered by decreasing number of primes (so that those still needed at a prime
+    # are a prefix) and built in the order of their keys (a recipe only uses lower degrees; a
+    # transpose comes after its source): one vectorised step per key and kind.
+    mat_gaps = sorted(req, key=lambda g: (-req[g], g))
+    sig_gaps = sorted(sigma_side, key=lambda g: (-sigma_side[g], g))
+    row = {g: i for i, g in enumerate(mat_gaps)}
+    srow = {g: i for i, g in enumerate(sig_gaps)}
+    mat_req = np.array([req[g] for g in mat_gaps])
+    sig_req = np.array([sigma_side[g] for g in sig_gaps])
+    steps = []
+    for _, group in groupby(sorted(req, key=key), key=key):
+        group = list(group)
+        for kind in "ILTMS":
+            gl = [g for g in group if recipe[g][0] == kind]
+            if gl:
+                inputs = [[row[g] for g in gl]] if kind == "I" else [[recipe[g][1] for g in gl]] if kind == "L" \
+                    else [[row[recipe[g][1]] for g in gl]] if kind == "T" \
+                    else [[(srow if kind == "S" else row)[recipe[g][1]] for g in gl], [row[recipe[g][2]] for g in gl]]
+                steps.append((kind, np.array([row[g] for g in gl]), *map(np.array, inputs)))
+        gl = [g for g in group if g in srow]
+        if gl:
+            steps.append(("Σ", np.array([srow[g] for g in gl]), np.array([row[g] for g in gl])))
+    direct = np.array([i for i, g in enumerate(needed) if recipe[g][0] != "S"], dtype=np.intp)
+    split = np.array([i for i, g in enumerate(needed) if recipe[g][0] == "S"], dtype=np.intp)
+    need_arr = np.array([need[g] for g in needed])
+    direct_rows = np.array([row[needed[i]] for i in direct], dtype=np.intp)
+    split_rows = np.array([[srow[recipe[needed[i]][1]], srow[recipe[needed[i]][2]]] for i in split],
+                          dtype=np.intp).reshape(-1, 2)
+    start = 0
+    while start < len(primes):
+        n_mat = int(np.count_nonzero(mat_req > start))
+        n_sig = int(np.count_nonzero(sig_req > start))
+        chunk = max(1, (1 << 24) // (8 * d * d * (n_mat + n_sig)))  # ~16 MB of matrices
         ps = primes[start:start + chunk]
+        cols = slice(start, start + len(ps))
         pv = np.array(ps, dtype=np.float64)[:, None, None]
         pinv = 1 / pv
 
@@ -637,45 +676,35 @@ def exact_traces(gaps: GapTable, needed, bases, S_int) -> dict[int, int]:
 
         B_res = np.array([[[[_balanced(v, p) for v in r] for r in B] for p in ps] for B in bases], dtype=np.float64)
         S_res = np.array([[[_balanced(v, p) for v in r] for r in S_int] for p in ps], dtype=np.float64)
-        active = sorted((g for g, n in req.items() if n > start), key=key)
-        row = {g: i for i, g in enumerate(active)}
-        with_sigma = [g for g in active if sigma_side.get(g, 0) > start]
-        srow = {g: i for i, g in enumerate(with_sigma)}
-        mats = np.empty((len(active), len(ps), d, d), dtype=np.float64)
-        gs = np.empty((len(with_sigma), len(ps), d, d), dtype=np.float64)
-        for _, group in groupby(active, key=key):
-            group = list(group)
-            by_kind: dict[str, list[int]] = {}
-            for g in group:
-                by_kind.setdefault(recipe[g][0], []).append(g)
-            for kind, gl in by_kind.items():
-                out = np.array([row[g] for g in gl], dtype=np.intp)
-                if kind == "I":
-                    mats[out] = np.eye(d)
-                elif kind == "L":
-                    mats[out] = B_res[[recipe[g][1] for g in gl]]
-                elif kind == "T":
-                    mats[out] = np.swapaxes(mats[[row[recipe[g][1]] for g in gl]], 2, 3)
-                elif kind == "M":
-                    mats[out] = mod(np.matmul(mats[[row[recipe[g][1]] for g in gl]],
-                                              mats[[row[recipe[g][2]] for g in gl]]))
-                else:
-                    mats[out] = mod(np.matmul(gs[[srow[recipe[g][1]] for g in gl]],
-                                              mats[[row[recipe[g][2]] for g in gl]]))
-            sig_here = [g for g in group if g in srow]
-            if sig_here:
-                gs[[srow[g] for g in sig_here]] = mod(np.matmul(mats[[row[g] for g in sig_here]], S_res))
+        mats = np.empty((n_mat, len(ps), d, d), dtype=np.float64)
+        gs = np.empty((n_sig, len(ps), d, d), dtype=np.float64)
+        for kind, out, *inputs in steps:
+            live = out < (n_sig if kind == "Σ" else n_mat)  # the inputs of a live gap are live
+            if not live.any():
+                continue
+            out, inputs = out[live], [x[live] for x in inputs]
+            if kind == "I":
+                mats[out] = np.eye(d)
+            elif kind == "L":
+                mats[out] = B_res[inputs[0]]
+            elif kind == "T":
+                mats[out] = np.swapaxes(mats[inputs[0]], 2, 3)
+            elif kind == "M":
+                mats[out] = mod(np.matmul(mats[inputs[0]], mats[inputs[1]]))
+            elif kind == "S":
+                mats[out] = mod(np.matmul(gs[inputs[0]], mats[inputs[1]]))
+            else:
+                gs[out] = mod(np.matmul(mats[inputs[0]], S_res))
         # tr(Σ g) = Σ_il Σ_il g_li, or Σ_il (g1Σ)_il (g2Σ)_li for g = g1 Σ g2; the sums over l
         # (d products each) are reduced before the sum over i
-        todo = [i for i, g in enumerate(needed) if need[g] > start]
-        direct = [i for i in todo if recipe[needed[i]][0] != "S"]
-        split = [i for i in todo if recipe[needed[i]][0] == "S"]
-        if direct:
-            residues[direct, start:start + len(ps)] = _trace_of_product(
-                S_res, mats[[row[needed[i]] for i in direct]], mod)
-        if split:
-            residues[split, start:start + len(ps)] = _trace_of_product(
-                gs[[srow[recipe[needed[i]][1]] for i in split]], gs[[srow[recipe[needed[i]][2]] for i in split]], mod)
+        live = need_arr[direct] > start
+        if live.any():
+            residues[direct[live], cols] = _trace_of_product(S_res, mats[direct_rows[live]], mod)
+        live = need_arr[split] > start
+        if live.any():
+            rows = split_rows[live]
+            residues[split[live], cols] = _trace_of_product(gs[rows[:, 0]], gs[rows[:, 1]], mod)
+        start += len(ps)
     bases_crt: dict[int, tuple[int, list]] = {}
     out = {}
     for i, g in enumerate(needed):
@@ -691,7 +720,7 @@ def exact_traces(gaps: GapTable, needed, bases, S_int) -> dict[int, int]:
 
 def _trace_of_product(A: np.ndarray, B: np.ndarray, mod) -> np.ndarray:
     """``tr(A B)`` reduced, over the last two axes; the sums over ``l`` (``d`` products) first."""
-    X = mod((A * np.swapaxes(B, -1, -2)).sum(axis=-1, keepdims=True))
+    X = mod(np.einsum("...ij,...ji->...i", A, B)[..., None])
     return mod(X.sum(axis=-2, keepdims=True))[..., 0, 0]
 
 
@@ -702,9 +731,10 @@ def _balanced(v: int, p: int) -> int:
 
 
 def _balanced_mod(x: np.ndarray, p: np.ndarray, pinv: np.ndarray) -> np.ndarray:
-    """``x - p round(x/p)``, in place, for float64 arrays of integers ``|x| < 2^53``.
+    """``x - p round(x/p)``, in place, for float64 arrays of integers with ``|x| + p < 2^53``.
 
-    Exact, and ``|result| <= p/2 + 2``: the rounded ``x (1/p)`` is within ``2/p`` of ``x/p``.
+    Exact, and ``|result| <= p/2 + 2``: the rounded ``x (1/p)`` is within ``2/p`` of ``x/p``, so
+    ``|round(x/p) p| <= |x| + p/2 + 2`` is an exact float too.
     """
     q = x * pinv
     np.rint(q, out=q)
