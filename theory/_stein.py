@@ -304,21 +304,33 @@ class Gather:
     def __call__(self, x: np.ndarray, traces: np.ndarray, n_out: int) -> np.ndarray:
         out = np.zeros(n_out, dtype=object)
         n_dst, n_groups = self.dst.size, self.starts.size
+        if n_dst <= self.CHUNK:  # one chunk: no slicing
+            if n_dst:
+                out[self.dst] = self._sums(x[self.src], self.starts, self.scaled, self.factor, self.traced,
+                                           traces[self.gap], self.dst_starts)
+            return out
         for a in range(0, n_dst, self.CHUNK):
             b = min(a + self.CHUNK, n_dst)
             g0 = int(self.dst_starts[a])
             g1 = int(self.dst_starts[b]) if b < n_dst else n_groups
             e0 = int(self.starts[g0])
             e1 = int(self.starts[g1]) if g1 < n_groups else self.src.size
-            groups = np.add.reduceat(x[self.src[e0:e1]], self.starts[g0:g1] - e0)
-            i0, i1 = np.searchsorted(self.scaled, (g0, g1))
-            if i1 > i0:
-                groups[self.scaled[i0:i1] - g0] *= self.factor[i0:i1]
-            i0, i1 = np.searchsorted(self.traced, (g0, g1))
-            if i1 > i0:
-                groups[self.traced[i0:i1] - g0] *= traces[self.gap[i0:i1]]
-            out[self.dst[a:b]] = np.add.reduceat(groups, self.dst_starts[a:b] - g0)
+            s0, s1 = np.searchsorted(self.scaled, (g0, g1))
+            t0, t1 = np.searchsorted(self.traced, (g0, g1))
+            out[self.dst[a:b]] = self._sums(x[self.src[e0:e1]], self.starts[g0:g1] - e0,
+                                            self.scaled[s0:s1] - g0, self.factor[s0:s1],
+                                            self.traced[t0:t1] - g0, traces[self.gap[t0:t1]],
+                                            self.dst_starts[a:b] - g0)
         return out
+
+    @staticmethod
+    def _sums(values, starts, scaled, factor, traced, trace_values, dst_starts):
+        groups = np.add.reduceat(values, starts)
+        if scaled.size:
+            groups[scaled] *= factor
+        if traced.size:
+            groups[traced] *= trace_values
+        return np.add.reduceat(groups, dst_starts)
 
     @property
     def entries(self) -> int:
@@ -705,17 +717,19 @@ def exact_traces(gaps: GapTable, needed, bases, S_int) -> dict[int, int]:
             rows = split_rows[live]
             residues[split[live], cols] = _trace_of_product(gs[rows[:, 0]], gs[rows[:, 1]], mod)
         start += len(ps)
-    bases_crt: dict[int, tuple[int, list]] = {}
     out = {}
     for i, g in enumerate(needed):
-        n = need[g]
-        if n not in bases_crt:
-            M = math.prod(primes[:n])
-            bases_crt[n] = (M, [fmpz((M // p) * pow(M // p, -1, p)) for p in primes[:n]])
-        M, basis = bases_crt[n]
-        x = int(sum(map(mul, basis, residues[i, :n].tolist()), fmpz(0)) % M)
+        M, basis = _crt_basis(primes[:need[g]])
+        x = int(sum(map(mul, basis, residues[i, :need[g]].tolist()), fmpz(0)) % M)
         out[g] = x - M if 2 * x > M else x
     return out
+
+
+@lru_cache(maxsize=64)  # a basis for n primes of b bits holds about n^2 b / 8 bytes (1.3 MB at 650 x 25)
+def _crt_basis(primes: tuple[int, ...]) -> tuple[int, tuple]:
+    """``M = Π p`` and the CRT basis ``e_p ≡ [p = q] (mod q)``: ``x ≡ Σ r_p e_p (mod M)``."""
+    M = math.prod(primes)
+    return M, tuple(fmpz((M // p) * pow(M // p, -1, p)) for p in primes)
 
 
 def _trace_of_product(A: np.ndarray, B: np.ndarray, mod) -> np.ndarray:
