@@ -1,37 +1,51 @@
-"""Timing of the exact error engine (theory.error) against k and d, and of the Wick oracle.
+"""Timing of the exact error engine (theory.error) against k: cold and warm, old and new.
 
-Run:  python bench/bench_exact.py [--kmax 8] [--dims 4 10] [--repeats 3] [--no-poly]
+Run:  python bench/bench_exact.py [--kmin 8] [--kmax 12] [--dims 10] [--repeats 3]
+                                  [--baseline] [--baseline-kmax 10] [--poly] [--poly-kmax 10]
 
 For each dimension d and each case
 
 * ``commuting``:     Λ = diag(1/i), Σ a different diagonal (P = Γ^{-1} commutes with Σ);
-* ``non-commuting``: Λ = Q₁ diag(1/i) Q₁ᵀ, Σ = Q₂ diag(σ) Q₂ᵀ with independent random rotations,
+* ``non-commuting``: Λ = Q₁ diag(1/i) Q₁ᵀ, Σ = Q₂ diag(σ) Q₂ᵀ with independent random rotations
+  (the engine's "symmetric" mode: Pᵀ = P, PΣ ≠ ΣP),
 
-all float64 input (converted exactly), n = 10, the script prints per k:
+all float64 input (converted exactly), n = 10, m = 40, the script prints per k, as medians over
+``--repeats`` runs of CPU time (``time.process_time``) and of wall time:
 
-* ``states``: memoised states of the Stein reduction (the structure depends only on k and on
-  which identities hold: Pᵀ = P, PΣ = ΣP; it is cached and reused for every input);
-* ``structure``: time to build it (cold cache);
-* ``value``: time of ``cot_error(m=20)`` once the structure exists (exact traces + numbers);
-* ``cold``: structure + value, what a first call costs;
-* ``poly``: time of ``cot_error_poly`` (all 2k coefficients) once the structure exists;
-* the brute-force Wick oracle on the same input (``wick_precond_error_poly``) and its ratio to
-  ``poly``, for k <= 3 at d <= 4 and k <= 2 beyond (its (2p-1)!! pairings, times d^3 matrix
-  products each, take minutes at d = 10, k = 3).
+* ``states`` and ``terms``: memoised states of the Stein reduction and its distinct transfer terms
+  (the structure depends only on k and on which identities hold; it is cached per process);
+* ``cold``: a first ``cot_error(..., m=40)`` (structure built, then the numbers);
+* ``warm``: the same call once the structure is cached (exact traces and the number pass);
+* ``×k``: cold CPU time over that of k - 1, measured in this run;
+* ``est``: :func:`theory.error.engine_cost` for the same call (its calibrated estimate);
+* with ``--baseline``: the engine before ``theory/_stein.py`` (``bench/baseline_engine.py``,
+  verbatim), cold, and ``old/new``, its CPU time over the new cold CPU time; both results are
+  compared exactly (``==`` on the Fractions);
+* with ``--poly``: ``cot_error_poly`` (all 2k coefficients), warm, CPU seconds.
 
-Times are medians over ``--repeats`` runs (one run for k >= 7).  Nothing here is asserted.
+Value caches are cleared before every timed call.  Nothing here is asserted.  BLAS is pinned to one
+thread (set before NumPy loads): the engine's matrices are 10 x 10.
 """
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import time
+import os
 
-import numpy as np
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-import theory.error as E
-from theory.wick import wick_precond_error_poly
+import argparse  # noqa: E402  (after the thread pinning above)
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import theory.error as E  # noqa: E402
+from theory import _stein  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def inputs(d: int, case: str):
@@ -47,47 +61,81 @@ def inputs(d: int, case: str):
     return (L + L.T) / 2, (S + S.T) / 2
 
 
-def median_time(fn, repeats: int) -> float:
-    times = []
+def timed(fn, repeats: int, before=None):
+    """Medians of (CPU seconds, wall seconds) over ``repeats`` runs, and the last result."""
+    cpu, wall, out = [], [], None
     for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+        if before is not None:
+            before()
+        c, w = time.process_time(), time.perf_counter()
+        out = fn()
+        cpu.append(time.process_time() - c)
+        wall.append(time.perf_counter() - w)
+    return statistics.median(cpu), statistics.median(wall), out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--kmax", type=int, default=8)
-    ap.add_argument("--dims", type=int, nargs="+", default=[4, 10])
+    ap.add_argument("--kmin", type=int, default=8)
+    ap.add_argument("--kmax", type=int, default=12)
+    ap.add_argument("--dims", type=int, nargs="+", default=[10])
+    ap.add_argument("--cases", nargs="+", default=["non-commuting", "commuting"])
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--no-poly", action="store_true", help="skip the full polynomial")
+    ap.add_argument("--m", type=int, default=40)
+    ap.add_argument("--baseline", action="store_true", help="also time the previous engine (cold)")
+    ap.add_argument("--baseline-kmax", type=int, default=10)
+    ap.add_argument("--poly", action="store_true", help="also time cot_error_poly (warm)")
+    ap.add_argument("--poly-kmax", type=int, default=10)
     args = ap.parse_args()
-    print(f"{'d':>3} {'case':>14} {'k':>2} {'states':>8} {'structure s':>12} {'value s':>9} "
-          f"{'cold s':>8} {'poly s':>8} {'oracle s':>9} {'oracle/poly':>11}")
+    baseline = None
+    if args.baseline:
+        import baseline_engine as baseline
+    m = args.m
+    print(f"{'d':>3} {'case':>14} {'k':>2} {'states':>8} {'terms':>9} {'cold cpu':>9} {'wall':>7} "
+          f"{'warm cpu':>9} {'wall':>7} {'×k':>5} {'est s':>7} {'old cpu':>8} {'old/new':>7} {'poly cpu':>9}")
     for d in args.dims:
-        for case in ("commuting", "non-commuting"):
+        for case in args.cases:
             lam, sig = inputs(d, case)
             P, S, _ = E._validated_cot(lam, 10, 1, sig)
             mode = E._structure_mode(P, S)
-            for k in range(1, args.kmax + 1):
-                reps = args.repeats if k < 7 else 1
+            previous = None
+            for k in range(args.kmin, args.kmax + 1):
+                def call():
+                    return E.cot_error(lam, 10, k, test_cov=sig, m=m)
 
-                def build():
-                    E._binomial_structure.cache_clear()
-                    return E._binomial_structure(k, mode)
+                def exact():
+                    return E._cached(tuple(map(tuple, P)), tuple(map(tuple, S)), k, m)
 
-                t_struct = median_time(build, reps)
-                st = E._binomial_structure(k, mode)
-                t_value = median_time(lambda: E._engine(P, S, k, 20), reps)
-                t_poly = float("nan") if args.no_poly else median_time(lambda: E._engine(P, S, k), reps)
-                if k <= (3 if d <= 4 else 2):
-                    t_oracle = median_time(lambda: wick_precond_error_poly(P, S, k), 1)
-                    oracle = f"{t_oracle:9.3f} {t_oracle / t_poly:11.1f}"
-                else:
-                    oracle = f"{'-':>9} {'-':>11}"
-                print(f"{d:3d} {case:>14} {k:2d} {st.n_states:8d} {t_struct:12.3f} {t_value:9.3f} "
-                      f"{t_struct + t_value:8.3f} {t_poly:8.3f} {oracle}", flush=True)
+                def cold():
+                    _stein.binomial_structure.cache_clear()
+                    E._cached.cache_clear()
+
+                c_cpu, c_wall, _ = timed(call, args.repeats, cold)
+                w_cpu, w_wall, _ = timed(call, args.repeats, E._cached.cache_clear)
+                st = _stein.binomial_structure(k, mode)
+                est = E.engine_cost(d, k, mode).seconds
+                growth = f"{c_cpu / previous:5.2f}" if previous else f"{'-':>5}"
+                previous = c_cpu
+                old = f"{'-':>8} {'-':>7}"
+                if baseline is not None and k <= args.baseline_kmax:
+                    def old_cold():
+                        baseline._binomial_structure.cache_clear()
+                        baseline._cached.cache_clear()
+
+                    o_cpu, _, o_value = timed(lambda: baseline._cached(tuple(map(tuple, P)), tuple(map(tuple, S)),
+                                                                        k, m), args.repeats, old_cold)
+                    E._cached.cache_clear()
+                    if o_value != exact():
+                        raise AssertionError(f"old and new engines disagree at d = {d}, {case}, k = {k}")
+                    old = f"{o_cpu:8.2f} {o_cpu / c_cpu:7.2f}"
+                poly = f"{'-':>9}"
+                if args.poly and k <= args.poly_kmax:
+                    p_cpu, _, _ = timed(lambda: E.cot_error_poly(lam, 10, k, test_cov=sig), args.repeats,
+                                        E._cached.cache_clear)
+                    poly = f"{p_cpu:9.2f}"
+                print(f"{d:3d} {case:>14} {k:2d} {st.n_states:8d} {st.n_terms:9d} {c_cpu:9.2f} {c_wall:7.2f} "
+                      f"{w_cpu:9.2f} {w_wall:7.2f} {growth} {est:7.2f} {old} {poly}", flush=True)
+            _stein.binomial_structure.cache_clear()
 
 
 if __name__ == "__main__":

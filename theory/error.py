@@ -17,52 +17,44 @@ The error is a polynomial in ``1/m`` of degree at most ``2k - 1``,
     = \sum_{r=0}^{2k-1} c_r\, m^{-r},
     \qquad c_0 = \big\|(I - P\Sigma)^k\big\|_F^2 .
 
-Method: Gaussian integration by parts (Stein's lemma) removes one factor ``S`` at a time.  For a
-trace ``tr(S M)`` in a product of traces,
-
-.. math::
-    \mathbb E\operatorname{tr}(S M)\,G
-    = \mathbb E\operatorname{tr}(\Sigma M)\,G
-    + \frac1m \sum_{M = L S R} \mathbb E\big[\operatorname{tr}(S L \Sigma R^\top)
-        + \operatorname{tr}(S L)\operatorname{tr}(\Sigma R)\big]\,G
-    + \frac1m \sum_{\operatorname{tr}(S N) \in G}
-        \mathbb E\operatorname{tr}\big(S M \Sigma (N + N^\top)\big)\,G / \operatorname{tr}(S N),
-
-(the *replace*, *twist*, *split* and *merge* terms; every ``S`` of every other trace of ``G``
-takes its turn as the leading ``S`` of ``tr(S N)``).  A state is a multiset of cyclic words
-``tr(S g_1 S g_2 … S g_q)``; a *gap* ``g_i`` is a word in the letters P, Pᵀ, Σ, interned, with the
-exact identities that hold (``Pᵀ = P`` for the trained model; ``PΣ = ΣP`` when Λ and Σ commute, e.g.
-``Σ = Λ``).  Words are canonical up to rotation and up to reversal with every gap transposed;
-traces without ``S`` are numbers.  The whole linear combination is reduced level by level (``p``
-factors ``S`` → ``p - 1``), merging equal states.  The ``S`` removed first is the one that follows
-the most complex gap: complexity concentrates in few gaps, and the states of the expansion share
-the simple rest (a fixed order visits ten times as many states at k = 5).  This *structure* holds
-no numbers: it depends only on ``k`` and on the identities, and is cached.
+Method (the Stein recursion, :mod:`theory._stein`): Gaussian integration by parts removes one
+factor ``S`` at a time from a product of traces of words ``tr(S g_1 S g_2 … S g_q)``, whose *gaps*
+``g_i`` are words in P, Pᵀ and Σ; a term without ``S`` is a number ``tr(Σ g)``.  The whole
+linear combination of the ``(k + 1)^2`` words above is reduced level by level (``p`` factors ``S``
+→ ``p - 1``), merging equal states, with the exact identities that hold (``Pᵀ = P`` for the trained
+model; ``PΣ = ΣP`` when Λ and Σ commute, e.g. ``Σ = Λ``).  This *structure* holds no numbers: it
+depends only on ``k`` and on the identities (the *mode*: general, symmetric or commuting) and is
+cached per process.  Its size is tabulated (:data:`theory._stein.STRUCTURE_SIZES`) and
+:func:`engine_cost` estimates the seconds of a call from it before running one.
 
 Numbers: floats are dyadic rationals and are converted exactly.  With ``P = P_int/α`` and
 ``Σ = Σ_int/σ`` (integer matrices) a word with ``p`` factors ``S`` is homogeneous of degree ``p``
 in P and in Σ, so the coefficients are integers until one final division by ``(ασ)^{2k}``.  The
-traces ``tr(Σ g)`` are exact integers, from the gap matrices modulo word-size primes and the Chinese
-remainder theorem with an a-priori bound.  The polynomial in ``1/m`` travels as one integer
-(Kronecker substitution ``1/m ↦ 2^W``, ``W`` above a bound on the coefficients); the value at one
-``m`` travels as a single integer.  Floats returned are rounded once, at the end.
+traces ``tr(Σ g)`` are exact integers, from the gap matrices modulo primes (float64 BLAS products
+of balanced residues, exact below ``2^53``) and the Chinese remainder theorem with an a-priori
+bound.  The polynomial in ``1/m`` travels as one integer (Kronecker substitution ``1/m ↦ 2^W``,
+``W`` above a bound on the coefficients); the value at one ``m`` travels as a single integer.  The
+integers are FLINT ``fmpz`` in object arrays, combined level by level with NumPy's
+``add.reduceat``.  Floats returned are rounded once, at the end.
 """
 
 from __future__ import annotations
 
 import math
-from array import array
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-from itertools import groupby
-from math import comb, isqrt, lcm
+from math import comb
 from operator import mul
 
 import numpy as np
 
+from flint import fmpz
+
 from theory._exact import exact_inverse
 from theory._repr import RichRepr
+from theory._stein import (STRUCTURE_SIZES, GapTable, binomial_structure, exact_traces, frobenius_ceiling,
+                           integer_scaled, kronecker_decode, reduce_states, run_numbers)
 from theory._validate import _as_2d, _to_fraction, as_exact_covariance, positive_int, same_dimension
 from theory.covariance import gamma_exact
 
@@ -145,475 +137,17 @@ def _limit_error(P, sigma, k: int) -> Fraction:
     return sum((v * v for row in B for v in row), Fraction(0))
 
 
-# --------------------------------------------------------------------------------------------
-# The Stein engine, part 1: the combinatorial structure (words only, no numbers)
-
-
-class _GapTable:
-    """Gaps as words in base letters ``B_l``, their transposes and Σ, interned.
-
-    Letter codes in a key: Σ is 0, ``B_l`` is ``2l+1`` and ``B_lᵀ`` is ``2l+2`` (``2l+1`` again
-    when ``B_l`` is symmetric).  With ``commuting=True`` there is a single symmetric letter ``P``
-    that commutes with Σ, and a gap ``P^a Σ^b`` is keyed ``(a, b)``.  Only exact identities are
-    used, so two different keys may still be equal matrices (the engine then keeps two states where
-    one would do: slower, never wrong).  ``recipe[g]``: ``("I",)``, ``("L", l)``, ``("T", h)``
-    (transpose), ``("M", g1, g2)`` (``g1 g2``) or ``("S", g1, g2)`` (``g1 Σ g2``);
-    ``letters[g] = (b, a_0, a_1, ...)`` counts its letters Σ and ``B_l`` (either way round).
-    """
-
-    def __init__(self, symmetric, commuting: bool = False):
-        self.symmetric = tuple(symmetric)
-        self.commuting = commuting
-        if commuting and self.symmetric != (True,):
-            raise AssertionError("the commuting gap table has one symmetric letter")
-        self.keys: list[tuple] = []
-        self.ids: dict[tuple, int] = {}
-        self.transpose: list[int] = []
-        self.degree: list[int] = []
-        self.letters: list[tuple] = []
-        self.recipe: list[tuple] = []
-        self._products: dict[tuple[int, int, bool], int] = {}
-        self.identity = self._intern((0, 0) if commuting else (), ("I",))
-        self.base = [self._intern((1, 0) if commuting else (2 * l + 1,), ("L", l))
-                     for l in range(len(self.symmetric))]
-
-    def _transposed_key(self, key: tuple) -> tuple:
-        if self.commuting:
-            return key
-        sym = self.symmetric
-        return tuple([c if c == 0 or sym[(c - 1) // 2] else c + 1 if c % 2 else c - 1
-                      for c in reversed(key)])
-
-    def _intern(self, key: tuple, recipe: tuple) -> int:
-        g = self.ids.get(key)
-        if g is not None:
-            return g
-        g = self._append(key, recipe)
-        tkey = self._transposed_key(key)
-        if tkey != key:  # a new key has a new transpose
-            h = self._append(tkey, ("T", g))
-            self.transpose[g], self.transpose[h] = h, g
-        return g
-
-    def _append(self, key: tuple, recipe: tuple) -> int:
-        g = len(self.keys)
-        self.keys.append(key)
-        self.ids[key] = g
-        self.transpose.append(g)
-        if self.commuting:
-            letters = (key[1], key[0])
-        else:
-            counts = [0] * (len(self.symmetric) + 1)
-            for c in key:
-                counts[(c + 1) // 2] += 1
-            letters = tuple(counts)
-        self.letters.append(letters)
-        self.degree.append(sum(letters))
-        self.recipe.append(recipe)
-        return g
-
-    def product(self, g: int, h: int, sigma: bool = True) -> int:
-        """The gap ``g Σ h`` (``g h`` with ``sigma=False``)."""
-        r = self._products.get((g, h, sigma))
-        if r is None:
-            kg, kh = self.keys[g], self.keys[h]
-            if self.commuting:
-                key = (kg[0] + kh[0], kg[1] + kh[1] + sigma)
-            else:
-                key = kg + (0,) + kh if sigma else kg + kh
-            r = self._products[(g, h, sigma)] = self._intern(key, ("S" if sigma else "M", g, h))
-        return r
-
-
-def _canonical(word: tuple, transpose: list[int]) -> tuple:
-    """Least rotation of the word or of its reversal with every gap transposed."""
-    best = word
-    q = len(word)
-    for i in range(1, q):
-        c = word[i:] + word[:i]
-        if c < best:
-            best = c
-    rev = tuple([transpose[g] for g in reversed(word)])
-    for i in range(q):
-        c = rev[i:] + rev[:i]
-        if c < best:
-            best = c
-    return best
-
-
-@dataclass
-class _Structure:
-    """The Stein reduction of a linear combination of states, without numbers.
-
-    ``initial[p]``: ``(state index, tag)`` of the initial states with ``p`` factors ``S``.
-    ``transfers[p] = (repl_dst, repl_g, lowt_dst, lowt_g, low_ptr, low_dst)``: how state ``src``
-    of level ``p`` feeds level ``p - 1``: its replace term goes to ``repl_dst[src]``, times
-    ``tr(Σ g)`` when ``g = repl_g[src] >= 0``; its ``1/m`` terms go to
-    ``low_dst[low_ptr[src]:low_ptr[src + 1]]``, and to ``lowt_dst[src]`` (when ``>= 0``) times
-    ``tr(Σ lowt_g[src])``.  ``sizes[p]``: the number of states at level ``p``.
-    """
-
-    gaps: _GapTable
-    top: int
-    initial: dict
-    transfers: dict
-    sizes: dict
-
-    @property
-    def n_states(self) -> int:
-        return sum(self.sizes.values())
-
-
-def _reduce(gaps: _GapTable, initial_states) -> _Structure:
-    """Stein-reduce the states ``initial_states`` (pairs ``(list of words, tag)``) to numbers.
-
-    A word is a tuple of gap ids, ``(g_1, …, g_q)`` for ``tr(S g_1 S g_2 … S g_q)``.
-    """
-    T = gaps.transpose
-    deg = gaps.degree
-    cache: dict[tuple, tuple] = {}
-
-    def canon(word):
-        c = cache.get(word)
-        if c is None:
-            c = cache[word] = _canonical(word, T)
-        return c
-
-    top = max((sum(map(len, words)) for words, _ in initial_states), default=0)
-    levels: dict[int, dict[tuple, int]] = {p: {} for p in range(top + 1)}
-    initial: dict[int, list] = {}
-    for words, tag in initial_states:
-        state = tuple(sorted(canon(w) for w in words))
-        p = sum(map(len, words))
-        index = levels[p].setdefault(state, len(levels[p]))
-        initial.setdefault(p, []).append((index, tag))
-    products = gaps._products
-    transfers = {}
-    for p in range(top, 0, -1):
-        out = levels[p - 1]
-        n_src = len(levels[p])
-        repl_dst, repl_g = array("l", [-1]) * n_src, array("l", [-1]) * n_src
-        lowt_dst, lowt_g = array("l", [-1]) * n_src, array("l", [-1]) * n_src
-        low_ptr, low_dst = array("l", [0]), array("l")
-        low_append = low_dst.extend
-
-        def sigma_product(g, h):
-            r = products.get((g, h, True))
-            return gaps.product(g, h) if r is None else r
-
-        def index(others, *words):
-            key = tuple(sorted(others + list(words))) if others or len(words) > 1 else words
-            i = out.get(key)
-            if i is None:
-                i = out[key] = len(out)
-            return i
-
-        for src, state in enumerate(levels[p]):
-            # The S removed is the one after the most complex gap (ties: then before the most
-            # complex one; then the first in canonical order).
-            best = None
-            for wi, w in enumerate(state):
-                for r in range(len(w)):
-                    key = (deg[w[r - 1]], deg[w[r]])
-                    if best is None or key > best[0]:
-                        best = (key, wi, r)
-            _, wi, r = best
-            w = state[wi]
-            w = w[r:] + w[:r]  # tr(S g_1 S g_2 … S g_q), the first S is removed
-            q = len(w)
-            others = list(state[:wi] + state[wi + 1:])
-            lows = []
-            # replace: tr(Σ g_1 S g_2 … S g_q)
-            if q == 1:
-                repl_dst[src] = index(others)
-                repl_g[src] = w[0]
-            else:
-                repl_dst[src] = index(others, canon(w[1:q - 1] + (sigma_product(w[q - 1], w[0]),)))
-                # twist and split, for each other S of the word: M = L S R, L = g_1 S … S g_t
-                tail_t = T[w[q - 1]]
-                for t in range(1, q):
-                    twisted = (w[:t - 1] + (sigma_product(w[t - 1], tail_t),)
-                               + tuple([T[g] for g in reversed(w[t:q - 1])]))
-                    lows.append(index(others, canon(twisted)))
-                    left = canon(w[:t])
-                    if t == q - 1:
-                        lowt_dst[src] = index(others, left)
-                        lowt_g[src] = w[q - 1]
-                    else:
-                        lows.append(index(others, left, canon(w[t + 1:q - 1] + (sigma_product(w[q - 1], w[t]),))))
-            # merge with every S of every other word (a repeated word merges once per copy)
-            head, last = w[:q - 1], w[q - 1]
-            for oi, w2 in enumerate(others):
-                rest = others[:oi] + others[oi + 1:]
-                q2 = len(w2)
-                for r2 in range(q2):
-                    h = w2[r2:] + w2[:r2]
-                    lows.append(index(rest, canon(head + (sigma_product(last, h[0]),) + h[1:])))
-                    lows.append(index(rest, canon(head + (sigma_product(last, T[h[q2 - 1]]),)
-                                                  + tuple([T[g] for g in reversed(h[:q2 - 1])]))))
-            low_append(lows)
-            low_ptr.append(len(low_dst))
-        transfers[p] = (repl_dst, repl_g, lowt_dst, lowt_g, low_ptr, low_dst)
-    sizes = {p: len(level) for p, level in levels.items()}
-    return _Structure(gaps, top, initial, transfers, sizes)
-
-
-@lru_cache(maxsize=16)
-def _binomial_structure(k: int, mode: str) -> _Structure:
-    """The structure of ``Σ_ij C(k,i) C(k,j) (-1)^(i+j) tr[(S Pᵀ)^i (P S)^j]``, tagged ``(i, j)``.
-
-    ``mode``: ``"general"`` (any P), ``"symmetric"`` (``Pᵀ = P``) or ``"commuting"`` (also ``PΣ = ΣP``).
-    """
-    gaps = _GapTable([mode != "general"], commuting=mode == "commuting")
-    P = gaps.base[0]
-    Pt = gaps.transpose[P]
-    PtP = gaps.product(Pt, P, sigma=False)
-    initial = []
-    for i in range(k + 1):
-        for j in range(k + 1):
-            # tr[(S Pᵀ)^i (P S)^j] = tr(S g_1 … S g_p) with gaps Pᵀ…, PᵀP, P…, I
-            if i + j == 0:
-                words = []
-            elif i == 0:
-                words = [(P,) * j]
-            elif j == 0:
-                words = [(Pt,) * i]
-            else:
-                words = [(Pt,) * (i - 1) + (PtP,) + (P,) * (j - 1) + (gaps.identity,)]
-            initial.append((words, (i, j)))
-    return _reduce(gaps, initial)
-
-
-# --------------------------------------------------------------------------------------------
-# The Stein engine, part 2: numbers
-
-
-def _integer_scaled(M: list[list[Fraction]]) -> tuple[list[list[int]], int]:
-    """``M = N / den`` with ``N`` an integer matrix and ``den`` the least common denominator."""
-    den = lcm(*(v.denominator for row in M for v in row))
-    return [[int(v * den) for v in row] for row in M], den
-
-
-def _frobenius_ceiling(M: list[list[int]]) -> int:
-    return isqrt(sum(v * v for row in M for v in row)) + 1
-
-
-def _is_diagonal(M) -> bool:
-    return all(M[i][j] == 0 for i in range(len(M)) for j in range(len(M)) if i != j)
-
-
-@lru_cache(maxsize=4)
-def _primes_below(bits: int, count: int) -> tuple[int, ...]:
-    """The ``count`` largest primes below ``2^bits``."""
-    import sympy
-
-    out, p = [], 1 << bits
-    while len(out) < count:
-        p = sympy.prevprime(p)
-        out.append(p)
-    return tuple(out)
-
-
-def _exact_traces(gaps: _GapTable, needed, bases, S_int) -> dict[int, int]:
-    """Exact ``tr(Σ g)`` for the gaps ``needed``, with integer base letters ``bases`` and Σ ``S_int``.
-
-    Diagonal input: exact products of diagonals.  Otherwise the gap matrices are built modulo
-    primes ``p`` with ``d (p-1)^2 < 2^63`` (int64 products cannot overflow), all gaps of one
-    degree in one vectorised step, and each trace is recovered by the Chinese remainder theorem
-    from enough primes to exceed twice the bound ``|tr(Σ g)| <= d ‖Σ‖^(b+1) Π_l ‖B_l‖^(a_l)``
-    (Frobenius norms; ``g`` has ``b`` letters Σ and ``a_l`` letters ``B_l``).
-    """
-    needed = sorted(set(needed))
-    if not needed:
-        return {}
-    d = len(S_int)
-    recipe = gaps.recipe
-    if all(map(_is_diagonal, bases)) and _is_diagonal(S_int):
-        diag_bases = [[B[i][i] for i in range(d)] for B in bases]
-        sd = [S_int[i][i] for i in range(d)]
-        vec: dict[int, list[int]] = {}
-
-        def diag(g):
-            v = vec.get(g)
-            if v is None:
-                r = recipe[g]
-                if r[0] == "I":
-                    v = [1] * d
-                elif r[0] == "L":
-                    v = diag_bases[r[1]]
-                elif r[0] == "T":
-                    v = diag(r[1])
-                elif r[0] == "M":
-                    v = list(map(mul, diag(r[1]), diag(r[2])))
-                else:
-                    v = [a * s * b for a, s, b in zip(diag(r[1]), sd, diag(r[2]))]
-                vec[g] = v
-            return v
-
-        return {g: sum(map(mul, sd, diag(g))) for g in needed}
-    norms = [_frobenius_ceiling(S_int)] + [_frobenius_ceiling(B) for B in bases]
-    pbits = (63 - d.bit_length()) // 2  # d (p-1)^2 < 2^(d.bit_length() + 2 pbits) <= 2^63
-    need = {}
-    for g in needed:
-        counts = gaps.letters[g]
-        bound = d * norms[0] * math.prod(nv ** c for nv, c in zip(norms, counts))
-        need[g] = -(-(bound.bit_length() + 2) // (pbits - 1))  # each prime carries > pbits - 1 bits
-    primes = _primes_below(pbits, max(need.values()))
-    # A traced gap g = g1 Σ g2 needs no matrix of its own: tr(Σ g) = tr((g1 Σ)(g2 Σ)).  Every other
-    # matrix is needed modulo as many primes as the largest trace built from it (req); gaps are
-    # built by degree (a recipe only uses lower degrees; a transpose comes after its source).
-    req: dict[int, int] = {}
-    sigma_side: dict[int, int] = {}  # gaps whose product g Σ is needed, and modulo how many primes
-
-    def require(table, g, n):
-        if table.get(g, 0) < n:
-            table[g] = n
-
-    for g in needed:
-        if recipe[g][0] == "S":
-            require(sigma_side, recipe[g][1], need[g])
-            require(sigma_side, recipe[g][2], need[g])
-        else:
-            require(req, g, need[g])
-    for g in sigma_side:
-        require(req, g, sigma_side[g])
-    closure, stack = set(), list(needed)
-    while stack:
-        g = stack.pop()
-        if g not in closure:
-            closure.add(g)
-            if recipe[g][0] != "L":
-                stack.extend(recipe[g][1:])
-
-    def key(g):
-        return (gaps.degree[g], recipe[g][0] == "T")
-
-    for g in sorted(closure, key=key, reverse=True):  # every gap before its inputs
-        n, r = req.get(g, 0), recipe[g]
-        if n == 0 or r[0] in ("I", "L"):
-            continue
-        if r[0] == "S":
-            require(sigma_side, r[1], n)
-        for x in r[1:]:
-            require(req, x, n)
-    residues = np.zeros((len(needed), len(primes)), dtype=np.int64)
-    chunk = max(1, min(len(primes), (1 << 25) // (16 * d * d * len(req))))  # ~32 MB of matrices
-    for start in range(0, len(primes), chunk):
-        ps = primes[start:start + chunk]
-        pv = np.array(ps, dtype=np.int64)[:, None, None]
-        B_res = np.array([[[[v % p for v in r] for r in B] for p in ps] for B in bases], dtype=np.int64)
-        S_res = np.array([[[v % p for v in r] for r in S_int] for p in ps], dtype=np.int64)
-        active = sorted((g for g, n in req.items() if n > start), key=key)
-        row = {g: i for i, g in enumerate(active)}
-        with_sigma = [g for g in active if sigma_side.get(g, 0) > start]
-        srow = {g: i for i, g in enumerate(with_sigma)}
-        mats = np.empty((len(active), len(ps), d, d), dtype=np.int64)
-        gs = np.empty((len(with_sigma), len(ps), d, d), dtype=np.int64)
-        for _, group in groupby(active, key=key):
-            group = list(group)
-            by_kind: dict[str, list[int]] = {}
-            for g in group:
-                by_kind.setdefault(recipe[g][0], []).append(g)
-            for kind, gl in by_kind.items():
-                out = np.array([row[g] for g in gl], dtype=np.intp)
-                if kind == "I":
-                    mats[out] = np.eye(d, dtype=np.int64)
-                elif kind == "L":
-                    mats[out] = B_res[[recipe[g][1] for g in gl]]
-                elif kind == "T":
-                    mats[out] = np.swapaxes(mats[[row[recipe[g][1]] for g in gl]], 2, 3)
-                elif kind == "M":
-                    mats[out] = np.matmul(mats[[row[recipe[g][1]] for g in gl]],
-                                          mats[[row[recipe[g][2]] for g in gl]]) % pv
-                else:
-                    mats[out] = np.matmul(gs[[srow[recipe[g][1]] for g in gl]],
-                                          mats[[row[recipe[g][2]] for g in gl]]) % pv
-            sig_here = [g for g in group if g in srow]
-            if sig_here:
-                gs[[srow[g] for g in sig_here]] = np.matmul(mats[[row[g] for g in sig_here]], S_res) % pv
-        # tr(Σ g) = Σ_il Σ_il g_li, or Σ_il (g1Σ)_il (g2Σ)_li for g = g1 Σ g2; each product is
-        # reduced first so that the sum stays in int64
-        todo = [i for i, g in enumerate(needed) if need[g] > start]
-        direct = [i for i in todo if recipe[needed[i]][0] != "S"]
-        split = [i for i in todo if recipe[needed[i]][0] == "S"]
-        if direct:
-            X = S_res * np.swapaxes(mats[[row[needed[i]] for i in direct]], 2, 3)
-            residues[direct, start:start + len(ps)] = (X % pv).sum(axis=(2, 3)) % pv[:, 0, 0]
-        if split:
-            X = (gs[[srow[recipe[needed[i]][1]] for i in split]]
-                 * np.swapaxes(gs[[srow[recipe[needed[i]][2]] for i in split]], 2, 3))
-            residues[split, start:start + len(ps)] = (X % pv).sum(axis=(2, 3)) % pv[:, 0, 0]
-    bases_crt: dict[int, tuple[int, list[int]]] = {}
-    out = {}
-    for i, g in enumerate(needed):
-        n = need[g]
-        if n not in bases_crt:
-            M = math.prod(primes[:n])
-            bases_crt[n] = (M, [(M // p) * pow(M // p, -1, p) for p in primes[:n]])
-        M, basis = bases_crt[n]
-        x = sum(map(mul, residues[i, :n].tolist(), basis)) % M
-        out[g] = x - M if 2 * x > M else x
-    return out
-
-
-def _needed_traces(st: _Structure) -> set[int]:
-    needed = set()
-    for repl_dst, repl_g, lowt_dst, lowt_g, _, _ in st.transfers.values():
-        needed.update(repl_g)
-        needed.update(lowt_g)
-    needed.discard(-1)
-    return needed
-
-
-def _run_numbers(st: _Structure, traces, initial_value, combine):
-    """Push the coefficients through the levels of ``st``; returns the value at level 0.
-
-    ``initial_value(tag)`` is the coefficient of an initial state; ``combine(same, low)`` joins the
-    replace terms and the ``1/m`` terms arriving at one state.
-    """
-    X = [0] * st.sizes[st.top]
-    for p in range(st.top, 0, -1):
-        for index, tag in st.initial.get(p, ()):
-            X[index] = X[index] + initial_value(tag)
-        n_out = st.sizes[p - 1]
-        same, low = [0] * n_out, [0] * n_out
-        repl_dst, repl_g, lowt_dst, lowt_g, low_ptr, low_dst = st.transfers[p]
-        for src, x in enumerate(X):
-            if not x:
-                continue
-            g = repl_g[src]
-            same[repl_dst[src]] += x if g < 0 else x * traces[g]
-            dst = lowt_dst[src]
-            if dst >= 0:
-                low[dst] += x * traces[lowt_g[src]]
-            for dst in low_dst[low_ptr[src]:low_ptr[src + 1]]:
-                low[dst] += x
-        X = [combine(a, b) for a, b in zip(same, low)]
-    value = X[0] if X else 0
-    for index, tag in st.initial.get(0, ()):
-        value = value + initial_value(tag)
-    return value
-
-
-def _kronecker_decode(packed: int, W: int, n: int, denominator: int) -> tuple[Fraction, ...]:
-    """Split ``Σ_r N_r 2^(rW)`` (signed ``|N_r| < 2^(W-1)``) into ``N_r / denominator``, r < n."""
-    coeffs = []
-    mask, half = (1 << W) - 1, 1 << (W - 1)
-    for _ in range(n):
-        c = packed & mask
-        if c >= half:
-            c -= 1 << W
-        packed = (packed - c) >> W
-        coeffs.append(Fraction(c, denominator))
-    if packed != 0:
-        raise AssertionError("Kronecker decoding overflow: the coefficient bound was violated")
-    return tuple(coeffs)
-
-
 def _structure_mode(P, sigma) -> str:
     if [list(r) for r in zip(*P)] != P:
         return "general"
     return "commuting" if _matmul(P, sigma) == _matmul(sigma, P) else "symmetric"
+
+
+def _run_integers(st, traces, initial_value, combine) -> int:
+    """:func:`run_numbers` on exact integers, as FLINT ``fmpz`` (GMP products, several times faster)."""
+    value = run_numbers(st, {g: fmpz(v) for g, v in traces.items()}, lambda tag: fmpz(initial_value(tag)),
+                        combine)
+    return int(value)
 
 
 def _engine(P, sigma, k: int, m=None):
@@ -630,11 +164,11 @@ def _engine(P, sigma, k: int, m=None):
     d = len(P)
     if k == 0:
         return (Fraction(d),) if m is None else Fraction(d)
-    st = _binomial_structure(k, _structure_mode(P, sigma))
-    P_int, alpha = _integer_scaled(P)
-    S_int, sig = _integer_scaled(sigma)
+    st = binomial_structure(k, _structure_mode(P, sigma))
+    P_int, alpha = integer_scaled(P)
+    S_int, sig = integer_scaled(sigma)
     scale = alpha * sig
-    traces = _exact_traces(st.gaps, _needed_traces(st), [P_int], S_int)
+    traces = exact_traces(st.gaps, st.needed_traces(), [P_int], S_int)
     powers = [scale ** e for e in range(2 * k + 1)]
 
     def start(tag, extra=1):
@@ -644,15 +178,102 @@ def _engine(P, sigma, k: int, m=None):
 
     if m is not None:
         mpow = [m ** e for e in range(2 * k + 1)]
-        value = _run_numbers(st, traces, lambda tag: start(tag, mpow[2 * k - tag[0] - tag[1]]),
-                             lambda a, b: a * m + b)
+        value = _run_integers(st, traces, lambda tag: start(tag, mpow[2 * k - tag[0] - tag[1]]),
+                              lambda a, b: a * m + b)
         return Fraction(value, powers[2 * k] * mpow[2 * k])
-    norm = _frobenius_ceiling(P_int) * _frobenius_ceiling(S_int)
+    norm = frobenius_ceiling(P_int) * frobenius_ceiling(S_int)
     bound = sum(comb(k, i) * comb(k, j) * powers[2 * k - i - j] * math.prod(range(1, 2 * (i + j), 2))
                 * d ** max(i + j, 1) * norm ** (i + j) for i in range(k + 1) for j in range(k + 1))
     W = bound.bit_length() + 2
-    packed = _run_numbers(st, traces, start, lambda a, b: a + (b << W))
-    return _kronecker_decode(packed, W, 2 * k, powers[2 * k])
+    packed = _run_integers(st, traces, start, lambda a, b: a + (b << W))
+    return kronecker_decode(packed, W, 2 * k, powers[2 * k])
+
+
+@dataclass(frozen=True)
+class EngineCost:
+    """The estimated cost of one exact-engine call, from :func:`engine_cost`.
+
+    Attributes
+    ----------
+    seconds : float
+        CPU seconds of a first call in a process: structure, exact traces and numbers.
+    warm_seconds : float
+        CPU seconds once the structure of ``(k, mode)`` is built in this process.
+    states : int
+        States of the Stein reduction (exact up to the tabulated ``k``, extrapolated beyond).
+    terms : int
+        Its distinct transfer terms, the unit of work of the structure and of the numbers.
+    """
+
+    seconds: float
+    warm_seconds: float
+    states: int
+    terms: int
+
+
+# CPU seconds per unit of work, fitted by bench/calibrate_cost.py on a 2-core machine shared with
+# other jobs (load average ~8), non-commuting float input, (d, k) = (10, 10..12), (4, 11), (6, 11),
+# (4, 12): per structure term (median 2.18e-6), per trace, prime and d (median 3.0e-7), per number
+# term a + b * bits (least squares; the per-operation overhead dominates the size), and the
+# polynomial's number pass per term over that at one m, per k (1.23, 1.31, 1.38 at d = 10,
+# k = 8, 9, 10: the largest, rounded up).
+_SECONDS_PER_TERM = 2.2e-6
+_SECONDS_PER_TRACE_PRIME = 3.0e-7
+_NUMBER_SECONDS = (1.15e-6, 4.2e-12)
+_POLY_PER_K = 1.4
+
+
+def engine_cost(d, k, mode="symmetric", *, poly=False) -> EngineCost:
+    r"""Estimated CPU seconds of the exact engine for one call, before running it.
+
+    .. math::
+        t \approx c_s\,T_{k} + c_t\,N_{k}\,\frac{B}{24}\,d + T_{k}\,(a + b\,B)\,(c_p\,k)^{[\text{poly}]},
+        \qquad B = 2k\,(61 d + 66)
+
+    with ``T_k`` the distinct transfer terms and ``N_k`` the needed traces of the Stein structure
+    (deterministic, tabulated per ``k`` and ``mode``; beyond the table extrapolated with its last
+    growth factor, which decreases with ``k``, so the estimate errs high), ``B`` the size in bits of
+    the integers for float64 input (a ``d × d`` inverse of 60-bit entries, ``2k`` times), ``B/24``
+    the number of primes per trace, and the constants ``c_s, c_t, a, b, c_p`` measured on a loaded
+    2-core machine (``bench/calibrate_cost.py``; an idle machine is faster).  Inputs with small
+    rational entries carry smaller integers and cost less.  ``m = None`` (the ``m → ∞`` limit)
+    needs no engine.
+
+    Parameters
+    ----------
+    d : int
+        Dimension, ``d >= 1``.
+    k : int
+        Number of steps, ``k >= 0``.
+    mode : {"symmetric", "commuting", "general"}
+        Which identities the engine can use: ``"symmetric"`` for the trained model ``P = Γ^{-1}``
+        (``cot_error`` and friends), ``"commuting"`` when moreover Λ and Σ commute (Σ = Λ, or both
+        diagonal), ``"general"`` for a non-symmetric ``precond``.
+    poly : bool
+        ``True`` for the polynomial (``cot_error_poly``), ``False`` for the value at one ``m``.
+
+    Returns
+    -------
+    EngineCost
+        ``seconds`` (cold), ``warm_seconds`` (structure cached), ``states`` and ``terms``.
+    """
+    d = positive_int(d, "d")
+    k = positive_int(k, "k", minimum=0)
+    if mode not in STRUCTURE_SIZES:
+        raise ValueError(f"mode must be one of {sorted(STRUCTURE_SIZES)}, got {mode!r}")
+    if k == 0:
+        return EngineCost(0.0, 0.0, 0, 0)
+    table = STRUCTURE_SIZES[mode]
+    if k <= len(table):
+        states, terms, traces = table[k - 1]
+    else:
+        growth = [last / before for last, before in zip(table[-1], table[-2])]
+        states, terms, traces = (round(v * g ** (k - len(table))) for v, g in zip(table[-1], growth))
+    bits = 2 * k * (61 * d + 66)
+    a, b = _NUMBER_SECONDS
+    numbers = terms * (a + b * bits) * (_POLY_PER_K * k if poly else 1)
+    warm = _SECONDS_PER_TRACE_PRIME * traces * bits / 24 * d + numbers
+    return EngineCost(_SECONDS_PER_TERM * terms + warm, warm, states, terms)
 
 
 def expected_trace_product(traces, test_cov) -> tuple[Fraction, ...]:
@@ -693,9 +314,9 @@ def expected_trace_product(traces, test_cov) -> tuple[Fraction, ...]:
                 letters.append(M)
             items.append(letters.index(M))
         parsed.append(items)
-    gaps = _GapTable([[list(r) for r in zip(*M)] == M for M in letters])
-    ints = [_integer_scaled(M) for M in letters]
-    S_int, sig = _integer_scaled(sigma)
+    gaps = GapTable([[list(r) for r in zip(*M)] == M for M in letters])
+    ints = [integer_scaled(M) for M in letters]
+    S_int, sig = integer_scaled(sigma)
     constant, words, scale, p = Fraction(1), [], 1, 0
     for items in parsed:
         if "S" not in items:
@@ -719,16 +340,16 @@ def expected_trace_product(traces, test_cov) -> tuple[Fraction, ...]:
     if p == 0:
         return (constant,)
     scale *= sig ** p
-    st = _reduce(gaps, [(words, None)])
-    values = _exact_traces(gaps, _needed_traces(st), [B for B, _ in ints], S_int)
-    norm = _frobenius_ceiling(S_int) ** p
+    st = reduce_states(gaps, [(words, None)])
+    values = exact_traces(gaps, st.needed_traces(), [B for B, _ in ints], S_int)
+    norm = frobenius_ceiling(S_int) ** p
     for items in parsed:
         for l in items:
             if l != "S":
-                norm *= _frobenius_ceiling(ints[l][0])
+                norm *= frobenius_ceiling(ints[l][0])
     W = (math.prod(range(1, 2 * p, 2)) * d ** p * norm).bit_length() + 2
-    packed = _run_numbers(st, values, lambda tag: 1, lambda a, b: a + (b << W))
-    return tuple(constant * c for c in _kronecker_decode(packed, W, p, scale))
+    packed = _run_integers(st, values, lambda tag: 1, lambda a, b: a + (b << W))
+    return tuple(constant * c for c in kronecker_decode(packed, W, p, scale))
 
 
 @lru_cache(maxsize=256)
@@ -965,7 +586,7 @@ def cot_error_poly_symbolic(eigs, n, k):
         return sympy.Integer(d)
     total = sum(eigs)
     gam = [(1 + 1 / n) * lam + total / n for lam in eigs]
-    st = _binomial_structure(k, "commuting")
+    st = binomial_structure(k, "commuting")
     formal = {g: _Formal({(0, ((a, b + 1),)): 1}) for g, (a, b) in enumerate(st.gaps.keys)}
 
     def initial_value(tag):
@@ -973,7 +594,8 @@ def cot_error_poly_symbolic(eigs, n, k):
         c = comb(k, i) * comb(k, j) * (-1) ** (i + j)
         return _Formal({(0, ()): c * d if i + j == 0 else c})
 
-    value = _run_numbers(st, formal, initial_value, lambda a, b: (b.shifted() if b else 0) + a)
+    combine = np.frompyfunc(lambda a, b: (b.shifted() if b else 0) + a, 2, 1)
+    value = run_numbers(st, formal, initial_value, combine)
     traces = {}
     expr = sympy.Integer(0)
     for (r, mono), c in value.terms.items():
