@@ -285,8 +285,9 @@ def test_result_object():
 
 
 def test_engine_cost_estimate():
-    assert br.engine_cost_seconds(9, True) == pytest.approx(1.5)
-    assert br.engine_cost_seconds(12, False) > br.engine_cost_seconds(12, True) > br.engine_cost_seconds(11, True)
+    from theory.error import engine_cost
+    assert br.engine_cost_seconds(10, 9, True) == engine_cost(10, 9, "commuting").seconds
+    assert br.engine_cost_seconds(10, 12, False) > br.engine_cost_seconds(10, 12, True) > br.engine_cost_seconds(10, 11, True)
 
 
 @pytest.mark.slow

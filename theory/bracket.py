@@ -70,15 +70,11 @@ from theory.finite_trace import (_arb_lower, _arb_upper, _isotropic_trace, _prof
 EXACT_BUDGET = 10.0
 TRACE_BUDGET = 120.0
 
-# The exact engine's cost at m fixed, measured (CPU seconds, cold caches, d = 10): about 1.5 s at
-# k = 9 growing 2.3x per step when Γ and Σ commute, 0.8 s at k = 6 growing 2.8x per step otherwise.
-_ENGINE_COST = {"commuting": (1.5, 9, 2.3), "other": (0.8, 6, 2.8)}
-
-
-def engine_cost_seconds(k: int, commuting: bool) -> float:
-    """Estimated CPU seconds of the exact engine for ``err_k`` at one finite ``m`` (``d <= 10``)."""
-    base, k_ref, growth = _ENGINE_COST["commuting" if commuting else "other"]
-    return base * growth ** (k - k_ref)
+def engine_cost_seconds(d: int, k: int, commuting: bool) -> float:
+    """Estimated CPU seconds of the exact engine for ``err_k`` at one finite ``m``
+    (:func:`theory.error.engine_cost`, the one cost model of the engine)."""
+    from theory.error import engine_cost
+    return engine_cost(d, k, "commuting" if commuting else "symmetric").seconds
 
 
 @dataclass(frozen=True)
@@ -243,7 +239,7 @@ def error_bracket(train_cov, n, k, test_cov=None, m=None, *, exact_budget: float
         return ErrorBracket(k, m, value, value, value, how, how, ())
     steps = []
     commuting = _structure_mode(P, S) == "commuting"
-    estimate = engine_cost_seconds(k, commuting)
+    estimate = engine_cost_seconds(d, k, commuting)
     if estimate <= exact_budget:
         value = _value(P, S, k, m)
         how = "exact engine (theory.error, Stein recursion)"
@@ -379,7 +375,7 @@ def error_bracket_curve(train_cov, n, k_max, test_cov=None, m=None, *, exact_bud
             value = Fraction(d)
             out.append(ErrorBracket(0, m, value, value, value, "k = 0: ‖I‖_F² = d", "k = 0: ‖I‖_F² = d", ()))
             continue
-        estimate = engine_cost_seconds(k, commuting)
+        estimate = engine_cost_seconds(d, k, commuting)
         if estimate <= exact_budget:
             value = _value(P, S, k, m)
             how = "exact engine (theory.error, Stein recursion)"
