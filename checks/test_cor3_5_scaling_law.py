@@ -121,9 +121,21 @@ def test_lower_bound_is_log_convex_in_k():
     assert min(second) > -1e-9
 
 
-def test_error_exceeds_no_cot_baseline_later_for_longer_prompts():
-    ks = [k for _, k in claim.steps_beyond_baseline((10, 100, 1000))]
-    assert all(b > a for a, b in zip(ks, ks[1:]))
+def test_first_crossing_at_m10_is_certified_exactly():
+    # k = 6: every k < 6 has a certified upper bound <= d and k = 6 a certified lower bound > d
+    from theory.bracket import error_bracket_curve
+    curve = error_bracket_curve(1.0 / np.arange(1, 11), 10, 6, m=10)
+    assert all(b.upper <= 10 for b in curve[1:6]) and curve[6].lower > 10
+    assert claim.first_crossings(10, 8)["d"] == (6, 6)
+
+
+def test_tail_bound_crossing_agrees_with_the_quadrature():
+    # the rigorous tail bound and the float quadrature of the full lower bound cross d nearly together
+    # (the tail bound is the weaker one, so it crosses later, by a few steps)
+    hi = claim.first_crossings(100, 8)["d"][1]
+    cov = 1.0 / np.arange(1, 11)
+    assert divergence_log_lower_bound(cov, 10, hi, 100) > math.log(10)
+    assert divergence_log_lower_bound(cov, 10, hi - 10, 100) < math.log(10)
 
 
 def test_optimal_steps_d1_exact_tie_and_certification():
@@ -152,9 +164,9 @@ def test_optimal_steps_limit_never_certified():
 
 
 @pytest.mark.slow
-def test_steps_beyond_baseline_large_m():
-    out = dict(claim.steps_beyond_baseline((10_000,)))
-    assert 0 < out[10_000] < 10 ** 5
+def test_first_crossings_full_reach():
+    r = claim.first_crossings(100, 30)
+    assert 30 < r["d"][0] <= r["d"][1] < 100
 
 
 # --- the verdict logic can fail -----------------------------------------------------------------
@@ -211,10 +223,16 @@ def test_log_slack_rejects_a_bound_visibly_above_the_exact_value(monkeypatch, cl
 
 
 def test_beyond_baseline_undecided_without_a_crossing(monkeypatch, clear_caches):
-    monkeypatch.setattr(claim, "K_CAP", 4)
-    monkeypatch.setattr(claim, "divergence_log_lower_bound", lambda *a, **k: 0.0)
+    monkeypatch.setattr(claim, "first_crossings", lambda m, K: {"exact_up_to": 1, "err1_value": 1, "d": (K + 1, None),
+                                                                "err1": (K + 1, None)})
     result = run_part("cor3.5", "beyond-baseline")
     assert result.error is None and result.statements[0].verdict == ledger.OPEN
+
+
+def test_crossing_search_stops_at_the_cap(monkeypatch):
+    monkeypatch.setattr(claim, "K_CAP", 64)
+    assert claim._first_above(10, 21, lambda k: 0) is None
+    assert claim._first_above(10, 21, lambda k: 11 if k >= 40 else 0) == 40
 
 
 def test_order_of_limits_richardson_tolerance(monkeypatch, clear_caches):

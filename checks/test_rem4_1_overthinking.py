@@ -205,3 +205,42 @@ def test_step_thresholds_change_with_the_computation(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "step_gain", lambda eigs, n, test, k: Fake(next(values)))
     result = run_part("rem4.1", "step-thresholds")
     assert result.statements[0].verdict == ledger.FAILS
+
+
+def test_certified_k_star_contains_the_exact_window_minimum():
+    exp = ot.lsa_experiment(10, (20, 30), (40,), normalisation="trace", k_max=7)
+    for n in (20, 30):
+        c = claim.certified_k_star(n, False)
+        assert c["beyond_excluded"] and c["candidates"] == [exp.row(n, 40).k_star]
+
+
+def test_n10_k_star_interval_excludes_the_exact_window():
+    c = claim.certified_k_star(10, False)
+    assert c["beyond_excluded"] and min(c["candidates"]) > 7
+    lo, hi = c["best"]
+    assert lo <= hi < ot.lsa_experiment(10, (10,), (40,), normalisation="trace", k_max=7).row(10, 40).err_star
+
+
+def test_experiment_undecided_when_large_k_is_not_excluded(monkeypatch, clear_caches):
+    real = claim.certified_k_star
+    monkeypatch.setattr(claim, "certified_k_star", lambda n, full: {**real(n, full), "beyond_excluded": False})
+    assert run_part("rem4.1", "experiment-finite-m").statements[0].verdict == ledger.OPEN
+
+
+def test_experiment_exact_window_against_brackets(monkeypatch, clear_caches):
+    real = claim.certified_k_star
+    monkeypatch.setattr(claim, "certified_k_star", lambda n, full: {**real(n, full), "candidates": [5]})
+    assert_could_not_run("rem4.1", "experiment-finite-m")
+
+
+def test_experiment_order_change_fails_or_cannot_run(monkeypatch, clear_caches):
+    real = claim.certified_k_star
+
+    def swapped(n, full):
+        out = dict(real(n, full))
+        if n == 30:
+            out["best"] = (Fraction(0), Fraction(1, 1000))
+        return out
+    monkeypatch.setattr(claim, "certified_k_star", swapped)
+    result = run_part("rem4.1", "experiment-finite-m")
+    assert result.verdict == ledger.COULD_NOT_RUN or result.statements[0].verdict == ledger.FAILS

@@ -167,3 +167,35 @@ def test_report_limit_holds_if_n_equals_ten(monkeypatch, clear_caches):
 def test_d1_crossing_twice_is_a_route_disagreement(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "paper_report_d1", lambda m_max, k=20: ((2, 1.0), (3, -1.0), (4, 1.0), (5, -1.0)))
     assert_could_not_run("tradeoff", "report-d1")
+
+
+def test_report_windows_at_d10():
+    windows, C = claim.report_windows(10, 20, 200)
+    assert windows == [("worse", 2, 33), ("better", 34, 200)]
+    assert C == Fraction(1, 2) * (claim_kappa() + 1 / claim_kappa())
+
+
+def claim_kappa():
+    from theory.covariance import gamma_exact
+    G = gamma_exact([Fraction(1, i) for i in range(1, 11)], 10)
+    diag = [G[i, i] for i in range(10)]
+    return max(diag) / min(diag)
+
+
+def test_report_windows_label_every_m():
+    labels = claim._windows([2, 3, 4, 6], ["worse", "worse", "better", "better"])
+    assert labels == [("worse", 2, 3), ("better", 4, 4), ("better", 6, 6)]
+
+
+def test_report_finite_m_undecided_window_is_reported(monkeypatch, clear_caches):
+    real = claim.report_windows
+    monkeypatch.setattr(claim, "report_windows", lambda d, k, m_max: ([("undecided", 2, m_max)], real(d, k, 50)[1]))
+    result = run_part("tradeoff", "report-finite-m")
+    assert result.statements[0].verdict == ledger.OPEN and "m = 2" in result.statements[0].known
+
+
+def test_report_finite_m_monte_carlo_outside_the_bracket(monkeypatch, clear_caches):
+    class Fake:
+        mean, stderr = np.array([1.0]), np.array([1e-6])
+    monkeypatch.setattr("theory.montecarlo.mc_cot_error", lambda *a, **k: Fake())
+    assert_could_not_run("tradeoff", "report-finite-m")

@@ -50,6 +50,10 @@ SWEEP_D, SWEEP_N, SWEEP_K, SWEEP_K_ROTATED = 5, 100, 30, 12
 SKEWED_D = 10
 SKEWED_N = 10
 BASELINE_MS = (10, 100, 1000, 10_000)
+BASELINE_MS_FAST = (10, 100, 1000, 10_000)
+# first crossings: certified brackets up to CROSSING_K[full], the exact engine within its budget
+CROSSING_K = {False: 20, True: 30}
+CROSSING_EXACT_BUDGET, CROSSING_TRACE_BUDGET = 1.0, 120.0
 K_CAP = 2 ** 20  # the crossing search stops here (the largest crossing found is near 6·10³)
 
 # log L_k is computed by quadrature to ~1e-13 relative; in d = 1 the exact gap err_k − L_k is
@@ -172,31 +176,48 @@ def skewed_spectrum(d: int = SKEWED_D) -> np.ndarray:
     return 1.0 / np.arange(1, d + 1)
 
 
-@lru_cache(maxsize=4)
-def steps_beyond_baseline(ms, d: int = SKEWED_D, n: int = SKEWED_N) -> tuple[tuple[int, int | None], ...]:
-    """For each ``m``: the first ``k`` with ``L_k(m) > d = err_0`` (CoT then provably worse than
-    answering 0), or None when there is none up to :data:`K_CAP`. ``L_k`` is a moment sequence of
-    a nonnegative variable, hence log-convex in ``k``: once above ``d`` it stays above, so doubling
-    and bisection find the first crossing."""
-    cov = skewed_spectrum(d)
-    log_d = math.log(d)
-    out = []
-    for m in ms:
-        k = 1
-        while k <= K_CAP and divergence_log_lower_bound(cov, n, k, m) <= log_d:
-            k *= 2
-        if k > K_CAP:
-            out.append((m, None))
-            continue
-        lo, hi = k // 2, k
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if divergence_log_lower_bound(cov, n, mid, m) > log_d:
-                hi = mid
-            else:
-                lo = mid
-        out.append((m, hi))
-    return tuple(out)
+def _first_above(threshold, k_from: int, bound) -> int | None:
+    """The first ``k >= k_from`` found with ``bound(k) > threshold`` by doubling then bisection (``bound``
+    is a rigorous lower bound on ``err_k``, so ``err_k > threshold`` there); None up to :data:`K_CAP`."""
+    k = k_from
+    while k <= K_CAP and not bound(k) > threshold:
+        k *= 2
+    if k > K_CAP:
+        return None
+    lo, hi = max(k // 2, k_from - 1), k
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if bound(mid) > threshold:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+@lru_cache(maxsize=8)
+def first_crossings(m: int, K: int, d: int = SKEWED_D, n: int = SKEWED_N) -> dict:
+    r"""``λ_i ∝ 1/i``, ``Σ = Λ``: the first ``k`` with ``err_k > err_0 = d`` and with ``err_k > err_1``,
+    each bracketed ``[k_lo, k_hi]``.
+
+    ``k_lo``: every ``k < k_lo`` has a certified upper bound ``u_k <= `` the threshold
+    (:func:`theory.bracket.error_bracket_curve` up to ``K``; ``k_lo = K + 1`` when none exceeds it there).
+    ``k_hi``: a certified lower bound exceeds the threshold at ``k_hi`` — within ``K`` the bracket's,
+    beyond it :func:`theory.bracket.tail_lower_bound` (``t^{2k} P(β s >= 1 + t)``, rigorous, in arb).
+    """
+    from theory.bracket import error_bracket_curve, tail_lower_bound
+    from theory.finite_trace import _Spectrum, _top_eigenvalue_bounds, _validated
+    eigs = [Fraction(1, i) for i in range(1, d + 1)]
+    curve = error_bracket_curve(eigs, n, K, m=m, exact_budget=CROSSING_EXACT_BUDGET, trace_budget=CROSSING_TRACE_BUDGET)
+    G, S, _ = _validated(eigs, n, 1, None)
+    beta, _ = _top_eigenvalue_bounds(_Spectrum(G, S))
+    out = {"exact_up_to": max(b.k for b in curve if b.exact is not None), "err1_value": curve[1].lower}
+    for name, threshold in (("d", Fraction(d)), ("err1", curve[1].lower)):
+        k_lo = next((b.k for b in curve[1:] if b.upper is None or b.upper > threshold), K + 1)
+        k_hi = next((b.k for b in curve[1:] if b.lower > threshold), None)
+        if k_hi is None:
+            k_hi = _first_above(threshold, K + 1, lambda k: tail_lower_bound(beta, k, m)[0])
+        out[name] = (k_lo, k_hi)
+    return out
 
 
 @lru_cache(maxsize=4)
@@ -341,19 +362,30 @@ def lower_bound(full: bool):
 
 
 @CLAIM_COR35.part("beyond-baseline", FINDING,
-                  r"For $\lambda_i \propto 1/i$ the error exceeds the no-CoT error $\mathrm{err}_0 = d$ at a finite "
-                  r"$k$ for every finite $m$: more test-time compute eventually hurts, even with $\Sigma = \Lambda$.")
+                  r"For $\lambda_i \propto 1/i$ the error exceeds the no-CoT error $\mathrm{err}_0 = d$, and the "
+                  r"direct error $\mathrm{err}_1$, at a finite $k$ for every finite $m$: more test-time compute "
+                  r"eventually hurts, even with $\Sigma = \Lambda$.")
 def beyond_baseline(full: bool):
-    rows = steps_beyond_baseline(BASELINE_MS)
-    missing = [m for m, k in rows if k is None]
-    found = [(m, k) for m, k in rows if k is not None]
-    later = all(b[1] > a[1] for a, b in zip(found, found[1:]))
-    evidence = tex(r"$d = n = «d»$: $L_k(m) > d$ from $k = «ks:list»$ at $m = «ms:list»$ (the first such $k$, by "
-                   r"bisection; $L_k$ is log-convex in $k$, so it stays above)"
-                   + (r", later for longer prompts but always finite." if later else "."),
-                   d=SKEWED_D, ks=[k for _, k in found], ms=[m for m, _ in found])
+    ms = BASELINE_MS if full else BASELINE_MS_FAST
+    K = CROSSING_K[full]
+    rows = {m: first_crossings(m, K) for m in ms}
+    missing = [m for m, r in rows.items() if r["d"][1] is None or r["err1"][1] is None]
+
+    def span(pair):
+        lo, hi = pair
+        if hi is None:
+            return rf"$\ge {lo}$"
+        return rf"${lo}$" if lo == hi else rf"$[{lo}, {hi}]$"
+
+    evidence = tex(r"$d = n = «d»$, certified brackets (exact engine up to $k = «ex:list»$, zonal traces to $k = «K»$, "
+                   r"then the rigorous tail bound $t^{2k}P(\beta\chi^2_m/m \ge 1 + t)$): the first $k$ with "
+                   r"$\mathrm{err}_k > d$ lies in «a» and the first with $\mathrm{err}_k > \mathrm{err}_1$ in «b» at "
+                   r"$m = «ms:list»$.", d=SKEWED_D, ex=[r["exact_up_to"] for r in rows.values()], K=K,
+                   a=", ".join(span(r["d"]) for r in rows.values()), b=", ".join(span(r["err1"]) for r in rows.values()),
+                   ms=list(ms))
     if missing:
-        return undecided(evidence, tex(r"no crossing up to $k = «cap»$ at $m = «ms:list»$", cap=K_CAP, ms=missing))
+        return undecided(evidence, tex(r"no certified crossing up to $k = «cap»$ at $m = «ms:list»$", cap=K_CAP,
+                                       ms=missing))
     return holds(evidence)
 
 

@@ -30,7 +30,7 @@ import numpy as np
 import sympy
 
 from theory._exact import exact_matmul
-from theory._tex import Step, tex
+from theory._tex import Step, sci, tex
 from theory.covariance import gamma
 from theory.ledger import (CLAIM, CONDITION, FINDING, Claim, Counterexample, RouteDisagreement, decide, holds,
                            require_z, undecided)
@@ -45,6 +45,11 @@ SEED = 20251003  # root of the seeded families below (the paper's arXiv month)
 EXP_D, EXP_NS, EXP_M = 10, (10, 20, 30), 40
 EXP_WINDOW = 7      # exact engine window at finite m, fast tier (full tier: 10)
 MC_SAMPLES = 40_000  # Monte Carlo of the m = 40, n = 30 curve at k = 1..3 (full tier: 200 000)
+# k* certified over all k: brackets to EXP_K (full tier EXP_K_FULL); the exact engine where its
+# estimated cost is below the budget (CPU seconds), the zonal trace within EXP_TRACE_BUDGET
+EXP_K, EXP_K_FULL = 20, 30
+EXP_EXACT_BUDGET = {False: 1.0, True: 10.0}
+EXP_TRACE_BUDGET = 120.0
 # The d = 1 k*(m) family: λ = σ = 1, n = 2 (so Γ^{-1}Σ = 1/2), m = 2, 4, ..., 32, k <= 40.
 D1_N, D1_MS, D1_KMAX = 2, (2, 4, 8, 16, 32), 40
 # A float (κ + 1/κ)/2 within this of 1 means κ = 1: no room for the ratio to exceed it.
@@ -368,33 +373,89 @@ def experiment_limit(full: bool):
                      r"$n = «ns:list»$.", a=[r.max_eig for r in infinite], b=[r.max_eig for r in unit], ns=list(EXP_NS)))
 
 
+@lru_cache(maxsize=8)
+def certified_k_star(n: int, full: bool) -> dict:
+    r"""The experiment's ``k* = argmin_k err_k(m = 40)`` certified over all ``k >= 1``.
+
+    Brackets :math:`\ell_k \le \mathrm{err}_k \le u_k` for ``k <= K``
+    (:func:`theory.bracket.error_bracket_curve`: the exact engine where cheap, else
+    ``T_k <= err_k <= ½(κ + 1/κ) T_k``); ``k`` is excluded when ``ℓ_k > min_j u_j``.  Every ``k > K``
+    is excluded at once when ``T_K > T_{K−1}`` and ``T_K (T_K/T_{K−1}) > min_j u_j``: by log-convexity
+    ``err_k >= T_k >= T_K (T_K/T_{K−1})^{k−K}``, increasing in ``k``.  Returns the candidates, whether
+    ``k > K`` is excluded, the best error's bracket, and the curve.
+    """
+    from theory.bracket import error_bracket_curve
+    from theory.finite_trace import _Spectrum, _trace_bounds, _validated
+    K = EXP_K_FULL if full else EXP_K
+    eigs = skewed_spectrum(EXP_D, "trace")
+    sigma = [1] * EXP_D
+    curve = error_bracket_curve(eigs, n, K, sigma, EXP_M, exact_budget=EXP_EXACT_BUDGET[full],
+                                trace_budget=EXP_TRACE_BUDGET)
+    G, S, _ = _validated(eigs, n, K, sigma)
+    traces = _trace_bounds(G, S, K, EXP_M, _Spectrum(G, S))
+    best_upper = min(b.upper for b in curve[1:])
+    candidates = [b.k for b in curve[1:] if b.lower <= best_upper]
+    (t_low, _), (_, t_prev_high) = traces[K], traces[K - 1]
+    growth = t_low / t_prev_high
+    beyond_excluded = growth > 1 and t_low * growth > best_upper
+    best_lower = min(curve[k].lower for k in candidates)
+    return {"K": K, "candidates": candidates, "beyond_excluded": beyond_excluded, "best": (best_lower, best_upper),
+            "exact_up_to": max((b.k for b in curve if b.exact is not None), default=0), "curve": curve}
+
+
 @CLAIM_REM41.part("experiment-finite-m", CLAIM,
                   tex(r"In the experiment at $m = «m»$ ($\operatorname{tr}\Lambda = d$) the error first falls then rises "
                       r"with $k$, and larger $n$ is worse.", m=EXP_M))
 def experiment_finite_m(full: bool):
     window, trace_exp, _ = experiment(full)
-    rows = [trace_exp.row(n, EXP_M) for n in EXP_NS]
     eigs = skewed_spectrum(EXP_D, "trace")
     reps = 200_000 if full else MC_SAMPLES
     n_mc = EXP_NS[-1]
     means, ses = monte_carlo_errors(eigs, n_mc, EXP_M, (1, 2, 3), reps, SEED)
-    z = [(mu - float(ex)) / se for mu, se, ex in zip(means, ses, rows[-1].errors[:3])]
+    z = [(mu - float(ex)) / se for mu, se, ex in zip(means, ses, trace_exp.row(n_mc, EXP_M).errors[:3])]
     worst = require_z("the m = 40 experiment, Monte Carlo against the exact engine", z)
-    certified = [r for r in rows if r.certified]
-    pattern = (len(certified) >= 2 and all(a.k_star >= b.k_star and a.err_star <= b.err_star
-                                           for a, b in zip(certified, certified[1:])))
-    open_rows = [r for r in rows if not r.certified]
-    evidence = tex(r"Exact engine over $k \le «w»$: $k^* = «ks:list»$ with $\mathrm{err}^* = «es:list.4g»$ for "
-                   r"$n = «ns:list»$ (certified where the error has risen inside the window: $n = «cn:list»$). Seeded "
-                   r"Monte Carlo (seed «seed», «reps» prompts) of the $n = «nmc»$ curve at $k = 1, 2, 3$: $\max|z| = "
-                   r"«z:.3g»$.", w=window, ks=[r.k_star for r in rows], es=[r.err_star for r in rows], ns=list(EXP_NS),
-                   cn=[r.n for r in certified], seed=SEED, reps=reps, nmc=n_mc, z=worst)
-    if open_rows and pattern:
-        return undecided(evidence, tex(r"$n = «ns:list»$ still falls at $k = «w»$: its $k^* \ge «w»$ is not certified by "
-                                       r"the exact window", ns=[r.n for r in open_rows], w=window))
-    return decide(pattern, evidence,
-                  lambda: Counterexample(tex(r"the rows $n = «ns:list»$", ns=list(EXP_NS)), lambda: False,
-                                         "the exact engine"))
+    cert = {n: certified_k_star(n, full) for n in EXP_NS}
+    for n, c in cert.items():  # the exact window and the bracket are two routes to the same minimum
+        exact_k = trace_exp.row(n, EXP_M)
+        if exact_k.certified and exact_k.k_star not in c["candidates"]:
+            raise RouteDisagreement(f"k* at n = {n}", [("exact engine window", exact_k.k_star),
+                                                      ("certified brackets", c["candidates"])])
+    settled = all(c["beyond_excluded"] for c in cert.values())
+    spans = {n: (min(c["candidates"]), max(c["candidates"])) for n, c in cert.items()}
+    falls_then_rises = settled and all(lo > 1 for lo, _ in spans.values())
+    ordered = all(spans[a][0] >= spans[b][1] and cert[a]["best"][1] < cert[b]["best"][0]
+                  for a, b in zip(EXP_NS, EXP_NS[1:]))
+
+    def interval(n):
+        lo, hi = spans[n]
+        return str(lo) if lo == hi else rf"[{lo}, {hi}]"
+
+    evidence = tex(r"Certified brackets for every $k$ (exact engine up to $k = «ex:list»$, then $T_k \le \mathrm{err}_k "
+                   r"\le \tfrac{1}{2}(\kappa + 1/\kappa) T_k$ to $k = «K»$, and beyond by log-convexity of $T_k$): $k^* \in "
+                   r"«ks»$ for $n = «ns:list»$, with best errors in $«be»$. Independent: the exact engine's window "
+                   r"($k \le «w»$) agrees where it certifies; seeded Monte Carlo (seed «seed», «reps» prompts) of the "
+                   r"$n = «nmc»$ curve at $k = 1, 2, 3$: $\max|z| = «z:.3g»$.",
+                   ex=[cert[n]["exact_up_to"] for n in EXP_NS], K=cert[EXP_NS[0]]["K"],
+                   ks=", ".join(interval(n) for n in EXP_NS), ns=list(EXP_NS),
+                   be=", ".join(f"[{sci(float(lo), 4)}, {sci(float(hi), 4)}]" for lo, hi in
+                                (cert[n]["best"] for n in EXP_NS)),
+                   w=window, seed=SEED, reps=reps, nmc=n_mc, z=worst)
+    if not settled:
+        open_ns = [n for n in EXP_NS if not cert[n]["beyond_excluded"]]
+        return undecided(evidence, tex(r"$k > «K»$ not excluded for $n = «ns:list»$", K=cert[EXP_NS[0]]["K"],
+                                       ns=open_ns))
+
+    def counterexample():
+        from theory.bracket import error_bracket
+        rechecked = {n: [error_bracket(eigs, n, k, [1] * EXP_D, EXP_M, exact_budget=0).lower
+                         for k in (spans[n][0],)] for n in EXP_NS}
+        return Counterexample(tex(r"$k^* \in «ks»$ and best errors «be» for $n = «ns:list»$",
+                                  ks=", ".join(interval(n) for n in EXP_NS), ns=list(EXP_NS),
+                                  be=", ".join(f"$[{sci(float(lo), 4)}, {sci(float(hi), 4)}]$" for lo, hi in
+                                               (cert[n]["best"] for n in EXP_NS))),
+                              lambda: all(rechecked[n][0] <= cert[n]["best"][1] for n in EXP_NS),
+                              "theory.bracket.error_bracket at each k* (trace bounds alone)")
+    return decide(falls_then_rises and ordered, evidence, counterexample)
 
 
 @CLAIM_REM41.part("step-thresholds", FINDING,

@@ -28,9 +28,10 @@ from functools import lru_cache
 import numpy as np
 import sympy
 
-from theory._tex import Step, tex
+from theory._tex import Step, sci, tex
 from theory.claims._families import random_spectrum
-from theory.ledger import CLAIM, CONDITION, FINDING, Claim, Counterexample, RouteDisagreement, decide, holds
+from theory.ledger import (CLAIM, CONDITION, FINDING, Claim, Counterexample, RouteDisagreement, decide, holds,
+                           undecided)
 from theory.scaling import (cot_error_d1, k1_error_coefficients, k_min, log_fraction, n_min,
                             n_min_cor35)
 
@@ -43,6 +44,10 @@ REPORT_DS = (2, 5, 10, 20, 40)
 REPORT_D = 10  # the dimension quoted
 # d = 1 knife edge: m = 2 .. D1_M_MAX
 D1_M_MAX = 200
+# the finite-m report at d = REPORT_D: every m = 2 .. REPORT_M_MAX decided by the certified bracket,
+# with a Monte Carlo check at REPORT_MC_M (where the sample's tails are light enough to trust)
+REPORT_M_MAX = 10_000
+REPORT_MC_M, REPORT_MC_SAMPLES = 2000, 20_000
 # n_min at finite m: m = FINITE_M, ε = err_1(n = 30, m)
 FINITE_M = 10
 # relative slack of the float sandwich (the bisection works on float logs; 1e-12 is far above
@@ -331,6 +336,91 @@ def report_d1(full: bool):
     return holds(tex(r"Exact chi-square closed form, $m = 2..«mm»$: it holds iff $m \ge «c»$; the log-ratio is "
                      r"$«before:.3g»$ at $m = «c0»$ and $«after:.3g»$ at $m = «c»$.", mm=D1_M_MAX, c=crossing,
                      before=rows[crossing - 1], c0=crossing - 1, after=rows[crossing]))
+
+
+def _windows(ms, labels) -> list[tuple[str, int, int]]:
+    """Maximal runs of equal labels: ``(label, first m, last m)``."""
+    out = []
+    for m, lab in zip(ms, labels):
+        if out and out[-1][0] == lab and out[-1][2] == m - 1:
+            out[-1] = (lab, out[-1][1], m)
+        else:
+            out.append((lab, m, m))
+    return out
+
+
+@lru_cache(maxsize=4)
+def report_windows(d: int, k: int, m_max: int) -> tuple[list, Fraction]:
+    r"""``λ_i ∝ 1/i``, ``Σ = Λ``: for ``m = 2 .. m_max`` decide ``err_k(n = 10, m)`` against
+    ``err_1(n = 30, m)`` by the certified bracket ``T_k(m) <= err_k(m) <= C T_k(m)``
+    (:func:`theory.finite_trace.finite_m_trace_poly`, exact in ``1/m``; ``C = ½(κ(Γ) + 1/κ(Γ))``
+    exact, Γ diagonal) and the exact ``err_1 = c_0 + c_1/m``.  Returns the windows
+    ``(verdict, first m, last m)`` with verdict ``"worse"``, ``"better"`` or ``"undecided"``, and ``C``.
+    """
+    import flint
+
+    from theory.bracket import condition_constant_upper
+    from theory.covariance import gamma_exact
+    from theory.finite_trace import finite_m_trace_poly
+    eigs = [Fraction(1, i) for i in range(1, d + 1)]
+    trace = finite_m_trace_poly(eigs, REPORT_N_COT, k).coefficients
+    poly = flint.fmpq_poly([flint.fmpq(c.numerator, c.denominator) for c in trace])
+    C, _ = condition_constant_upper(gamma_exact(eigs, REPORT_N_COT))
+    c = flint.fmpq(C.numerator, C.denominator)
+    c0, c1 = k1_error_coefficients(eigs, REPORT_N_DIRECT)
+    e0, e1 = flint.fmpq(c0.numerator, c0.denominator), flint.fmpq(c1.numerator, c1.denominator)
+    ms = range(2, m_max + 1)
+    labels = []
+    for m in ms:
+        t = poly(flint.fmpq(1, m))
+        direct = e0 + e1 / m
+        labels.append("worse" if t > direct else "better" if c * t < direct else "undecided")
+    return _windows(list(ms), labels), C
+
+
+@CLAIM_TRADEOFF.part("report-finite-m", FINDING,
+                     tex(r"For $\lambda_i \propto 1/i$ at $d = «d»$ and finite $m$, $n = «a»$ with $k = «k»$ steps is "
+                         r"worse than $n = «b»$ without CoT for short test prompts and better for long ones, each "
+                         r"$m$ decided by the certified bracket.", d=REPORT_D, a=REPORT_N_COT, k=REPORT_K,
+                         b=REPORT_N_DIRECT))
+def report_finite_m(full: bool):
+    rows = {k: report_windows(REPORT_D, k, REPORT_M_MAX) for k in (REPORT_K, REPORT_K + 1)}
+    C = rows[REPORT_K][1]
+
+    def describe(windows):
+        return "; ".join(rf"{lab} for $m \in [{a}, {b}]$" for lab, a, b in windows)
+
+    # an independent route where Monte Carlo is trustworthy: its estimate of err_k must lie in the bracket
+    from theory.finite_trace import finite_m_trace
+    from theory.montecarlo import mc_cot_error
+    lam = 1.0 / np.arange(1, REPORT_D + 1)
+    res = mc_cot_error(lam, REPORT_N_COT, [REPORT_K], m=REPORT_MC_M, samples=REPORT_MC_SAMPLES, seed=SEED)
+    eigs = [Fraction(1, i) for i in range(1, REPORT_D + 1)]
+    t = float(finite_m_trace(eigs, REPORT_N_COT, REPORT_K, m=REPORT_MC_M))
+    mean, se = float(res.mean[0]), float(res.stderr[0])
+    if not (t - 5 * se <= mean <= float(C) * t + 5 * se):
+        raise RouteDisagreement("err_20 at the Monte Carlo check", [("certified bracket", (t, float(C) * t)),
+                                                                   ("Monte Carlo mean ± 5 SE", (mean, 5 * se))])
+    open_windows = [(k, a, b) for k, (w, _) in rows.items() for lab, a, b in w if lab == "undecided"]
+    evidence = tex(r"$\mathrm{err}_{«k»}(n = «a», m) \in [T_{«k»}(m), C\,T_{«k»}(m)]$ with $C = \tfrac{1}{2}(\kappa + "
+                   r"1/\kappa) = «C:.5g»$ and $T$ exact in $1/m$ (zonal polynomials), against the exact "
+                   r"$\mathrm{err}_1(n = «b», m)$, for $m = 2..«mm»$: «w20». With $k = «k1»$: «w21». Second route: "
+                   r"seeded Monte Carlo (seed «seed», «ns» prompts) at $m = «mmc»$ gives $«mean:.4g» \pm «se:.2g»$, "
+                   r"inside the bracket $[«lo:.4g}, «hi:.4g»]$.".replace("«lo:.4g}", "«lo:.4g»"),
+                   k=REPORT_K, a=REPORT_N_COT, C=float(C), b=REPORT_N_DIRECT, mm=REPORT_M_MAX,
+                   w20=describe(rows[REPORT_K][0]), k1=REPORT_K + 1, w21=describe(rows[REPORT_K + 1][0]),
+                   seed=SEED, ns=REPORT_MC_SAMPLES, mmc=REPORT_MC_M, mean=mean, se=se, lo=t, hi=float(C) * t)
+    if open_windows:
+        c0, c1 = k1_error_coefficients(eigs, REPORT_N_DIRECT)
+        details = []
+        for k, a, b in open_windows:
+            for m in range(a, min(b, a + 2) + 1):
+                tk = float(finite_m_trace(eigs, REPORT_N_COT, k, m=m))
+                details.append(rf"$k = {k}$, $m = {m}$: $\mathrm{{err}}_{{{k}}} \in [{sci(tk)}, {sci(float(C) * tk)}]$ "
+                               rf"against $\mathrm{{err}}_1 = {sci(float(c0 + c1 / m))}$")
+        return undecided(evidence, tex(r"undecided where the bracket contains $\mathrm{err}_1$: «w»",
+                                       w="; ".join(details)))
+    return holds(evidence)
 
 
 @CLAIM_TRADEOFF.part("finite-m-n-min", FINDING,
