@@ -30,7 +30,6 @@ import subprocess
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import sympy
 
