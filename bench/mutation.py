@@ -76,17 +76,23 @@ PRELOAD = ("numpy", "scipy", "scipy.linalg", "scipy.special", "scipy.integrate",
 # per-test estimate leaves out; mutmut's default of 1 s turned a fast killed test into a "timeout".
 TIMEOUT_CONSTANT = 30.0
 
-# Statuses of `mutmut results`, and how the score counts them.
-DETECTED = ("killed", "timeout", "segfault")
+# Statuses of `mutmut results`, and how the score counts them.  mutmut reports a run whose pytest
+# could not start (exit status 255: the mutant broke an import, so the tests could not even be
+# collected) as "timeout"; the exit codes in mutmut's .meta files tell it apart, as "error".
+DETECTED = ("killed", "timeout", "error", "segfault")
 SKIPPED = ("skipped",)
 
-PLUGIN = '''"""pytest plugin of the mutation run (bench/mutation.py): stats-run cache clearing, fastest tests first."""
+PLUGIN = '''"""pytest plugin of the mutation run (bench/mutation.py): stats-run cache clearing and import-time
+calls, fastest tests first."""
 import functools
 import json
 import sys
 
 import pytest
 from mutmut.mutation.trampoline import get_mutant_under_test
+from mutmut.state import state
+
+_IMPORT_TIME = set()
 
 
 def _clear_caches():
@@ -100,10 +106,23 @@ def _clear_caches():
         conftest._RESULTS.clear()
 
 
+def pytest_collection_finish(session):
+    # Functions called while the test modules import (module-level values) would otherwise be
+    # credited to whichever test runs first; every test may read those values.
+    if get_mutant_under_test() == "stats":
+        _IMPORT_TIME.update(state()._stats)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     if get_mutant_under_test() == "stats":
         _clear_caches()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    if get_mutant_under_test() == "stats":
+        state()._stats.update(_IMPORT_TIME)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -265,7 +284,10 @@ def read_results(workdir: Path) -> dict[str, str]:
         found = re.match(r"^\s+(\S+__mutmut_\d+): (.+?)\s*$", line)
         if found:
             results[found.group(1)] = found.group(2)
-    return results
+    exit_codes = {}
+    for meta in (workdir / "mutants").rglob("*.py.meta"):
+        exit_codes.update(json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {}))
+    return {k: "error" if v == "timeout" and exit_codes.get(k) == 255 else v for k, v in results.items()}
 
 
 def show(workdir: Path, name: str) -> str:

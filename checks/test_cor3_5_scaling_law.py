@@ -236,3 +236,44 @@ def test_optimal_steps_undecided_when_not_certified(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "d1_optimal_steps", lambda n, ms, k_max: tuple((m, k_max, False, False) for m in ms))
     result = run_part("cor3.5", "optimal-steps")
     assert result.error is None and result.statements[0].verdict == ledger.OPEN
+
+
+def test_confirmed_m_infinity_counterexample_fails_the_part(monkeypatch, clear_caches):
+    # With the bound's f replaced by a far smaller one, the sweep's "failure" is real, and the exact
+    # matrix power of a rotation of the same Λ confirms it: the part fails.
+    case = ((Fraction(1), Fraction(1, 2)), 3, 2)
+    monkeypatch.setattr(claim, "limit_bound_sweep", lambda cases, seed=0: (case, 0, Fraction(1), 1))
+    monkeypatch.setattr(claim, "_f", lambda eigs, n: Fraction(1, 10 ** 6))
+    (s,) = run_part("cor3.5", "m-infinity").statements
+    assert s.verdict == ledger.FAILS
+    assert s.counterexample == r"eigenvalues $1, \tfrac{1}{2}$, $n = 3$, $k = 2$"
+    assert s.counterexample_route == "the exact matrix power of a rotation of the same Λ"
+
+
+def test_m_infinity_disagreement_names_both_routes(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "limit_bound_sweep", lambda cases, seed=0: (None, 2, Fraction(1), 5))
+    error = assert_could_not_run("cor3.5", "m-infinity", mentions="routes disagree on the m = ∞ error").error
+    assert "exact matrix power on rotated Λ: 2 mismatches" in error
+
+
+def test_fixed_k_without_its_constant_is_a_confirmed_failure(monkeypatch, clear_caches):
+    # C_k = 0 drops the O(1/m) term: err_k(m) <= d f^{2k} then fails at small m, exactly and in
+    # floating point; the part fails, and C_k no longer increases with k.
+    real = claim.fixed_k_constants
+    monkeypatch.setattr(claim, "fixed_k_constants",
+                        lambda eigs, n, ks: tuple((k, c0, lim, sc, Fraction(0)) for k, c0, lim, sc, _ in real(eigs, n, ks)))
+    (s,) = run_part("cor3.5", "fixed-k").statements
+    assert s.verdict == ledger.FAILS and s.counterexample_route == "the same comparison in floating point"
+    assert s.counterexample.startswith(r"$\Lambda = \operatorname{diag}(1, \tfrac{1}{2}, \tfrac{1}{4})$, $n = 8$, $k = 1$, $m = 1$")
+    assert "(not increasing in $k$)" in s.evidence
+
+
+def test_fixed_k_constants_rows():
+    rows = claim.fixed_k_constants((Fraction(1), Fraction(1, 2)), 4, (1, 2))
+    for k, c0, limit, scale, c_k in rows:
+        poly = cot_error_poly([Fraction(1), Fraction(1, 2)], 4, k)
+        assert c0 == limit == poly.coefficients[0]
+        f = 1 / (1 + Fraction(4) / (1 + 3))  # Hard = tr Λ / λ_min = (3/2) / (1/2) = 3, n = 4
+        assert scale == 2 * f ** (2 * k)
+        assert c_k == sum(max(c, 0) for c in poly.coefficients[1:]) / scale
+        assert all(poly.evaluate(m) <= scale * (1 + c_k / m) for m in (1, 2, 3, 10, 100))

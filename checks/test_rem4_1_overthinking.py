@@ -205,3 +205,78 @@ def test_step_thresholds_change_with_the_computation(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "step_gain", lambda eigs, n, test, k: Fake(next(values)))
     result = run_part("rem4.1", "step-thresholds")
     assert result.statements[0].verdict == ledger.FAILS
+
+
+class _Row:
+    def __init__(self, n, k_star, err_star, certified, behaviour="falls then rises", max_eig=1.0):
+        self.n, self.k_star, self.err_star, self.certified = n, k_star, err_star, certified
+        self.behaviour, self.max_eig = behaviour, max_eig
+        self.errors = [Fraction(1)] * 3
+
+
+class _Experiment:
+    def __init__(self, rows):
+        self.rows = rows
+
+    def row(self, n, m=None):
+        return self.rows[(n, m)]
+
+
+def _experiment_with(finite_rows, limit_k_star=None):
+    limit = {(n, None): _Row(n, limit_k_star, 0.0, False, "falls", 0.5) for n in claim.EXP_NS}
+    unit = {(n, None): _Row(n, 1, 1.0, True, "rises from the start", 3.0) for n in claim.EXP_NS}
+    finite = {(r.n, claim.EXP_M): r for r in finite_rows}
+    return lambda full: (claim.EXP_WINDOW, _Experiment({**limit, **finite}), _Experiment(unit))
+
+
+def _mc_exact(eigs, n, m, ks, reps, seed):
+    return [1.0] * len(ks), [1.0] * len(ks)  # the fake exact errors are all 1: z = 0
+
+
+def test_experiment_limit_disagreement_names_the_routes(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "experiment", _experiment_with([], limit_k_star=3))
+    error = assert_could_not_run("rem4.1", "experiment-limit", mentions="routes disagree on the m = ∞ experiment").error
+    assert "modal report: ['falls', 'falls', 'falls', 'rises from the start'" in error
+
+
+def test_experiment_finite_m_undecided_while_a_row_still_falls(monkeypatch, clear_caches):
+    rows = [_Row(10, 7, 0.1, False), _Row(20, 3, 0.2, True), _Row(30, 2, 0.3, True)]
+    monkeypatch.setattr(claim, "experiment", _experiment_with(rows))
+    monkeypatch.setattr(claim, "monte_carlo_errors", _mc_exact)
+    (s,) = run_part("rem4.1", "experiment-finite-m").statements
+    assert s.verdict == ledger.OPEN
+    assert s.known == r"$n = 10$ still falls at $k = 7$: its $k^* \ge 7$ is not certified by the exact window"
+    assert r"certified where the error has risen inside the window: $n = 20, 30$" in s.evidence
+
+
+@pytest.mark.parametrize("rows", [
+    [_Row(10, 4, 0.1, True), _Row(20, 3, 0.05, True), _Row(30, 2, 0.3, True)],   # a larger n with a smaller error
+    [_Row(10, 2, 0.1, True), _Row(20, 3, 0.2, True), _Row(30, 2, 0.3, True)],    # a larger n with a later k*
+    [_Row(10, 7, 0.1, False), _Row(20, 3, 0.2, False), _Row(30, 2, 0.3, True)],  # fewer than two certified rows
+])
+def test_experiment_finite_m_against_the_pattern_could_not_be_confirmed(monkeypatch, clear_caches, rows):
+    # "larger n is worse" would fail here, but no second route can confirm a pattern of the exact
+    # engine on its own: the part could not run rather than refute the paper.
+    monkeypatch.setattr(claim, "experiment", _experiment_with(rows))
+    monkeypatch.setattr(claim, "monte_carlo_errors", _mc_exact)
+    assert "counterexample" in assert_could_not_run("rem4.1", "experiment-finite-m").error
+
+
+def test_experiment_finite_m_holds_on_the_pattern(monkeypatch, clear_caches):
+    rows = [_Row(10, 4, 0.1, True), _Row(20, 3, 0.2, True), _Row(30, 3, 0.2, True)]  # ties allowed
+    monkeypatch.setattr(claim, "experiment", _experiment_with(rows))
+    monkeypatch.setattr(claim, "monte_carlo_errors", _mc_exact)
+    assert run_part("rem4.1", "experiment-finite-m").statements[0].verdict == ledger.HOLDS
+
+
+def test_larger_n_error_at_large_k_disagreement(monkeypatch, clear_caches):
+    real = claim.infinite_m_error_exact
+    monkeypatch.setattr(claim, "infinite_m_error_exact", lambda lam, n, sig, k: real(lam, n, sig, k) if k < 256 else Fraction(1))
+    assert_could_not_run("rem4.1", "larger-n-diverges", mentions="routes disagree on the error at large k against n")
+
+
+def test_k_star_not_growing_with_m_could_not_be_confirmed(monkeypatch, clear_caches):
+    # k* falling with m in d = 1 would contradict the log-convexity argument; there is no second
+    # route for it, so the part could not run.
+    monkeypatch.setattr(claim, "cot_error_d1", lambda lam, n, k, m=None: Fraction(abs(k - 40 // m), 1) + 1)
+    assert "counterexample" in assert_could_not_run("rem4.1", "k-star-grows-with-m").error

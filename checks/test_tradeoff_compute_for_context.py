@@ -167,3 +167,71 @@ def test_report_limit_holds_if_n_equals_ten(monkeypatch, clear_caches):
 def test_d1_crossing_twice_is_a_route_disagreement(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "paper_report_d1", lambda m_max, k=20: ((2, 1.0), (3, -1.0), (4, 1.0), (5, -1.0)))
     assert_could_not_run("tradeoff", "report-d1")
+
+
+def test_first_increase_finds_a_rise_or_the_first_unreachable_k():
+    assert claim._first_increase([6, 2, 1, 1, None, None]) == 5
+    assert claim._first_increase([3, 4, None]) == 2        # a rise right after the first entry
+    assert claim._first_increase([5, None, 3]) == 2        # unreachable, even if reachable again later
+    assert claim._first_increase([5, 4, 4, 1]) is None
+    assert claim._first_increase([None]) is None            # a single entry has nothing to compare
+
+
+def test_float_scan_off_by_one_is_caught_by_the_exact_boundary(monkeypatch, clear_caches):
+    # n_min one too large: err_k(n_min - 1) <= ε, which the exact check at the boundary sees; the
+    # part then could not run instead of trusting the float scan.
+    real = claim.n_min
+
+    def late(lam, k, eps, **kw):
+        nm = real(lam, k, eps, **kw)
+        return None if nm is None else nm + 1
+    monkeypatch.setattr(claim, "n_min", late)
+    first = claim.limit_monotonicity(*claim._mono_size(False))["first"]
+    assert first["exact boundary"] is not None
+    assert "n_min at m = ∞" in assert_could_not_run("tradeoff", "less-context-limit").error
+
+
+def test_confirmed_increase_of_n_min_fails_the_limit_part(monkeypatch, clear_caches):
+    # n_min "rose" from 1 at k = 1 to 2 at k = 2, and exactly err_2(n = 1) = 16/81 > ε = 1e-9:
+    # the second route confirms it, so the part fails and says which route confirmed it.
+    first = {"non-increasing": ((Fraction(1),), 2, 1e-9, 1, 2), "exact boundary": None, "sandwich": None}
+    monkeypatch.setattr(claim, "limit_monotonicity", lambda cases, k_max, seed=0: {"first": first, "loosest": 1.0})
+    (s,) = run_part("tradeoff", "less-context-limit").statements
+    assert s.verdict == ledger.FAILS
+    assert s.counterexample_route == "exact rationals at the boundary"
+    assert r"n_{\min} = 1" in s.counterexample and "k = 2" in s.counterexample
+
+
+def test_full_tier_report_tries_every_dimension(monkeypatch, clear_caches):
+    real, asked = claim.paper_report_limit, []
+
+    def record(ds, k=claim.REPORT_K):
+        asked.append(ds)
+        return real(claim.REPORT_DS, k)
+    monkeypatch.setattr(claim, "paper_report_limit", record)
+    assert claim.report_limit(False).verdict == ledger.FAILS
+    assert claim.report_limit(True).verdict == ledger.FAILS
+    assert asked == [claim.REPORT_DS, tuple(range(2, 41))]
+
+
+def test_family_break_confirmed_by_the_general_scan_fails_the_part(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "harder_family", lambda: (8, 9, 8) + (9,) * 10)
+    answers = iter([9, 8])  # the general scan also needs more steps at α = 1/4 than at α = 1/2
+    monkeypatch.setattr(claim, "k_min", lambda lam, n, eps, test_cov=None: next(answers))
+    (s,) = run_part("tradeoff", "harder-bounds").statements
+    assert s.verdict == ledger.FAILS
+    assert s.counterexample == r"$\alpha = \tfrac{1}{4}$ needs $k = 9$, $\alpha = \tfrac{1}{2}$ needs $k = 8$"
+    assert s.counterexample_route == "the general scan of theory.scaling.k_min (eigh of the step matrix)"
+
+
+def test_d1_report_without_a_crossing_holds_as_not_reached(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "paper_report_d1", lambda m_max, k=20: tuple((m, 1.0) for m in range(2, m_max + 1)))
+    (s,) = run_part("tradeoff", "report-d1").statements
+    assert s.verdict == ledger.HOLDS and s.evidence == r"not reached for $m \le 200$"
+
+
+def test_less_context_every_m_counterexample_is_brute_forced(monkeypatch, clear_caches):
+    # A sequence that says "unreachable" at k = 5 where n = 1 still reaches ε exactly: the brute
+    # force over n does not confirm the counterexample, so the part could not run.
+    monkeypatch.setattr(claim, "finite_m_n_min", lambda d, m, k_max, n_max: ((6, 2, 1, 1) + (None,) * (k_max - 4), 0.1))
+    assert "counterexample" in assert_could_not_run("tradeoff", "less-context-every-m").error
