@@ -400,6 +400,7 @@ def main(argv=None) -> int:
     ap.add_argument("--max-children", type=int, default=1, help="mutants run in parallel (default 1: a shared machine)")
     ap.add_argument("--limit", type=int, help="run a seeded random sample of this many mutants")
     ap.add_argument("--seed", type=int, default=0, help="seed of the --limit sample")
+    ap.add_argument("--mutants", nargs="+", metavar="ID", help="run these mutants only (e.g. the survivors of a run)")
     ap.add_argument("--equivalent", type=Path, default=DEFAULT_EQUIVALENT,
                     help="file of equivalent mutants: an id and a reason per line")
     ap.add_argument("--timeout-multiplier", type=float, default=3.0)
@@ -438,8 +439,8 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     try:
         prepare(workdir, scope, tests, files, args.timeout_multiplier)
-        names = []
-        if args.limit:
+        names = list(args.mutants or [])
+        if args.limit and not names:
             every = mutant_names(workdir, scope)
             names = sorted(random.Random(args.seed).sample(every, min(args.limit, len(every))))
             print(f"sampled {len(names)} of {len(every)} mutants (seed {args.seed})", file=sys.stderr)

@@ -9,6 +9,7 @@ Our k (forward passes from w_0 = 0) is the paper's k (its w_{k+1} from w_1 = 0).
 * order of limits: d = 1 exact with m = c k^p.
 """
 
+import importlib
 import math
 from fractions import Fraction
 
@@ -277,3 +278,17 @@ def test_fixed_k_constants_rows():
         assert scale == 2 * f ** (2 * k)
         assert c_k == sum(max(c, 0) for c in poly.coefficients[1:]) / scale
         assert all(poly.evaluate(m) <= scale * (1 + c_k / m) for m in (1, 2, 3, 10, 100))
+
+
+def test_one_rotated_mismatch_is_a_route_disagreement(monkeypatch, clear_caches):
+    # Only the first rotated comparison disagrees: the sweep must count it, not keep the last one.
+    ot = importlib.import_module("theory.overthinking")  # the package re-exports a function of that name
+    real, calls = ot.infinite_m_error_exact, []
+
+    def first_wrong(lam, n, sig, k):
+        calls.append(1)
+        return real(lam, n, sig, k) + (1 if len(calls) == 1 else 0)
+    monkeypatch.setattr(ot, "infinite_m_error_exact", first_wrong)
+    first, mismatch, _, compared = claim.limit_bound_sweep(claim._sweep_cases(False))
+    assert first is None and mismatch == 1 and compared > 1
+    assert_could_not_run("cor3.5", "m-infinity", mentions="routes disagree on the m = ∞ error")

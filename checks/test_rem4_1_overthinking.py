@@ -156,7 +156,8 @@ def test_bracket_ratio_tolerance(monkeypatch, clear_caches):
 
 def test_growth_disagreement_is_not_a_verdict(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "trace_identity_survey", lambda count, k_max=3: (0, 0, 0, 0.5, 2))
-    assert_could_not_run("rem4.1", "trace-decides-growth")
+    error = assert_could_not_run("rem4.1", "trace-decides-growth", mentions="routes disagree on eventual growth").error
+    assert "exact root counting: grows / stays bounded; float modal report: disagrees in 2 problems" in error
 
 
 def test_step_by_step_holds_when_curves_agree(monkeypatch, clear_caches):
@@ -164,6 +165,22 @@ def test_step_by_step_holds_when_curves_agree(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "exact_curves", lambda problem, k_max: curves)
     assert run_part("rem4.1", "trace-step-by-step").statements[0].verdict == ledger.HOLDS
     assert run_part("rem4.1", "trace-best-k").statements[0].verdict == ledger.HOLDS
+    # flat curves: an error that stays equal does not rise, so it agrees with a flat trace
+    flat = ([Fraction(2)] * 30, [Fraction(3)] * 30)
+    monkeypatch.setattr(claim, "exact_curves", lambda problem, k_max: flat)
+    assert run_part("rem4.1", "trace-step-by-step").statements[0].verdict == ledger.HOLDS
+
+
+def test_step_by_step_fails_on_the_second_example_alone(monkeypatch, clear_caches):
+    # The first example agrees step by step; the second has the first pass hurt while the trace
+    # falls (err_1 > err_0, tr_1 < tr_0) and err_4 < err_3 while the trace rises: that alone fails
+    # the part (confirmed by the float report on the first example, which is real).
+    agreeing = ([Fraction(5 - k) for k in range(30)], [Fraction(5 - k) for k in range(30)])
+    second = ([Fraction(v) for v in (1, 2, 0, 3, 2)], [Fraction(v) for v in (5, 4, 6, 1, 2)])
+    monkeypatch.setattr(claim, "exact_curves",
+                        lambda problem, k_max: second if problem is claim.EXAMPLE_FALLS_WHILE_TRACE_RISES else agreeing)
+    (s,) = run_part("rem4.1", "trace-step-by-step").statements
+    assert s.verdict == ledger.FAILS and s.counterexample_route == "the float modal report of theory.overthinking"
 
 
 def test_unconfirmed_best_k_counterexample(monkeypatch, clear_caches):
@@ -176,7 +193,8 @@ def test_unconfirmed_best_k_counterexample(monkeypatch, clear_caches):
 
 def test_onset_disagreement(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "divergence_onset", lambda lam, sig: 40)
-    assert_could_not_run("rem4.1", "larger-n-diverges")
+    error = assert_could_not_run("rem4.1", "larger-n-diverges", mentions="routes disagree on the divergence onset").error
+    assert "float bisection: 40; exact growth at n0 − 1, n0: (False, True)" in error
 
 
 def test_larger_n_best_holds_without_the_examples(monkeypatch, clear_caches):
@@ -280,3 +298,19 @@ def test_k_star_not_growing_with_m_could_not_be_confirmed(monkeypatch, clear_cac
     # route for it, so the part could not run.
     monkeypatch.setattr(claim, "cot_error_d1", lambda lam, n, k, m=None: Fraction(abs(k - 40 // m), 1) + 1)
     assert "counterexample" in assert_could_not_run("rem4.1", "k-star-grows-with-m").error
+
+
+def test_step_threshold_of_one_is_not_evaluated_at_m_zero(monkeypatch, clear_caches):
+    # A pass that helps at every m has threshold 1: there is no m_0 - 1 = 0 to check it at (the
+    # exact gain has no value there), so the confirmation skips it.
+    class Fake:
+        def __init__(self, m0):
+            self.m_threshold = m0
+
+        def gain(self, m):
+            if m < 1:
+                raise ZeroDivisionError("no test prompt of length 0")
+            return Fraction(-1) if m >= self.m_threshold else Fraction(1)
+    values = iter([1, 20, 10, 30, 20, 10])
+    monkeypatch.setattr(claim, "step_gain", lambda eigs, n, test, k: Fake(next(values)))
+    assert run_part("rem4.1", "step-thresholds").statements[0].verdict == ledger.FAILS
