@@ -2,8 +2,8 @@
 
     python bench/mutation.py                          # default scope: the ledger and the converted claims
     python bench/mutation.py --scope theory/claims/hard.py --limit 40
-    python bench/mutation.py --scope theory/ledger.py --json ledger.json
-    python bench/mutation.py --combine ledger.json hard.json ...   # one score over slices
+    python bench/mutation.py --scope theory/ledger.py --json slice.json
+    python bench/mutation.py --combine slice.json other.json ...   # one score over slices
 
 Nothing in the project configures mutmut.  The script copies the repository (``git ls-files``,
 untracked files included) into a temporary directory, writes a ``[tool.mutmut]`` section into the

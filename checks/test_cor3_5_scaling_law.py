@@ -292,3 +292,31 @@ def test_one_rotated_mismatch_is_a_route_disagreement(monkeypatch, clear_caches)
     first, mismatch, _, compared = claim.limit_bound_sweep(claim._sweep_cases(False))
     assert first is None and mismatch == 1 and compared > 1
     assert_could_not_run("cor3.5", "m-infinity", mentions="routes disagree on the m = ∞ error")
+
+
+# --- the full tier asks for more ---------------------------------------------------------------
+
+def test_full_tier_sweeps_more_cases():
+    assert claim._sweep_cases(True) > claim._sweep_cases(False)
+
+
+def test_full_tier_compares_the_lower_bound_in_more_cases():
+    bad, count = claim.lower_bound_below_exact(True)
+    assert bad == [] and count > claim.lower_bound_below_exact(False)[1]
+
+
+def test_full_tier_optimal_steps_at_one_more_length():
+    evidence = claim.optimal(True).evidence.render()
+    assert evidence.startswith(r"$d = 1$, $n = 10$, exact closed form over $k \le 200$")
+    assert "at $m = 10, 30, 100, 300$" in evidence
+
+
+def test_full_tier_fixed_k_goes_to_six_steps(monkeypatch, clear_caches):
+    real, asked = claim.fixed_k_constants, []
+
+    def record(eigs, n, ks):
+        asked.append(ks)
+        return real(eigs, n, ks[:4])  # the rows of the fast tier are enough for the part to finish
+    monkeypatch.setattr(claim, "fixed_k_constants", record)
+    assert claim.fixed_k(False).verdict == claim.fixed_k(True).verdict == ledger.HOLDS
+    assert asked == [(1, 2, 3, 4), (1, 2, 3, 4, 5, 6)]

@@ -314,3 +314,25 @@ def test_step_threshold_of_one_is_not_evaluated_at_m_zero(monkeypatch, clear_cac
     values = iter([1, 20, 10, 30, 20, 10])
     monkeypatch.setattr(claim, "step_gain", lambda eigs, n, test, k: Fake(next(values)))
     assert run_part("rem4.1", "step-thresholds").statements[0].verdict == ledger.FAILS
+
+
+def test_full_tier_asks_for_more(monkeypatch, clear_caches):
+    assert claim._survey_size(True) > claim._survey_size(False)
+    asked = []
+    monkeypatch.setattr(claim, "lsa_experiment", lambda d, ns, ms, normalisation, k_max=None: asked.append(
+        (d, ns, ms, normalisation, k_max)) or normalisation)
+    assert claim.experiment(False) == (claim.EXP_WINDOW, "trace", "unit")
+    assert claim.experiment(True) == (10, "trace", "unit")
+    assert asked == [(10, (10, 20, 30), (None, 40), "trace", claim.EXP_WINDOW), (10, (10, 20, 30), (None,), "unit", None),
+                     (10, (10, 20, 30), (None, 40), "trace", 10), (10, (10, 20, 30), (None,), "unit", None)]
+
+
+def test_full_tier_monte_carlo_draws_more_prompts(monkeypatch, clear_caches):
+    rows = [_Row(10, 4, 0.1, True), _Row(20, 3, 0.2, True), _Row(30, 2, 0.3, True)]
+    monkeypatch.setattr(claim, "experiment", _experiment_with(rows))
+    asked = []
+    monkeypatch.setattr(claim, "monte_carlo_errors",
+                        lambda eigs, n, m, ks, reps, seed: asked.append((n, m, ks, reps, seed)) or _mc_exact(eigs, n, m, ks, reps, seed))
+    fast, full = claim.experiment_finite_m(False), claim.experiment_finite_m(True)
+    assert asked == [(30, 40, (1, 2, 3), claim.MC_SAMPLES, claim.SEED), (30, 40, (1, 2, 3), 200_000, claim.SEED)]
+    assert f"{claim.MC_SAMPLES} prompts" in fast.evidence.render() and "200000 prompts" in full.evidence.render()

@@ -235,3 +235,17 @@ def test_less_context_every_m_counterexample_is_brute_forced(monkeypatch, clear_
     # force over n does not confirm the counterexample, so the part could not run.
     monkeypatch.setattr(claim, "finite_m_n_min", lambda d, m, k_max, n_max: ((6, 2, 1, 1) + (None,) * (k_max - 4), 0.1))
     assert "counterexample" in assert_could_not_run("tradeoff", "less-context-every-m").error
+
+
+def test_full_tier_asks_for_more(monkeypatch, clear_caches):
+    (fc, fk), (tc, tk) = claim._mono_size(False), claim._mono_size(True)
+    assert tc > fc and tk > fk
+    real, asked = claim.finite_m_n_min, []
+
+    def record(d, m, k_max, n_max):
+        asked.append((d, m, k_max, n_max))
+        return real(d, m, min(k_max, 6), n_max)
+    monkeypatch.setattr(claim, "finite_m_n_min", record)
+    claim.finite_m(False)
+    claim.finite_m(True)
+    assert asked == [(3, 10, 6, 40), (1, 10, 40, 60), (3, 10, 8, 40), (1, 10, 40, 60)]

@@ -42,6 +42,10 @@ PLACEHOLDERS = {
     ("bench/README.md", "gpu_mc.md"): "written by bench/gpu.py into $OUT",
     ("bench/gpu.py", "gpu_mc.json"): "written by this script into $OUT",
     ("bench/gpu.py", "gpu_mc.md"): "written by this script into $OUT",
+    ("bench/README.md", "slice.json"): "the results `bench/mutation.py --json` writes",
+    ("bench/README.md", "other.json"): "the results `bench/mutation.py --json` writes",
+    ("bench/mutation.py", "slice.json"): "the results `--json` writes",
+    ("bench/mutation.py", "other.json"): "the results `--json` writes",
 }
 
 _EXTENSIONS = "md|py|tex|toml|json|npy|txt|csv|cfg|ini|ya?ml|ipynb|sh|rst|png|pdf|svg"
