@@ -336,3 +336,12 @@ def test_full_tier_monte_carlo_draws_more_prompts(monkeypatch, clear_caches):
     fast, full = claim.experiment_finite_m(False), claim.experiment_finite_m(True)
     assert asked == [(30, 40, (1, 2, 3), claim.MC_SAMPLES, claim.SEED), (30, 40, (1, 2, 3), 200_000, claim.SEED)]
     assert f"{claim.MC_SAMPLES} prompts" in fast.evidence.render() and "200000 prompts" in full.evidence.render()
+
+
+def test_k_star_ties_are_all_listed(monkeypatch, clear_caches):
+    # err_k(m) = |2k − m − 1|: k* = m/2 grows with m, tied with m/2 + 1 at every m.
+    monkeypatch.setattr(claim, "cot_error_d1", lambda lam, n, k, m=None: Fraction(abs(2 * k - m - 1)))
+    (s,) = run_part("rem4.1", "k-star-grows-with-m").statements
+    assert s.verdict == ledger.HOLDS
+    assert (r"; exact ties: $m = 2$: $k \in \{1, 2\}$; $m = 4$: $k \in \{2, 3\}$; $m = 8$: $k \in \{4, 5\}$; "
+            r"$m = 16$: $k \in \{8, 9\}$; $m = 32$: $k \in \{16, 17\}$; not proved for general $m$.") in s.evidence
