@@ -162,14 +162,15 @@ def test_steps_beyond_baseline_large_m():
 
 def test_m_infinity_matrix_power_disagreement(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "limit_bound_sweep", lambda cases, seed=0: (None, 1, Fraction(1), 1))
-    assert_could_not_run("cor3.5", "m-infinity")
+    assert_could_not_run("cor3.5", "m-infinity", mentions="routes disagree on the m = ∞ error")
 
 
 def test_m_infinity_unconfirmed_failure(monkeypatch, clear_caches):
     # a sweep "failure" on a spectrum where the exact matrix power respects the bound
     case = ((Fraction(1), Fraction(1, 2)), 3, 2)
     monkeypatch.setattr(claim, "limit_bound_sweep", lambda cases, seed=0: (case, 0, Fraction(1), 1))
-    assert "counterexample" in assert_could_not_run("cor3.5", "m-infinity").error
+    assert_could_not_run("cor3.5", "m-infinity",
+                         mentions="the exact matrix power of a rotation of the same Λ: does not confirm it")
 
 
 def test_fixed_k_engine_against_closed_form(monkeypatch, clear_caches):
@@ -179,7 +180,7 @@ def test_fixed_k_engine_against_closed_form(monkeypatch, clear_caches):
         rows = real(eigs, n, ks)
         return tuple((k, c0 + Fraction(1, 10 ** 9), lim, sc, ck) for k, c0, lim, sc, ck in rows)
     monkeypatch.setattr(claim, "fixed_k_constants", off_by_one)
-    assert_could_not_run("cor3.5", "fixed-k")
+    assert_could_not_run("cor3.5", "fixed-k", mentions="routes disagree on the m → ∞ limit of err_1: engine c_0")
 
 
 def test_large_k_part_holds_when_the_ratio_is_bounded(monkeypatch, clear_caches):
@@ -192,12 +193,14 @@ def test_large_k_part_holds_when_the_ratio_is_bounded(monkeypatch, clear_caches)
 
 def test_large_k_failure_needs_the_lower_bound_to_confirm_it(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "divergence_log_lower_bound", lambda *a, **k: -1e300)
-    assert "counterexample" in assert_could_not_run("cor3.5", "large-k-finite-m").error
+    assert_could_not_run("cor3.5", "large-k-finite-m",
+                         mentions="(theory.scaling.divergence_log_lower_bound): does not confirm it")
 
 
 def test_lower_bound_above_exact_is_a_route_disagreement(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "lower_bound_below_exact", lambda full: (["d=1 m=1 k=1"], 1))
-    assert_could_not_run("cor3.5", "lower-bound")
+    assert_could_not_run("cor3.5", "lower-bound",
+                         mentions="routes disagree on the divergence lower bound against exact errors: L_k by quadrature: above the exact value in ['d=1 m=1 k=1']")
 
 
 def test_log_slack_rejects_a_bound_visibly_above_the_exact_value(monkeypatch, clear_caches):
@@ -208,7 +211,8 @@ def test_log_slack_rejects_a_bound_visibly_above_the_exact_value(monkeypatch, cl
             return log_fraction(cot_error_d1(1, n, k, m=m)) + 1e-8
         return divergence_log_lower_bound(cov, n, k, m, test_cov=test_cov)
     monkeypatch.setattr(claim, "divergence_log_lower_bound", too_high)
-    assert_could_not_run("cor3.5", "lower-bound")
+    assert_could_not_run("cor3.5", "lower-bound",
+                         mentions="routes disagree on the divergence lower bound against exact errors")
 
 
 def test_beyond_baseline_undecided_without_a_crossing(monkeypatch, clear_caches):
@@ -230,7 +234,7 @@ def test_order_of_limits_richardson_tolerance(monkeypatch, clear_caches):
         out[2] = tuple(p2)
         return out
     monkeypatch.setattr(claim, "d1_order_of_limits", shifted)
-    assert_could_not_run("cor3.5", "order-of-limits")
+    assert_could_not_run("cor3.5", "order-of-limits", mentions="routes disagree on the d = 1 order of limits")
 
 
 def test_optimal_steps_undecided_when_not_certified(monkeypatch, clear_caches):

@@ -152,12 +152,13 @@ def test_float_tolerance_rejects_a_formula_error(monkeypatch, clear_caches):
     # 1e-8 relative is far above eigh's rounding (measured ~1e-14) and is the size of the error a
     # wrong Γ would give at n ~ 1e8; a tolerance loosened past it would hide such an error.
     monkeypatch.setattr(claim, "float_route", lambda cases, seed=0: (1e-8, 0.0, 0.0))
-    assert_could_not_run("hard", "slowest-contraction")
+    assert_could_not_run("hard", "slowest-contraction",
+                         mentions="routes disagree on the slowest factor and Hard in floating point")
 
 
 def test_rate_tolerance_rejects_a_wrong_rate(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "float_route", lambda cases, seed=0: (0.0, 0.0, 1e-5))
-    assert_could_not_run("hard", "sandwich")
+    assert_could_not_run("hard", "sandwich", mentions="routes disagree on the decay rate of the m = ∞ error")
 
 
 def _tr_over_lambda_max(lam):
@@ -198,13 +199,15 @@ def test_unconfirmed_slowest_counterexample(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "symbolic_certificates", lambda: {"scale": True, "at least d": True,
                                                                  "increasing": True, "formula": False})
     monkeypatch.setattr(claim, "exact_sweep", _sweep_with("formula", ((Fraction(1), Fraction(4)), 3)))
-    assert "counterexample" in assert_could_not_run("hard", "slowest-contraction").error
+    assert_could_not_run("hard", "slowest-contraction",
+                         mentions="eigh of the rotated step matrix in floating point: does not confirm it")
 
 
 def test_sandwich_counterexample_needs_the_float_error_outside_the_bounds(monkeypatch, clear_caches):
     case = ((Fraction(1), Fraction(2), Fraction(2)), 3, 5)
     monkeypatch.setattr(claim, "exact_sweep", _sweep_with("sandwich", case))
-    assert "counterexample" in assert_could_not_run("hard", "sandwich").error  # the true error is inside
+    assert_could_not_run("hard", "sandwich",
+                         mentions="(theory.scaling.limit_log_error): does not confirm it")  # the true error is inside
     monkeypatch.setattr(claim, "limit_log_error", lambda lam, n, k: 0.0)       # err = 1 > d f^{2k} here
     (s,) = run_part("hard", "sandwich").statements
     assert s.verdict == ledger.FAILS and s.counterexample == "eigenvalues $1, 2, 2$, $n = 3$, $k = 5$"

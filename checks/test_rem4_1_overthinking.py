@@ -144,14 +144,14 @@ def test_d1_k_star_at_m2_is_an_exact_tie():
 
 def test_identity_failure_is_a_route_disagreement(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "trace_identity_survey", lambda count, k_max=3: (1, 0, 0, 0.5, 0))
-    assert_could_not_run("rem4.1", "trace-brackets")
+    assert_could_not_run("rem4.1", "trace-brackets", mentions="routes disagree on Remark 4.1's identity and bracket")
 
 
 def test_bracket_ratio_tolerance(monkeypatch, clear_caches):
     # 1 + 1e-6: a ratio err/trace above the proved constant by far more than float rounding of κ
     # (~1e-15) yet small enough that a loosened tolerance would hide a wrong constant.
     monkeypatch.setattr(claim, "trace_identity_survey", lambda count, k_max=3: (0, 0, 0, 1 + 1e-6, 0))
-    assert_could_not_run("rem4.1", "trace-brackets")
+    assert_could_not_run("rem4.1", "trace-brackets", mentions="largest (err/trace) / ((κ + 1/κ)/2), float: 1.000001")
 
 
 def test_growth_disagreement_is_not_a_verdict(monkeypatch, clear_caches):
@@ -188,7 +188,7 @@ def test_unconfirmed_best_k_counterexample(monkeypatch, clear_caches):
     errs = [Fraction(10 - k) if k < 3 else Fraction(k) for k in range(20)]
     traces = [Fraction(10 - k) if k < 9 else Fraction(k) for k in range(20)]
     monkeypatch.setattr(claim, "exact_curves", lambda problem, k_max: (errs, traces))
-    assert "counterexample" in assert_could_not_run("rem4.1", "trace-best-k").error
+    assert_could_not_run("rem4.1", "trace-best-k", mentions="the certified float modal report: does not confirm it")
 
 
 def test_onset_disagreement(monkeypatch, clear_caches):
@@ -209,7 +209,8 @@ def test_monte_carlo_z_limit(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "monte_carlo_errors",
                         lambda eigs, n, m, ks, reps, seed: ([float(real[0]) + 6 * 0.01, float(real[1]), float(real[2])],
                                                             [0.01, 1.0, 1.0]))
-    assert_could_not_run("rem4.1", "experiment-finite-m")
+    assert_could_not_run("rem4.1", "experiment-finite-m",
+                         mentions="routes disagree on the m = 40 experiment, Monte Carlo against the exact engine")
 
 
 def test_step_thresholds_change_with_the_computation(monkeypatch, clear_caches):
@@ -277,7 +278,7 @@ def test_experiment_finite_m_against_the_pattern_could_not_be_confirmed(monkeypa
     # engine on its own: the part could not run rather than refute the paper.
     monkeypatch.setattr(claim, "experiment", _experiment_with(rows))
     monkeypatch.setattr(claim, "monte_carlo_errors", _mc_exact)
-    assert "counterexample" in assert_could_not_run("rem4.1", "experiment-finite-m").error
+    assert_could_not_run("rem4.1", "experiment-finite-m", mentions="the exact engine: does not confirm it")
 
 
 def test_experiment_finite_m_holds_on_the_pattern(monkeypatch, clear_caches):
@@ -297,7 +298,7 @@ def test_k_star_not_growing_with_m_could_not_be_confirmed(monkeypatch, clear_cac
     # k* falling with m in d = 1 would contradict the log-convexity argument; there is no second
     # route for it, so the part could not run.
     monkeypatch.setattr(claim, "cot_error_d1", lambda lam, n, k, m=None: Fraction(abs(k - 40 // m), 1) + 1)
-    assert "counterexample" in assert_could_not_run("rem4.1", "k-star-grows-with-m").error
+    assert_could_not_run("rem4.1", "k-star-grows-with-m", mentions="exact closed form: does not confirm it")
 
 
 def test_step_threshold_of_one_is_not_evaluated_at_m_zero(monkeypatch, clear_caches):

@@ -130,20 +130,22 @@ def test_every_m_part_holds_when_n_min_never_rises(monkeypatch, clear_caches):
 def test_float_scan_against_exact_boundary_is_a_route_disagreement(monkeypatch, clear_caches):
     first = {"non-increasing": None, "exact boundary": ((Fraction(1),), 1, 0.5, 3), "sandwich": None}
     monkeypatch.setattr(claim, "limit_monotonicity", lambda cases, k_max, seed=0: {"first": first, "loosest": 1.0})
-    assert_could_not_run("tradeoff", "less-context-limit")
+    assert_could_not_run("tradeoff", "less-context-limit", mentions="routes disagree on n_min at m = ∞")
 
 
 def test_unconfirmed_increase_of_n_min(monkeypatch, clear_caches):
     # n_min "rose" from 2 to 3, but exactly err_k(n = 2) <= ε: the second route does not confirm it
     first = {"non-increasing": ((Fraction(1),), 2, 0.5, 2, 3), "exact boundary": None, "sandwich": None}
     monkeypatch.setattr(claim, "limit_monotonicity", lambda cases, k_max, seed=0: {"first": first, "loosest": 1.0})
-    assert "counterexample" in assert_could_not_run("tradeoff", "less-context-limit").error
+    assert_could_not_run("tradeoff", "less-context-limit",
+                         mentions="exact rationals at the boundary: does not confirm it")
 
 
 def test_sandwich_violation_is_a_route_disagreement(monkeypatch, clear_caches):
     first = {"non-increasing": None, "exact boundary": None, "sandwich": ((Fraction(1),), 1, 0.5, 3)}
     monkeypatch.setattr(claim, "limit_monotonicity", lambda cases, k_max, seed=0: {"first": first, "loosest": 1.0})
-    assert_could_not_run("tradeoff", "cor35-formula")
+    error = assert_could_not_run("tradeoff", "cor35-formula", mentions="routes disagree on the n_min sandwich").error
+    assert "proved bounds: violated" in error
 
 
 def test_harder_pointwise_holds_without_the_counterexample(monkeypatch, clear_caches):
@@ -154,7 +156,7 @@ def test_harder_pointwise_holds_without_the_counterexample(monkeypatch, clear_ca
 
 def test_family_break_is_checked_by_the_general_scan(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "harder_family", lambda: (8, 9, 8) + (9,) * 10)
-    assert "counterexample" in assert_could_not_run("tradeoff", "harder-bounds").error
+    assert_could_not_run("tradeoff", "harder-bounds", mentions="(eigh of the step matrix): does not confirm it")
 
 
 def test_report_limit_holds_if_n_equals_ten(monkeypatch, clear_caches):
@@ -166,7 +168,8 @@ def test_report_limit_holds_if_n_equals_ten(monkeypatch, clear_caches):
 
 def test_d1_crossing_twice_is_a_route_disagreement(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "paper_report_d1", lambda m_max, k=20: ((2, 1.0), (3, -1.0), (4, 1.0), (5, -1.0)))
-    assert_could_not_run("tradeoff", "report-d1")
+    error = assert_could_not_run("tradeoff", "report-d1", mentions="routes disagree on the d = 1 crossing").error
+    assert "log-ratio sign: changes more than once; expected: one crossing" in error
 
 
 def test_first_increase_finds_a_rise_or_the_first_unreachable_k():
@@ -216,9 +219,18 @@ def test_full_tier_report_tries_every_dimension(monkeypatch, clear_caches):
 
 def test_family_break_confirmed_by_the_general_scan_fails_the_part(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "harder_family", lambda: (8, 9, 8) + (9,) * 10)
-    answers = iter([9, 8])  # the general scan also needs more steps at α = 1/4 than at α = 1/2
-    monkeypatch.setattr(claim, "k_min", lambda lam, n, eps, test_cov=None: next(answers))
+    answers, asked = iter([9, 8]), []  # the general scan also needs more steps at α = 1/4 than at 1/2
+
+    def scan(lam, n, eps, test_cov=None):
+        asked.append((lam, n, eps, test_cov))
+        return next(answers)
+    monkeypatch.setattr(claim, "k_min", scan)
     (s,) = run_part("tradeoff", "harder-bounds").statements
+    # the scan re-checks the same two members of the family, Σ = Λ passed explicitly
+    for (lam, n, eps, test_cov), alpha in zip(asked, (0.25, 0.5)):
+        np.testing.assert_array_equal(lam, np.arange(1, 11) ** -alpha)
+        assert test_cov is lam and (n, eps) == (claim.FAMILY_N, claim.FAMILY_EPS)
+    assert len(asked) == 2
     assert s.verdict == ledger.FAILS
     assert s.counterexample == r"$\alpha = \tfrac{1}{4}$ needs $k = 9$, $\alpha = \tfrac{1}{2}$ needs $k = 8$"
     assert s.counterexample_route == "the general scan of theory.scaling.k_min (eigh of the step matrix)"
@@ -234,7 +246,8 @@ def test_less_context_every_m_counterexample_is_brute_forced(monkeypatch, clear_
     # A sequence that says "unreachable" at k = 5 where n = 1 still reaches ε exactly: the brute
     # force over n does not confirm the counterexample, so the part could not run.
     monkeypatch.setattr(claim, "finite_m_n_min", lambda d, m, k_max, n_max: ((6, 2, 1, 1) + (None,) * (k_max - 4), 0.1))
-    assert "counterexample" in assert_could_not_run("tradeoff", "less-context-every-m").error
+    assert_could_not_run("tradeoff", "less-context-every-m",
+                         mentions="brute force over n of the exact d = 1 closed form: does not confirm it")
 
 
 def test_full_tier_asks_for_more(monkeypatch, clear_caches):
