@@ -200,7 +200,8 @@ def test_large_k_failure_needs_the_lower_bound_to_confirm_it(monkeypatch, clear_
 def test_lower_bound_above_exact_is_a_route_disagreement(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "lower_bound_below_exact", lambda full: (["d=1 m=1 k=1"], 1))
     assert_could_not_run("cor3.5", "lower-bound",
-                         mentions="routes disagree on the divergence lower bound against exact errors: L_k by quadrature: above the exact value in ['d=1 m=1 k=1']")
+                         mentions="routes disagree on the divergence lower bound against exact errors: "
+                                  "L_k by quadrature: above the exact value in ['d=1 m=1 k=1']")
 
 
 def test_log_slack_rejects_a_bound_visibly_above_the_exact_value(monkeypatch, clear_caches):
