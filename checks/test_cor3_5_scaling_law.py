@@ -221,6 +221,7 @@ def test_beyond_baseline_undecided_without_a_crossing(monkeypatch, clear_caches)
     monkeypatch.setattr(claim, "divergence_log_lower_bound", lambda *a, **k: 0.0)
     result = run_part("cor3.5", "beyond-baseline")
     assert result.error is None and result.statements[0].verdict == ledger.OPEN
+    assert result.statements[0].known == r"no crossing up to $k = 4$ at $m = 10, 100, 1000, 10000$"
 
 
 def test_order_of_limits_richardson_tolerance(monkeypatch, clear_caches):

@@ -6,6 +6,7 @@ m, the rigorous divergence lower bound. Independent: the float n_min scans (bise
 batched eigh scan otherwise) checked against exact brute force.
 """
 
+import importlib
 import math
 from fractions import Fraction
 
@@ -164,6 +165,17 @@ def test_report_limit_holds_if_n_equals_ten(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "paper_report_limit",
                         lambda ds, k=20: tuple((r[0], 10, r[2], r[3], r[4], r[5]) for r in real(ds, k)))
     assert run_part("tradeoff", "report-limit").statements[0].verdict == ledger.HOLDS
+
+
+def test_report_limit_float_route_needs_more_than_a_factor_e(monkeypatch, clear_caches):
+    # The float route confirms "far better, not equal" when log err_1(n = 30) − log err_k(n = 10)
+    # exceeds 1; at exactly 1 it does not, and the part could not run.
+    scaling = importlib.import_module("theory.scaling")
+    monkeypatch.setattr(scaling, "limit_log_error", lambda lam, n, k: 1.0 if n == claim.REPORT_N_DIRECT else 0.0)
+    assert_could_not_run("tradeoff", "report-limit",
+                         mentions="the float m = ∞ errors (theory.scaling.limit_log_error): does not confirm it")
+    monkeypatch.setattr(scaling, "limit_log_error", lambda lam, n, k: 1.5 if n == claim.REPORT_N_DIRECT else 0.0)
+    assert run_part("tradeoff", "report-limit").statements[0].verdict == ledger.FAILS
 
 
 def test_d1_crossing_twice_is_a_route_disagreement(monkeypatch, clear_caches):
