@@ -326,3 +326,14 @@ def test_full_tier_fixed_k_goes_to_six_steps(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "fixed_k_constants", record)
     assert claim.fixed_k(False).verdict == claim.fixed_k(True).verdict == ledger.HOLDS
     assert asked == [(1, 2, 3, 4), (1, 2, 3, 4, 5, 6)]
+
+
+def test_lower_bound_is_compared_at_the_shortest_prompt(monkeypatch, clear_caches):
+    # a lower bound too high only at m = 1 (d = 1): the comparison includes m = 1 and sees it
+    real = claim.divergence_log_lower_bound
+
+    def high_at_one(cov, n, k, m, test_cov=None):
+        return real(cov, n, k, m, test_cov=test_cov) + (1.0 if m == 1 and np.size(cov) == 1 else 0.0)
+    monkeypatch.setattr(claim, "divergence_log_lower_bound", high_at_one)
+    bad, _ = claim.lower_bound_below_exact(False)
+    assert bad == ["d=1 m=1 k=1", "d=1 m=1 k=3", "d=1 m=1 k=10", "d=1 m=1 k=30"]

@@ -346,3 +346,22 @@ def test_k_star_ties_are_all_listed(monkeypatch, clear_caches):
     assert s.verdict == ledger.HOLDS
     assert (r"; exact ties: $m = 2$: $k \in \{1, 2\}$; $m = 4$: $k \in \{2, 3\}$; $m = 8$: $k \in \{4, 5\}$; "
             r"$m = 16$: $k \in \{8, 9\}$; $m = 32$: $k \in \{16, 17\}$; not proved for general $m$.") in s.evidence
+
+
+def test_identity_survey_reaches_its_largest_k(monkeypatch, clear_caches):
+    # a trace wrong only at k = 3, the survey's largest k: the identity fails there and is seen
+    real = claim.remark41_trace_exact
+    monkeypatch.setattr(claim, "remark41_trace_exact",
+                        lambda lam, n, sig, k: real(lam, n, sig, k) + (1 if k == 3 else 0))
+    id_fail, br_fail, *_ = claim.trace_identity_survey(2)
+    assert id_fail == 2  # one wrong trace per problem, at k = 3 only
+    assert_could_not_run("rem4.1", "trace-brackets", mentions="routes disagree on Remark 4.1's identity and bracket")
+
+
+def test_full_tier_surveys_more_problems(monkeypatch, clear_caches):
+    asked = []
+    monkeypatch.setattr(claim, "trace_identity_survey", lambda count, k_max=3: asked.append(count) or (0, 0, 0, 0.5, 0))
+    for full in (False, True):
+        claim.trace_brackets(full)
+        claim.trace_decides_growth(full)
+    assert asked == [claim._survey_size(False)] * 2 + [claim._survey_size(True)] * 2
