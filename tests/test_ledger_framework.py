@@ -136,7 +136,7 @@ def test_part_run_unconfirmed_counterexample_is_a_route_disagreement(registry):
     with pytest.raises(ledger.RouteDisagreement) as info:
         c.get_part("a").run(False)
     assert "counterexample to c.x/a" in str(info.value)
-    assert ("second route", "does not confirm it") in info.value.routes
+    assert info.value.routes == (("first route", "fails"), ("second route", "does not confirm it"))
 
 
 def test_part_run_holds_and_undecided(registry):
