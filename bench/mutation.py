@@ -384,7 +384,8 @@ def report(data: dict, equivalent: dict[str, str], out=sys.stdout) -> None:
     if data.get("tests"):
         p("tests: " + " ".join(data["tests"]))
     if data.get("seconds") is not None:
-        p(f"time: {data['seconds']:.0f} s wall, max-children {data.get('max_children')}")
+        added = " (the runs added up)" if data.get("combined") else ""
+        p(f"time: {data['seconds']:.0f} s wall{added}, max-children {data.get('max_children')}")
     p("status counts: " + ", ".join(f"{k} {v}" for k, v in sorted(s["counts"].items())))
     p(f"score: killed / (total - equivalent - skipped) = {s['killed']} / ({s['total']} - {s['equivalent']} - "
       f"{s['skipped']}) = " + ("n/a" if s["score"] is None else f"{100 * s['score']:.1f} %"))
@@ -423,14 +424,17 @@ def main(argv=None) -> int:
     equivalent = read_equivalent(args.equivalent)
 
     if args.combine:
-        merged = {"scope": [], "tests": [], "results": {}, "diffs": {}, "where": {}, "seconds": 0.0}
+        merged = {"scope": [], "tests": [], "results": {}, "diffs": {}, "where": {}, "seconds": 0.0,
+                  "combined": True}
+        children = set()
         for path in args.combine:
             part = json.loads(path.read_text(encoding="utf-8"))
             merged["scope"] += [s for s in part["scope"] if s not in merged["scope"]]
             for key in ("results", "diffs", "where"):
                 merged[key].update(part.get(key, {}))
             merged["seconds"] += part.get("seconds") or 0.0
-            merged["max_children"] = part.get("max_children")
+            children.add(part.get("max_children"))
+        merged["max_children"] = "/".join(str(c) for c in sorted(children, key=str))
         report(merged, equivalent)
         return 0
 
