@@ -268,10 +268,12 @@ def test_fixed_k_without_its_constant_is_a_confirmed_failure(monkeypatch, clear_
     # floating point; the part fails, and C_k no longer increases with k.
     real = claim.fixed_k_constants
     monkeypatch.setattr(claim, "fixed_k_constants",
-                        lambda eigs, n, ks: tuple((k, c0, lim, sc, Fraction(0)) for k, c0, lim, sc, _ in real(eigs, n, ks)))
+                        lambda eigs, n, ks: tuple((k, c0, lim, sc, Fraction(0))
+                                                  for k, c0, lim, sc, _ in real(eigs, n, ks)))
     (s,) = run_part("cor3.5", "fixed-k").statements
     assert s.verdict == ledger.FAILS and s.counterexample_route == "the same comparison in floating point"
-    assert s.counterexample.startswith(r"$\Lambda = \operatorname{diag}(1, \tfrac{1}{2}, \tfrac{1}{4})$, $n = 8$, $k = 1$, $m = 1$")
+    assert s.counterexample.startswith(r"$\Lambda = \operatorname{diag}(1, \tfrac{1}{2}, \tfrac{1}{4})$, "
+                                       r"$n = 8$, $k = 1$, $m = 1$")
     assert "(not increasing in $k$)" in s.evidence
 
 

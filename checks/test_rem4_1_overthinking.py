@@ -193,7 +193,8 @@ def test_unconfirmed_best_k_counterexample(monkeypatch, clear_caches):
 
 def test_onset_disagreement(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "divergence_onset", lambda lam, sig: 40)
-    error = assert_could_not_run("rem4.1", "larger-n-diverges", mentions="routes disagree on the divergence onset").error
+    error = assert_could_not_run("rem4.1", "larger-n-diverges",
+                                 mentions="routes disagree on the divergence onset").error
     assert "float bisection: 40; exact growth at n0 − 1, n0: (False, True)" in error
 
 
@@ -254,7 +255,8 @@ def _mc_exact(eigs, n, m, ks, reps, seed):
 
 def test_experiment_limit_disagreement_names_the_routes(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "experiment", _experiment_with([], limit_k_star=3))
-    error = assert_could_not_run("rem4.1", "experiment-limit", mentions="routes disagree on the m = ∞ experiment").error
+    error = assert_could_not_run("rem4.1", "experiment-limit",
+                                 mentions="routes disagree on the m = ∞ experiment").error
     assert "modal report: ['falls', 'falls', 'falls', 'rises from the start'" in error
 
 
@@ -290,7 +292,8 @@ def test_experiment_finite_m_holds_on_the_pattern(monkeypatch, clear_caches):
 
 def test_larger_n_error_at_large_k_disagreement(monkeypatch, clear_caches):
     real = claim.infinite_m_error_exact
-    monkeypatch.setattr(claim, "infinite_m_error_exact", lambda lam, n, sig, k: real(lam, n, sig, k) if k < 256 else Fraction(1))
+    monkeypatch.setattr(claim, "infinite_m_error_exact",
+                        lambda lam, n, sig, k: real(lam, n, sig, k) if k < 256 else Fraction(1))
     assert_could_not_run("rem4.1", "larger-n-diverges", mentions="routes disagree on the error at large k against n")
 
 
@@ -324,8 +327,10 @@ def test_full_tier_asks_for_more(monkeypatch, clear_caches):
         (d, ns, ms, normalisation, k_max)) or normalisation)
     assert claim.experiment(False) == (claim.EXP_WINDOW, "trace", "unit")
     assert claim.experiment(True) == (10, "trace", "unit")
-    assert asked == [(10, (10, 20, 30), (None, 40), "trace", claim.EXP_WINDOW), (10, (10, 20, 30), (None,), "unit", None),
-                     (10, (10, 20, 30), (None, 40), "trace", 10), (10, (10, 20, 30), (None,), "unit", None)]
+    assert asked == [(10, (10, 20, 30), (None, 40), "trace", claim.EXP_WINDOW),
+                     (10, (10, 20, 30), (None,), "unit", None),
+                     (10, (10, 20, 30), (None, 40), "trace", 10),
+                     (10, (10, 20, 30), (None,), "unit", None)]
 
 
 def test_full_tier_monte_carlo_draws_more_prompts(monkeypatch, clear_caches):
@@ -333,7 +338,8 @@ def test_full_tier_monte_carlo_draws_more_prompts(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "experiment", _experiment_with(rows))
     asked = []
     monkeypatch.setattr(claim, "monte_carlo_errors",
-                        lambda eigs, n, m, ks, reps, seed: asked.append((n, m, ks, reps, seed)) or _mc_exact(eigs, n, m, ks, reps, seed))
+                        lambda eigs, n, m, ks, reps, seed: asked.append((n, m, ks, reps, seed))
+                        or _mc_exact(eigs, n, m, ks, reps, seed))
     fast, full = claim.experiment_finite_m(False), claim.experiment_finite_m(True)
     assert asked == [(30, 40, (1, 2, 3), claim.MC_SAMPLES, claim.SEED), (30, 40, (1, 2, 3), 200_000, claim.SEED)]
     assert f"{claim.MC_SAMPLES} prompts" in fast.evidence.render() and "200000 prompts" in full.evidence.render()
