@@ -9,6 +9,7 @@ Our k (forward passes from w_0 = 0) is the paper's k (its w_{k+1} from w_1 = 0).
 * order of limits: d = 1 exact with m = c k^p.
 """
 
+import importlib
 import math
 from fractions import Fraction
 
@@ -173,14 +174,15 @@ def test_first_crossings_full_reach():
 
 def test_m_infinity_matrix_power_disagreement(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "limit_bound_sweep", lambda cases, seed=0: (None, 1, Fraction(1), 1))
-    assert_could_not_run("cor3.5", "m-infinity")
+    assert_could_not_run("cor3.5", "m-infinity", mentions="routes disagree on the m = ∞ error")
 
 
 def test_m_infinity_unconfirmed_failure(monkeypatch, clear_caches):
     # a sweep "failure" on a spectrum where the exact matrix power respects the bound
     case = ((Fraction(1), Fraction(1, 2)), 3, 2)
     monkeypatch.setattr(claim, "limit_bound_sweep", lambda cases, seed=0: (case, 0, Fraction(1), 1))
-    assert "counterexample" in assert_could_not_run("cor3.5", "m-infinity").error
+    assert_could_not_run("cor3.5", "m-infinity",
+                         mentions="the exact matrix power of a rotation of the same Λ: does not confirm it")
 
 
 def test_fixed_k_engine_against_closed_form(monkeypatch, clear_caches):
@@ -190,7 +192,7 @@ def test_fixed_k_engine_against_closed_form(monkeypatch, clear_caches):
         rows = real(eigs, n, ks)
         return tuple((k, c0 + Fraction(1, 10 ** 9), lim, sc, ck) for k, c0, lim, sc, ck in rows)
     monkeypatch.setattr(claim, "fixed_k_constants", off_by_one)
-    assert_could_not_run("cor3.5", "fixed-k")
+    assert_could_not_run("cor3.5", "fixed-k", mentions="routes disagree on the m → ∞ limit of err_1: engine c_0")
 
 
 def test_large_k_part_holds_when_the_ratio_is_bounded(monkeypatch, clear_caches):
@@ -203,12 +205,15 @@ def test_large_k_part_holds_when_the_ratio_is_bounded(monkeypatch, clear_caches)
 
 def test_large_k_failure_needs_the_lower_bound_to_confirm_it(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "divergence_log_lower_bound", lambda *a, **k: -1e300)
-    assert "counterexample" in assert_could_not_run("cor3.5", "large-k-finite-m").error
+    assert_could_not_run("cor3.5", "large-k-finite-m",
+                         mentions="(theory.scaling.divergence_log_lower_bound): does not confirm it")
 
 
 def test_lower_bound_above_exact_is_a_route_disagreement(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "lower_bound_below_exact", lambda full: (["d=1 m=1 k=1"], 1))
-    assert_could_not_run("cor3.5", "lower-bound")
+    assert_could_not_run("cor3.5", "lower-bound",
+                         mentions="routes disagree on the divergence lower bound against exact errors: "
+                                  "L_k by quadrature: above the exact value in ['d=1 m=1 k=1']")
 
 
 def test_log_slack_rejects_a_bound_visibly_above_the_exact_value(monkeypatch, clear_caches):
@@ -219,7 +224,8 @@ def test_log_slack_rejects_a_bound_visibly_above_the_exact_value(monkeypatch, cl
             return log_fraction(cot_error_d1(1, n, k, m=m)) + 1e-8
         return divergence_log_lower_bound(cov, n, k, m, test_cov=test_cov)
     monkeypatch.setattr(claim, "divergence_log_lower_bound", too_high)
-    assert_could_not_run("cor3.5", "lower-bound")
+    assert_could_not_run("cor3.5", "lower-bound",
+                         mentions="routes disagree on the divergence lower bound against exact errors")
 
 
 def test_beyond_baseline_undecided_without_a_crossing(monkeypatch, clear_caches):
@@ -227,6 +233,7 @@ def test_beyond_baseline_undecided_without_a_crossing(monkeypatch, clear_caches)
                                                                 "err1": (K + 1, None)})
     result = run_part("cor3.5", "beyond-baseline")
     assert result.error is None and result.statements[0].verdict == ledger.OPEN
+    assert result.statements[0].known.startswith(r"no certified crossing up to $k = ")
 
 
 def test_crossing_search_stops_at_the_cap(monkeypatch):
@@ -247,10 +254,106 @@ def test_order_of_limits_richardson_tolerance(monkeypatch, clear_caches):
         out[2] = tuple(p2)
         return out
     monkeypatch.setattr(claim, "d1_order_of_limits", shifted)
-    assert_could_not_run("cor3.5", "order-of-limits")
+    assert_could_not_run("cor3.5", "order-of-limits", mentions="routes disagree on the d = 1 order of limits")
 
 
 def test_optimal_steps_undecided_when_not_certified(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "d1_optimal_steps", lambda n, ms, k_max: tuple((m, k_max, False, False) for m in ms))
     result = run_part("cor3.5", "optimal-steps")
     assert result.error is None and result.statements[0].verdict == ledger.OPEN
+
+
+def test_confirmed_m_infinity_counterexample_fails_the_part(monkeypatch, clear_caches):
+    # With the bound's f replaced by a far smaller one, the sweep's "failure" is real, and the exact
+    # matrix power of a rotation of the same Λ confirms it: the part fails.
+    case = ((Fraction(1), Fraction(1, 2)), 3, 2)
+    monkeypatch.setattr(claim, "limit_bound_sweep", lambda cases, seed=0: (case, 0, Fraction(1), 1))
+    monkeypatch.setattr(claim, "_f", lambda eigs, n: Fraction(1, 10 ** 6))
+    (s,) = run_part("cor3.5", "m-infinity").statements
+    assert s.verdict == ledger.FAILS
+    assert s.counterexample == r"eigenvalues $1, \tfrac{1}{2}$, $n = 3$, $k = 2$"
+    assert s.counterexample_route == "the exact matrix power of a rotation of the same Λ"
+
+
+def test_m_infinity_disagreement_names_both_routes(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "limit_bound_sweep", lambda cases, seed=0: (None, 2, Fraction(1), 5))
+    error = assert_could_not_run("cor3.5", "m-infinity", mentions="routes disagree on the m = ∞ error").error
+    assert "exact matrix power on rotated Λ: 2 mismatches" in error
+
+
+def test_fixed_k_without_its_constant_is_a_confirmed_failure(monkeypatch, clear_caches):
+    # C_k = 0 drops the O(1/m) term: err_k(m) <= d f^{2k} then fails at small m, exactly and in
+    # floating point; the part fails, and C_k no longer increases with k.
+    real = claim.fixed_k_constants
+    monkeypatch.setattr(claim, "fixed_k_constants",
+                        lambda eigs, n, ks: tuple((k, c0, lim, sc, Fraction(0))
+                                                  for k, c0, lim, sc, _ in real(eigs, n, ks)))
+    (s,) = run_part("cor3.5", "fixed-k").statements
+    assert s.verdict == ledger.FAILS and s.counterexample_route == "the same comparison in floating point"
+    assert s.counterexample.startswith(r"$\Lambda = \operatorname{diag}(1, \tfrac{1}{2}, \tfrac{1}{4})$, "
+                                       r"$n = 8$, $k = 1$, $m = 1$")
+    assert "(not increasing in $k$)" in s.evidence
+
+
+def test_fixed_k_constants_rows():
+    rows = claim.fixed_k_constants((Fraction(1), Fraction(1, 2)), 4, (1, 2))
+    for k, c0, limit, scale, c_k in rows:
+        poly = cot_error_poly([Fraction(1), Fraction(1, 2)], 4, k)
+        assert c0 == limit == poly.coefficients[0]
+        f = 1 / (1 + Fraction(4) / (1 + 3))  # Hard = tr Λ / λ_min = (3/2) / (1/2) = 3, n = 4
+        assert scale == 2 * f ** (2 * k)
+        assert c_k == sum(max(c, 0) for c in poly.coefficients[1:]) / scale
+        assert all(poly.evaluate(m) <= scale * (1 + c_k / m) for m in (1, 2, 3, 10, 100))
+
+
+def test_one_rotated_mismatch_is_a_route_disagreement(monkeypatch, clear_caches):
+    # Only the first rotated comparison disagrees: the sweep must count it, not keep the last one.
+    ot = importlib.import_module("theory.overthinking")  # the package re-exports a function of that name
+    real, calls = ot.infinite_m_error_exact, []
+
+    def first_wrong(lam, n, sig, k):
+        calls.append(1)
+        return real(lam, n, sig, k) + (1 if len(calls) == 1 else 0)
+    monkeypatch.setattr(ot, "infinite_m_error_exact", first_wrong)
+    first, mismatch, _, compared = claim.limit_bound_sweep(claim._sweep_cases(False))
+    assert first is None and mismatch == 1 and compared > 1
+    assert_could_not_run("cor3.5", "m-infinity", mentions="routes disagree on the m = ∞ error")
+
+
+# --- the full tier asks for more ---------------------------------------------------------------
+
+def test_full_tier_sweeps_more_cases():
+    assert claim._sweep_cases(True) > claim._sweep_cases(False)
+
+
+def test_full_tier_compares_the_lower_bound_in_more_cases():
+    bad, count = claim.lower_bound_below_exact(True)
+    assert bad == [] and count > claim.lower_bound_below_exact(False)[1]
+
+
+def test_full_tier_optimal_steps_at_one_more_length():
+    evidence = claim.optimal(True).evidence.render()
+    assert evidence.startswith(r"$d = 1$, $n = 10$, exact closed form over $k \le 200$")
+    assert "at $m = 10, 30, 100, 300$" in evidence
+
+
+def test_full_tier_fixed_k_goes_to_six_steps(monkeypatch, clear_caches):
+    real, asked = claim.fixed_k_constants, []
+
+    def record(eigs, n, ks):
+        asked.append(ks)
+        return real(eigs, n, ks[:4])  # the rows of the fast tier are enough for the part to finish
+    monkeypatch.setattr(claim, "fixed_k_constants", record)
+    assert claim.fixed_k(False).verdict == claim.fixed_k(True).verdict == ledger.HOLDS
+    assert asked == [(1, 2, 3, 4), (1, 2, 3, 4, 5, 6)]
+
+
+def test_lower_bound_is_compared_at_the_shortest_prompt(monkeypatch, clear_caches):
+    # a lower bound too high only at m = 1 (d = 1): the comparison includes m = 1 and sees it
+    real = claim.divergence_log_lower_bound
+
+    def high_at_one(cov, n, k, m, test_cov=None):
+        return real(cov, n, k, m, test_cov=test_cov) + (1.0 if m == 1 and np.size(cov) == 1 else 0.0)
+    monkeypatch.setattr(claim, "divergence_log_lower_bound", high_at_one)
+    bad, _ = claim.lower_bound_below_exact(False)
+    assert bad == ["d=1 m=1 k=1", "d=1 m=1 k=3", "d=1 m=1 k=10", "d=1 m=1 k=30"]

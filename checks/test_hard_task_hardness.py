@@ -109,16 +109,20 @@ def _sweep_with(key, case):
     return lambda cases, seed=claim.SEED: {**clean, key: case}
 
 
-@pytest.mark.parametrize("part, key, case", [
-    ("scale-invariant", "scale", ((Fraction(1), Fraction(2)), Fraction(3))),
-    ("at-least-d", "at least d", ((Fraction(1), Fraction(2)),)),
-    ("slowest-contraction", "formula", ((Fraction(1), Fraction(2)), 4)),
+@pytest.mark.parametrize("part, key, case, what", [
+    ("scale-invariant", "scale", ((Fraction(1), Fraction(2)), Fraction(3)), "scale invariance of Hard"),
+    ("at-least-d", "at least d", ((Fraction(1), Fraction(2)),), "Hard >= d with equality iff isotropic"),
+    ("at-least-d", "equality", ((Fraction(1), Fraction(2)),), "Hard >= d with equality iff isotropic"),
+    ("slowest-contraction", "formula", ((Fraction(1), Fraction(2)), 4), "the slowest contraction factor"),
+    ("slowest-contraction", "location", ((Fraction(1), Fraction(2)), 4), "the slowest contraction factor"),
 ])
-def test_sweep_against_certificate_is_a_route_disagreement(monkeypatch, clear_caches, part, key, case):
+def test_sweep_against_certificate_is_a_route_disagreement(monkeypatch, clear_caches, part, key, case, what):
     # The sympy certificate says "holds for every spectrum"; a sweep that reports an exception
-    # contradicts it: the check could not run, it does not refute the paper.
+    # contradicts it: the check could not run, it does not refute the paper, and the report names
+    # the property and both routes.
     monkeypatch.setattr(claim, "exact_sweep", _sweep_with(key, case))
-    assert_could_not_run("hard", part)
+    error = assert_could_not_run("hard", part, mentions=f"routes disagree on {what}").error
+    assert "sympy certificate: holds" in error and f"exact sweep: counterexample {case}" in error
 
 
 def test_failure_found_by_both_exact_routes_but_not_by_the_float_route(monkeypatch, clear_caches):
@@ -148,9 +152,67 @@ def test_float_tolerance_rejects_a_formula_error(monkeypatch, clear_caches):
     # 1e-8 relative is far above eigh's rounding (measured ~1e-14) and is the size of the error a
     # wrong Γ would give at n ~ 1e8; a tolerance loosened past it would hide such an error.
     monkeypatch.setattr(claim, "float_route", lambda cases, seed=0: (1e-8, 0.0, 0.0))
-    assert_could_not_run("hard", "slowest-contraction")
+    assert_could_not_run("hard", "slowest-contraction",
+                         mentions="routes disagree on the slowest factor and Hard in floating point")
 
 
 def test_rate_tolerance_rejects_a_wrong_rate(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "float_route", lambda cases, seed=0: (0.0, 0.0, 1e-5))
-    assert_could_not_run("hard", "sandwich")
+    assert_could_not_run("hard", "sandwich", mentions="routes disagree on the decay rate of the m = ∞ error")
+
+
+def _tr_over_lambda_max(lam):
+    """A wrong Hard (tr Λ / λ_max): not >= d, and wrong in the contraction formula."""
+    return float(np.trace(np.atleast_2d(lam)) / np.linalg.eigvalsh(np.atleast_2d(lam))[-1])
+
+
+def test_confirmed_scale_counterexample_fails_the_part(monkeypatch, clear_caches):
+    # A Hard that is not scale invariant (the trace alone), found by both exact routes and seen
+    # by the float route too: the part fails with that instance, and the claim is refuted.
+    monkeypatch.setattr(claim, "symbolic_certificates", lambda: {"scale": False, "at least d": True,
+                                                                 "increasing": True, "formula": True})
+    monkeypatch.setattr(claim, "exact_sweep", _sweep_with("scale", ((Fraction(1), Fraction(4)), Fraction(3))))
+    monkeypatch.setattr(claim, "hardness", lambda lam: float(np.trace(np.atleast_2d(lam))))
+    result = run_part("hard", "scale-invariant")
+    (s,) = result.statements
+    assert s.verdict == ledger.FAILS and s.counterexample_route == "theory.hardness in floating point"
+    assert s.counterexample == r"$\Lambda = \operatorname{diag}(1, 4)$, $c = 3$"
+    assert ledger.headline(result.statements) == ledger.REFUTED
+
+
+def test_confirmed_slowest_counterexample_fails_the_part(monkeypatch, clear_caches):
+    spectrum, n = (Fraction(1), Fraction(4)), 3
+    monkeypatch.setattr(claim, "symbolic_certificates", lambda: {"scale": True, "at least d": True,
+                                                                 "increasing": True, "formula": False})
+    monkeypatch.setattr(claim, "exact_sweep", _sweep_with("formula", (spectrum, n)))
+    monkeypatch.setattr(claim, "hardness", _tr_over_lambda_max)
+    (s,) = run_part("hard", "slowest-contraction").statements
+    assert s.verdict == ledger.FAILS and s.counterexample_route == "eigh of the rotated step matrix in floating point"
+    # the eigh factor is the true one, the formula's is the wrong Hard's
+    f_true = 1 / (1 + n / (1 + 5))
+    f_wrong = 1 / (1 + n / (1 + 5 / 4))
+    assert s.counterexample == (rf"eigenvalues $1, 4$, $n = 3$: slowest factor ${f_true:.10g}$ (eigh) against "
+                                rf"${f_wrong:.10g}$")
+
+
+def test_unconfirmed_slowest_counterexample(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "symbolic_certificates", lambda: {"scale": True, "at least d": True,
+                                                                 "increasing": True, "formula": False})
+    monkeypatch.setattr(claim, "exact_sweep", _sweep_with("formula", ((Fraction(1), Fraction(4)), 3)))
+    assert_could_not_run("hard", "slowest-contraction",
+                         mentions="eigh of the rotated step matrix in floating point: does not confirm it")
+
+
+def test_sandwich_counterexample_needs_the_float_error_outside_the_bounds(monkeypatch, clear_caches):
+    case = ((Fraction(1), Fraction(2), Fraction(2)), 3, 5)
+    monkeypatch.setattr(claim, "exact_sweep", _sweep_with("sandwich", case))
+    assert_could_not_run("hard", "sandwich",
+                         mentions="(theory.scaling.limit_log_error): does not confirm it")  # the true error is inside
+    monkeypatch.setattr(claim, "limit_log_error", lambda lam, n, k: 0.0)       # err = 1 > d f^{2k} here
+    (s,) = run_part("hard", "sandwich").statements
+    assert s.verdict == ledger.FAILS and s.counterexample == "eigenvalues $1, 2, 2$, $n = 3$, $k = 5$"
+    assert s.counterexample_route.startswith("the float m = ∞ error of the rotated spectrum")
+
+
+def test_full_tier_checks_more_cases():
+    assert claim._cases(True) > claim._cases(False) and claim._float_cases(True) > claim._float_cases(False)

@@ -144,19 +144,20 @@ def test_d1_k_star_at_m2_is_an_exact_tie():
 
 def test_identity_failure_is_a_route_disagreement(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "trace_identity_survey", lambda count, k_max=3: (1, 0, 0, 0.5, 0))
-    assert_could_not_run("rem4.1", "trace-brackets")
+    assert_could_not_run("rem4.1", "trace-brackets", mentions="routes disagree on Remark 4.1's identity and bracket")
 
 
 def test_bracket_ratio_tolerance(monkeypatch, clear_caches):
     # 1 + 1e-6: a ratio err/trace above the proved constant by far more than float rounding of κ
     # (~1e-15) yet small enough that a loosened tolerance would hide a wrong constant.
     monkeypatch.setattr(claim, "trace_identity_survey", lambda count, k_max=3: (0, 0, 0, 1 + 1e-6, 0))
-    assert_could_not_run("rem4.1", "trace-brackets")
+    assert_could_not_run("rem4.1", "trace-brackets", mentions="largest (err/trace) / ((κ + 1/κ)/2), float: 1.000001")
 
 
 def test_growth_disagreement_is_not_a_verdict(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "trace_identity_survey", lambda count, k_max=3: (0, 0, 0, 0.5, 2))
-    assert_could_not_run("rem4.1", "trace-decides-growth")
+    error = assert_could_not_run("rem4.1", "trace-decides-growth", mentions="routes disagree on eventual growth").error
+    assert "exact root counting: grows / stays bounded; float modal report: disagrees in 2 problems" in error
 
 
 def test_step_by_step_holds_when_curves_agree(monkeypatch, clear_caches):
@@ -164,6 +165,22 @@ def test_step_by_step_holds_when_curves_agree(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "exact_curves", lambda problem, k_max: curves)
     assert run_part("rem4.1", "trace-step-by-step").statements[0].verdict == ledger.HOLDS
     assert run_part("rem4.1", "trace-best-k").statements[0].verdict == ledger.HOLDS
+    # flat curves: an error that stays equal does not rise, so it agrees with a flat trace
+    flat = ([Fraction(2)] * 30, [Fraction(3)] * 30)
+    monkeypatch.setattr(claim, "exact_curves", lambda problem, k_max: flat)
+    assert run_part("rem4.1", "trace-step-by-step").statements[0].verdict == ledger.HOLDS
+
+
+def test_step_by_step_fails_on_the_second_example_alone(monkeypatch, clear_caches):
+    # The first example agrees step by step; the second has the first pass hurt while the trace
+    # falls (err_1 > err_0, tr_1 < tr_0) and err_4 < err_3 while the trace rises: that alone fails
+    # the part (confirmed by the float report on the first example, which is real).
+    agreeing = ([Fraction(5 - k) for k in range(30)], [Fraction(5 - k) for k in range(30)])
+    second = ([Fraction(v) for v in (1, 2, 0, 3, 2)], [Fraction(v) for v in (5, 4, 6, 1, 2)])
+    monkeypatch.setattr(claim, "exact_curves",
+                        lambda problem, k_max: second if problem is claim.EXAMPLE_FALLS_WHILE_TRACE_RISES else agreeing)
+    (s,) = run_part("rem4.1", "trace-step-by-step").statements
+    assert s.verdict == ledger.FAILS and s.counterexample_route == "the float modal report of theory.overthinking"
 
 
 def test_unconfirmed_best_k_counterexample(monkeypatch, clear_caches):
@@ -171,12 +188,14 @@ def test_unconfirmed_best_k_counterexample(monkeypatch, clear_caches):
     errs = [Fraction(10 - k) if k < 3 else Fraction(k) for k in range(20)]
     traces = [Fraction(10 - k) if k < 9 else Fraction(k) for k in range(20)]
     monkeypatch.setattr(claim, "exact_curves", lambda problem, k_max: (errs, traces))
-    assert "counterexample" in assert_could_not_run("rem4.1", "trace-best-k").error
+    assert_could_not_run("rem4.1", "trace-best-k", mentions="the certified float modal report: does not confirm it")
 
 
 def test_onset_disagreement(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "divergence_onset", lambda lam, sig: 40)
-    assert_could_not_run("rem4.1", "larger-n-diverges")
+    error = assert_could_not_run("rem4.1", "larger-n-diverges",
+                                 mentions="routes disagree on the divergence onset").error
+    assert "float bisection: 40; exact growth at n0 − 1, n0: (False, True)" in error
 
 
 def test_larger_n_best_holds_without_the_examples(monkeypatch, clear_caches):
@@ -191,7 +210,8 @@ def test_monte_carlo_z_limit(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "monte_carlo_errors",
                         lambda eigs, n, m, ks, reps, seed: ([float(real[0]) + 6 * 0.01, float(real[1]), float(real[2])],
                                                             [0.01, 1.0, 1.0]))
-    assert_could_not_run("rem4.1", "experiment-finite-m")
+    assert_could_not_run("rem4.1", "experiment-finite-m",
+                         mentions="routes disagree on the m = 40 experiment, Monte Carlo against the exact engine")
 
 
 def test_step_thresholds_change_with_the_computation(monkeypatch, clear_caches):
@@ -244,3 +264,107 @@ def test_experiment_order_change_fails_or_cannot_run(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "certified_k_star", swapped)
     result = run_part("rem4.1", "experiment-finite-m")
     assert result.verdict == ledger.COULD_NOT_RUN or result.statements[0].verdict == ledger.FAILS
+
+
+class _Row:
+    def __init__(self, n, k_star, err_star, certified, behaviour="falls then rises", max_eig=1.0):
+        self.n, self.k_star, self.err_star, self.certified = n, k_star, err_star, certified
+        self.behaviour, self.max_eig = behaviour, max_eig
+        self.errors = [Fraction(1)] * 3
+
+
+class _Experiment:
+    def __init__(self, rows):
+        self.rows = rows
+
+    def row(self, n, m=None):
+        return self.rows[(n, m)]
+
+
+def _experiment_with(finite_rows, limit_k_star=None):
+    limit = {(n, None): _Row(n, limit_k_star, 0.0, False, "falls", 0.5) for n in claim.EXP_NS}
+    unit = {(n, None): _Row(n, 1, 1.0, True, "rises from the start", 3.0) for n in claim.EXP_NS}
+    finite = {(r.n, claim.EXP_M): r for r in finite_rows}
+    return lambda full: (claim.EXP_WINDOW, _Experiment({**limit, **finite}), _Experiment(unit))
+
+
+def _mc_exact(eigs, n, m, ks, reps, seed):
+    return [1.0] * len(ks), [1.0] * len(ks)  # the fake exact errors are all 1: z = 0
+
+
+def test_experiment_limit_disagreement_names_the_routes(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "experiment", _experiment_with([], limit_k_star=3))
+    error = assert_could_not_run("rem4.1", "experiment-limit",
+                                 mentions="routes disagree on the m = ∞ experiment").error
+    assert "modal report: ['falls', 'falls', 'falls', 'rises from the start'" in error
+
+
+def test_larger_n_error_at_large_k_disagreement(monkeypatch, clear_caches):
+    real = claim.infinite_m_error_exact
+    monkeypatch.setattr(claim, "infinite_m_error_exact",
+                        lambda lam, n, sig, k: real(lam, n, sig, k) if k < 256 else Fraction(1))
+    assert_could_not_run("rem4.1", "larger-n-diverges", mentions="routes disagree on the error at large k against n")
+
+
+def test_k_star_not_growing_with_m_could_not_be_confirmed(monkeypatch, clear_caches):
+    # k* falling with m in d = 1 would contradict the log-convexity argument; there is no second
+    # route for it, so the part could not run.
+    monkeypatch.setattr(claim, "cot_error_d1", lambda lam, n, k, m=None: Fraction(abs(k - 40 // m), 1) + 1)
+    assert_could_not_run("rem4.1", "k-star-grows-with-m", mentions="exact closed form: does not confirm it")
+
+
+def test_step_threshold_of_one_is_not_evaluated_at_m_zero(monkeypatch, clear_caches):
+    # A pass that helps at every m has threshold 1: there is no m_0 - 1 = 0 to check it at (the
+    # exact gain has no value there), so the confirmation skips it.
+    class Fake:
+        def __init__(self, m0):
+            self.m_threshold = m0
+
+        def gain(self, m):
+            if m < 1:
+                raise ZeroDivisionError("no test prompt of length 0")
+            return Fraction(-1) if m >= self.m_threshold else Fraction(1)
+    values = iter([1, 20, 10, 30, 20, 10])
+    monkeypatch.setattr(claim, "step_gain", lambda eigs, n, test, k: Fake(next(values)))
+    assert run_part("rem4.1", "step-thresholds").statements[0].verdict == ledger.FAILS
+
+
+def test_full_tier_asks_for_more(monkeypatch, clear_caches):
+    assert claim._survey_size(True) > claim._survey_size(False)
+    asked = []
+    monkeypatch.setattr(claim, "lsa_experiment", lambda d, ns, ms, normalisation, k_max=None: asked.append(
+        (d, ns, ms, normalisation, k_max)) or normalisation)
+    assert claim.experiment(False) == (claim.EXP_WINDOW, "trace", "unit")
+    assert claim.experiment(True) == (10, "trace", "unit")
+    assert asked == [(10, (10, 20, 30), (None, 40), "trace", claim.EXP_WINDOW),
+                     (10, (10, 20, 30), (None,), "unit", None),
+                     (10, (10, 20, 30), (None, 40), "trace", 10),
+                     (10, (10, 20, 30), (None,), "unit", None)]
+
+
+def test_k_star_ties_are_all_listed(monkeypatch, clear_caches):
+    # err_k(m) = |2k − m − 1|: k* = m/2 grows with m, tied with m/2 + 1 at every m.
+    monkeypatch.setattr(claim, "cot_error_d1", lambda lam, n, k, m=None: Fraction(abs(2 * k - m - 1)))
+    (s,) = run_part("rem4.1", "k-star-grows-with-m").statements
+    assert s.verdict == ledger.HOLDS
+    assert (r"; exact ties: $m = 2$: $k \in \{1, 2\}$; $m = 4$: $k \in \{2, 3\}$; $m = 8$: $k \in \{4, 5\}$; "
+            r"$m = 16$: $k \in \{8, 9\}$; $m = 32$: $k \in \{16, 17\}$; not proved for general $m$.") in s.evidence
+
+
+def test_identity_survey_reaches_its_largest_k(monkeypatch, clear_caches):
+    # a trace wrong only at k = 3, the survey's largest k: the identity fails there and is seen
+    real = claim.remark41_trace_exact
+    monkeypatch.setattr(claim, "remark41_trace_exact",
+                        lambda lam, n, sig, k: real(lam, n, sig, k) + (1 if k == 3 else 0))
+    id_fail, br_fail, *_ = claim.trace_identity_survey(2)
+    assert id_fail == 2  # one wrong trace per problem, at k = 3 only
+    assert_could_not_run("rem4.1", "trace-brackets", mentions="routes disagree on Remark 4.1's identity and bracket")
+
+
+def test_full_tier_surveys_more_problems(monkeypatch, clear_caches):
+    asked = []
+    monkeypatch.setattr(claim, "trace_identity_survey", lambda count, k_max=3: asked.append(count) or (0, 0, 0, 0.5, 0))
+    for full in (False, True):
+        claim.trace_brackets(full)
+        claim.trace_decides_growth(full)
+    assert asked == [claim._survey_size(False)] * 2 + [claim._survey_size(True)] * 2

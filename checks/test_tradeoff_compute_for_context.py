@@ -6,6 +6,7 @@ m, the rigorous divergence lower bound. Independent: the float n_min scans (bise
 batched eigh scan otherwise) checked against exact brute force.
 """
 
+import importlib
 import math
 from fractions import Fraction
 
@@ -130,20 +131,22 @@ def test_every_m_part_holds_when_n_min_never_rises(monkeypatch, clear_caches):
 def test_float_scan_against_exact_boundary_is_a_route_disagreement(monkeypatch, clear_caches):
     first = {"non-increasing": None, "exact boundary": ((Fraction(1),), 1, 0.5, 3), "sandwich": None}
     monkeypatch.setattr(claim, "limit_monotonicity", lambda cases, k_max, seed=0: {"first": first, "loosest": 1.0})
-    assert_could_not_run("tradeoff", "less-context-limit")
+    assert_could_not_run("tradeoff", "less-context-limit", mentions="routes disagree on n_min at m = ∞")
 
 
 def test_unconfirmed_increase_of_n_min(monkeypatch, clear_caches):
     # n_min "rose" from 2 to 3, but exactly err_k(n = 2) <= ε: the second route does not confirm it
     first = {"non-increasing": ((Fraction(1),), 2, 0.5, 2, 3), "exact boundary": None, "sandwich": None}
     monkeypatch.setattr(claim, "limit_monotonicity", lambda cases, k_max, seed=0: {"first": first, "loosest": 1.0})
-    assert "counterexample" in assert_could_not_run("tradeoff", "less-context-limit").error
+    assert_could_not_run("tradeoff", "less-context-limit",
+                         mentions="exact rationals at the boundary: does not confirm it")
 
 
 def test_sandwich_violation_is_a_route_disagreement(monkeypatch, clear_caches):
     first = {"non-increasing": None, "exact boundary": None, "sandwich": ((Fraction(1),), 1, 0.5, 3)}
     monkeypatch.setattr(claim, "limit_monotonicity", lambda cases, k_max, seed=0: {"first": first, "loosest": 1.0})
-    assert_could_not_run("tradeoff", "cor35-formula")
+    error = assert_could_not_run("tradeoff", "cor35-formula", mentions="routes disagree on the n_min sandwich").error
+    assert "proved bounds: violated" in error
 
 
 def test_harder_pointwise_holds_without_the_counterexample(monkeypatch, clear_caches):
@@ -154,7 +157,7 @@ def test_harder_pointwise_holds_without_the_counterexample(monkeypatch, clear_ca
 
 def test_family_break_is_checked_by_the_general_scan(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "harder_family", lambda: (8, 9, 8) + (9,) * 10)
-    assert "counterexample" in assert_could_not_run("tradeoff", "harder-bounds").error
+    assert_could_not_run("tradeoff", "harder-bounds", mentions="(eigh of the step matrix): does not confirm it")
 
 
 def test_report_limit_holds_if_n_equals_ten(monkeypatch, clear_caches):
@@ -164,9 +167,21 @@ def test_report_limit_holds_if_n_equals_ten(monkeypatch, clear_caches):
     assert run_part("tradeoff", "report-limit").statements[0].verdict == ledger.HOLDS
 
 
+def test_report_limit_float_route_needs_more_than_a_factor_e(monkeypatch, clear_caches):
+    # The float route confirms "far better, not equal" when log err_1(n = 30) − log err_k(n = 10)
+    # exceeds 1; at exactly 1 it does not, and the part could not run.
+    scaling = importlib.import_module("theory.scaling")
+    monkeypatch.setattr(scaling, "limit_log_error", lambda lam, n, k: 1.0 if n == claim.REPORT_N_DIRECT else 0.0)
+    assert_could_not_run("tradeoff", "report-limit",
+                         mentions="the float m = ∞ errors (theory.scaling.limit_log_error): does not confirm it")
+    monkeypatch.setattr(scaling, "limit_log_error", lambda lam, n, k: 1.5 if n == claim.REPORT_N_DIRECT else 0.0)
+    assert run_part("tradeoff", "report-limit").statements[0].verdict == ledger.FAILS
+
+
 def test_d1_crossing_twice_is_a_route_disagreement(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "paper_report_d1", lambda m_max, k=20: ((2, 1.0), (3, -1.0), (4, 1.0), (5, -1.0)))
-    assert_could_not_run("tradeoff", "report-d1")
+    error = assert_could_not_run("tradeoff", "report-d1", mentions="routes disagree on the d = 1 crossing").error
+    assert "log-ratio sign: changes more than once; expected: one crossing" in error
 
 
 def test_report_windows_at_d10():
@@ -199,3 +214,96 @@ def test_report_finite_m_monte_carlo_outside_the_bracket(monkeypatch, clear_cach
         mean, stderr = np.array([1.0]), np.array([1e-6])
     monkeypatch.setattr("theory.montecarlo.mc_cot_error", lambda *a, **k: Fake())
     assert_could_not_run("tradeoff", "report-finite-m")
+
+
+
+def test_first_increase_finds_a_rise_or_the_first_unreachable_k():
+    assert claim._first_increase([6, 2, 1, 1, None, None]) == 5
+    assert claim._first_increase([3, 4, None]) == 2        # a rise right after the first entry
+    assert claim._first_increase([5, None, 3]) == 2        # unreachable, even if reachable again later
+    assert claim._first_increase([5, 4, 4, 1]) is None
+    assert claim._first_increase([None]) is None            # a single entry has nothing to compare
+
+
+def test_float_scan_off_by_one_is_caught_by_the_exact_boundary(monkeypatch, clear_caches):
+    # n_min one too large: err_k(n_min - 1) <= ε, which the exact check at the boundary sees; the
+    # part then could not run instead of trusting the float scan.
+    real = claim.n_min
+
+    def late(lam, k, eps, **kw):
+        nm = real(lam, k, eps, **kw)
+        return None if nm is None else nm + 1
+    monkeypatch.setattr(claim, "n_min", late)
+    first = claim.limit_monotonicity(*claim._mono_size(False))["first"]
+    assert first["exact boundary"] is not None
+    assert "n_min at m = ∞" in assert_could_not_run("tradeoff", "less-context-limit").error
+
+
+def test_confirmed_increase_of_n_min_fails_the_limit_part(monkeypatch, clear_caches):
+    # n_min "rose" from 1 at k = 1 to 2 at k = 2, and exactly err_2(n = 1) = 16/81 > ε = 1e-9:
+    # the second route confirms it, so the part fails and says which route confirmed it.
+    first = {"non-increasing": ((Fraction(1),), 2, 1e-9, 1, 2), "exact boundary": None, "sandwich": None}
+    monkeypatch.setattr(claim, "limit_monotonicity", lambda cases, k_max, seed=0: {"first": first, "loosest": 1.0})
+    (s,) = run_part("tradeoff", "less-context-limit").statements
+    assert s.verdict == ledger.FAILS
+    assert s.counterexample_route == "exact rationals at the boundary"
+    assert r"n_{\min} = 1" in s.counterexample and "k = 2" in s.counterexample
+
+
+def test_full_tier_report_tries_every_dimension(monkeypatch, clear_caches):
+    real, asked = claim.paper_report_limit, []
+
+    def record(ds, k=claim.REPORT_K):
+        asked.append(ds)
+        return real(claim.REPORT_DS, k)
+    monkeypatch.setattr(claim, "paper_report_limit", record)
+    assert claim.report_limit(False).verdict == ledger.FAILS
+    assert claim.report_limit(True).verdict == ledger.FAILS
+    assert asked == [claim.REPORT_DS, tuple(range(2, 41))]
+
+
+def test_family_break_confirmed_by_the_general_scan_fails_the_part(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "harder_family", lambda: (8, 9, 8) + (9,) * 10)
+    answers, asked = iter([9, 8]), []  # the general scan also needs more steps at α = 1/4 than at 1/2
+
+    def scan(lam, n, eps, test_cov=None):
+        asked.append((lam, n, eps, test_cov))
+        return next(answers)
+    monkeypatch.setattr(claim, "k_min", scan)
+    (s,) = run_part("tradeoff", "harder-bounds").statements
+    # the scan re-checks the same two members of the family, Σ = Λ passed explicitly
+    for (lam, n, eps, test_cov), alpha in zip(asked, (0.25, 0.5)):
+        np.testing.assert_array_equal(lam, np.arange(1, 11) ** -alpha)
+        assert test_cov is lam and (n, eps) == (claim.FAMILY_N, claim.FAMILY_EPS)
+    assert len(asked) == 2
+    assert s.verdict == ledger.FAILS
+    assert s.counterexample == r"$\alpha = \tfrac{1}{4}$ needs $k = 9$, $\alpha = \tfrac{1}{2}$ needs $k = 8$"
+    assert s.counterexample_route == "the general scan of theory.scaling.k_min (eigh of the step matrix)"
+
+
+def test_d1_report_without_a_crossing_holds_as_not_reached(monkeypatch, clear_caches):
+    monkeypatch.setattr(claim, "paper_report_d1", lambda m_max, k=20: tuple((m, 1.0) for m in range(2, m_max + 1)))
+    (s,) = run_part("tradeoff", "report-d1").statements
+    assert s.verdict == ledger.HOLDS and s.evidence == r"not reached for $m \le 200$"
+
+
+def test_less_context_every_m_counterexample_is_brute_forced(monkeypatch, clear_caches):
+    # A sequence that says "unreachable" at k = 5 where n = 1 still reaches ε exactly: the brute
+    # force over n does not confirm the counterexample, so the part could not run.
+    monkeypatch.setattr(claim, "finite_m_n_min", lambda d, m, k_max, n_max: ((6, 2, 1, 1) + (None,) * (k_max - 4), 0.1))
+    assert_could_not_run("tradeoff", "less-context-every-m",
+                         mentions="brute force over n of the exact d = 1 closed form: does not confirm it")
+
+
+def test_full_tier_asks_for_more(monkeypatch, clear_caches):
+    (fc, fk), (tc, tk) = claim._mono_size(False), claim._mono_size(True)
+    assert tc > fc and tk > fk
+    real, asked = claim.finite_m_n_min, []
+
+    def record(d, m, k_max, n_max):
+        asked.append((d, m, k_max, n_max))
+        return real(d, m, min(k_max, 6), n_max)
+    monkeypatch.setattr(claim, "finite_m_n_min", record)
+    claim.finite_m(False)
+    claim.finite_m(True)
+    assert asked == [(3, 10, 6, 40), (1, 10, 40, 60), (3, 10, 8, 40), (1, 10, 40, 60)]

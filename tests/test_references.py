@@ -48,6 +48,10 @@ PLACEHOLDERS = {
     ("proofs/sections/tradeoff.tex", "figures/tradeoff.pdf"): "drawn by `tts report`",
     ("proofs/sections/rem4_1.tex", "figures/overthinking.pdf"): "drawn by `tts report`",
     ("proofs/sections/prop4_3.tex", "figures/selection.pdf"): "drawn by `tts report`",
+    ("bench/README.md", "slice.json"): "the results `bench/mutation.py --json` writes",
+    ("bench/README.md", "other.json"): "the results `bench/mutation.py --json` writes",
+    ("bench/mutation.py", "slice.json"): "the results `--json` writes",
+    ("bench/mutation.py", "other.json"): "the results `--json` writes",
 }
 
 _EXTENSIONS = "md|py|tex|toml|json|npy|txt|csv|cfg|ini|ya?ml|ipynb|sh|rst|png|pdf|svg"
