@@ -274,3 +274,13 @@ def test_build_reports_what_the_log_warns_about():
     build = derive.Build(Path("x.pdf"), 1, log)
     assert len(build.overfull) == 1
     assert len(build.undefined) == 4
+
+
+def test_zero_vectors_and_matrices_display_as_the_zero_of_their_shape():
+    # A column of zeros runs down the page and reads badly; the zero of its shape says the same.
+    assert derive.display(sympy.zeros(4, 1)) == r"\fitmath{\mathbf{0}_{4 \times 1}}"
+    assert derive.display(sympy.zeros(3, 3)) == r"\fitmath{\mathbf{0}_{3 \times 3}}"
+    # Anything with one nonzero entry is still shown entry by entry, and a scalar zero stays 0.
+    shown = derive.display(sympy.Matrix([[0], [sympy.Rational(1, 2)]]))
+    assert r"\frac{1}{2}" in shown and r"\mathbf{0}" not in shown
+    assert derive.display(sympy.Integer(0)) == r"\fitmath{0}"

@@ -407,11 +407,14 @@ def display(obj) -> str:
     """
     if isinstance(obj, str):
         return f"\\fitmath{{{obj}}}"
+    if isinstance(obj, sympy.MatrixBase) and obj.rows * obj.cols > 1 and obj.is_zero_matrix:
+        # A zero vector or matrix as a column of zeros reads badly: the zero of its shape.
+        return f"\\fitmath{{\\mathbf{{0}}_{{{obj.rows} \\times {obj.cols}}}}}"
     if isinstance(obj, sympy.MatrixBase) and _width(sympy.latex(obj)) > 2 * _LINE:
         # Too wide to read as a matrix: one display per entry, [·]_{ij} = ..., zeros skipped.
         entries = [display(_eq(sympy.Symbol(f"[\\cdot]_{{{i + 1}{j + 1}}}"), obj[i, j]))
                    for i in range(obj.rows) for j in range(obj.cols) if obj[i, j] != 0]
-        return "\n".join(entries) if entries else display(sympy.zeros(*obj.shape))
+        return "\n".join(entries)
     if isinstance(obj, sympy.Equality) and _width(sympy.latex(obj)) > _LINE:
         num, den = sympy.fraction(obj.rhs)
         # A long fraction: the longest sum in its numerator over several lines, the rest in front.
