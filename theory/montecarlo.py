@@ -118,6 +118,8 @@ class MCResult(RichRepr):
     reasons : tuple of str
         Per ``k``, why the estimate is not trustworthy (every rule that failed, with its numbers
         and, for the bracket, the bound, its value and how it was proven); ``""`` where it is.
+    certificates : tuple of str
+        Per ``k``, the bracket used and how each end was proven (or why there is none).
     certified : bool
         Whether the bracket check ran (``certify``).
     overflow : numpy.ndarray of bool
@@ -184,6 +186,7 @@ class MCResult(RichRepr):
     batch: int
     reasons: tuple
     log_upper_bound: np.ndarray
+    certificates: tuple
     certified: bool
     block: int
     workers: int
@@ -235,16 +238,27 @@ def _log_add(a: float, b: float) -> float:
 
 
 def _certificate(lam, n, k, m, sigma) -> tuple:
-    """``(log lower, log upper, how lower, how upper)`` of the rigorous bracket on ``err_k``
-    (:func:`theory.bracket.error_bracket` within :data:`CERTIFY_BUDGET`; none at ``k = 0``)."""
+    """``(log lower, log upper, how lower, how upper, record)`` of the rigorous bracket on
+    ``err_k`` (:func:`theory.bracket.error_bracket` within :data:`CERTIFY_BUDGET`)."""
     from theory.bracket import error_bracket  # bracket imports the exact engines, loaded lazily
     if k == 0:
         # err_0 = d exactly, and every prompt gives d up to rounding: nothing to certify (the
         # standard error is itself rounding, so a comparison would only test the rounding).
-        return -math.inf, math.inf, "", ""
-    br = error_bracket(lam, n, k, test_cov=sigma, m=m, exact_budget=CERTIFY_BUDGET,
-                       trace_budget=CERTIFY_BUDGET)
-    return br.log_lower, br.log_upper, br.lower_method, br.upper_method
+        return -math.inf, math.inf, "", "", "none: err_0 = d exactly"
+    try:
+        br = error_bracket(lam, n, k, test_cov=sigma, m=m, exact_budget=CERTIFY_BUDGET,
+                           trace_budget=CERTIFY_BUDGET)
+    except OverflowError as exc:
+        # error_bracket formats a bound beyond float64 into its record with float(): no bracket
+        # then, and the record says so rather than claiming one.
+        return -math.inf, math.inf, "", "", f"none: theory.bracket.error_bracket failed ({exc})"
+    if br.exact is not None:
+        record = f"exact {_show(br.log_lower)} ({br.lower_method})"
+    else:
+        record = (f"lower {_show(br.log_lower)} ({br.lower_method}); upper "
+                  + (f"{_show(br.log_upper)} ({br.upper_method})" if br.upper is not None
+                     else f"none ({br.upper_method})"))
+    return br.log_lower, br.log_upper, br.lower_method, br.upper_method, record
 
 
 def _distrust(stat: dict, log_lower: float, log_upper: float, lower_how: str, upper_how: str) -> str:
@@ -726,8 +740,8 @@ def mc_cot_error(train_cov, n, ks, *, m, test_cov=None, samples, seed=0, batch=N
     if certify:
         brackets = [_certificate(lam, n, k, m, sigma) for k in ks]
     else:
-        brackets = [(-math.inf, math.inf, "", "") for _ in ks]
-    reasons = tuple(_distrust(s, *br) for s, br in zip(stats, brackets))
+        brackets = [(-math.inf, math.inf, "", "", "none: certify=False") for _ in ks]
+    reasons = tuple(_distrust(s, *br[:4]) for s, br in zip(stats, brackets))
     if np.any(out["overflow"]):
         bad = [k for k, o in zip(ks, out["overflow"]) if o]
         warnings.warn(f"mc_cot_error: err_k exceeds float64 for k = {bad}; mean/stderr are inf "
@@ -736,5 +750,5 @@ def mc_cot_error(train_cov, n, ks, *, m, test_cov=None, samples, seed=0, batch=N
                     trustworthy=_readonly([not r for r in reasons], bool), reasons=reasons,
                     log_lower_bound=_readonly([br[0] for br in brackets], float),
                     log_upper_bound=_readonly([br[1] for br in brackets], float),
-                    certified=bool(certify), d=d, m=m, n=n, sampler=sampler, backend=be.name,
+                    certificates=tuple(br[4] for br in brackets), certified=bool(certify), d=d, m=m, n=n, sampler=sampler, backend=be.name,
                     seed=seed, batch=batch, block=block, workers=workers, tilt=tilt, **out)
