@@ -165,6 +165,41 @@ def test_one_k_is_independent_of_other_ks_batch_and_workers(sampler, m, tilt):
         assert res.reasons[i] == ref.reasons[0]
 
 
+def test_exact_combination_of_blocks():
+    """Blocks of small integers, scale 2^3, shifts 3 (the reference, fast path) and 2.5 (re-centred
+    by the binomial expansion): every float sum is exact, so the folded power sums must equal
+    ``Σ (v − 3)^p`` over all values, as exact integers."""
+    from theory.montecarlo import _Moments
+    blocks = [([1, 2, 3, 7], 3.0), ([0, 5, 6], 3.0), ([4, 4, 1, 8, 2], 2.5)]
+    acc = _Moments()
+    for values, shift in blocks:
+        sums = [sum(((v - shift) / 8) ** p for v in values) for p in range(1, 5)]
+        acc.add(len(values), shift / 8, 3, sums, math.log(max(values) + 1), 0.0)
+    every = [v for values, _ in blocks for v in values]
+    assert acc.sums == [sum(Fraction(v - 3) ** p for v in every) for p in range(5)]
+
+
+def test_one_stream_path_matches_the_block_path(monkeypatch):
+    """The path CuPy takes (one stream, batch after batch, no threads), run on NumPy, where call
+    b of the stream is block b: with batch = BLOCK it must give the block path's bits; with
+    another batch the prompts differ (the batch decides the streams there)."""
+    import dataclasses
+
+    import theory.montecarlo as mc
+    from theory._backend import get_backend
+
+    kw = dict(m=7, test_cov=SIG3, samples=2500, seed=6, certify=False)
+    blocks = mc_cot_error(LAM3, 10, [1, 4], **kw)
+    one_stream = dataclasses.replace(get_backend("numpy"), block_draw=None)
+    monkeypatch.setattr(mc, "get_backend", lambda name: one_stream)
+    same = mc_cot_error(LAM3, 10, [1, 4], batch=BLOCK, workers=3, **kw)
+    assert same.workers == 1 and same.block == BLOCK
+    for name in ALL_FIELDS:
+        assert np.array_equal(getattr(same, name), getattr(blocks, name)), name
+    other = mc_cot_error(LAM3, 10, [1, 4], batch=700, **kw)
+    assert not np.array_equal(other.mean, blocks.mean)
+
+
 def test_default_workers_is_every_core():
     import os
     res = mc_cot_error(LAM3, 10, [1], m=9, samples=3 * BLOCK, seed=0, certify=False)

@@ -391,40 +391,82 @@ def _dyadic(x: float, exp: int) -> Fraction:
     return Fraction(num << exp, den) if exp >= 0 else Fraction(num, den << -exp)
 
 
+def _float_dyadic(x: float, exp: int) -> tuple[int, int]:
+    """``x · 2^exp`` as ``(num, e)`` with value ``num · 2^e`` exactly (``num`` odd or 0)."""
+    num, den = x.as_integer_ratio()
+    return num, exp - (den.bit_length() - 1)
+
+
+class _DyadicSum:
+    """An exact running sum of dyadic rationals ``num · 2^e`` in one Python integer (far cheaper
+    than ``Fraction``, which reduces by a gcd at every step)."""
+
+    __slots__ = ("num", "exp")
+
+    def __init__(self):
+        self.num, self.exp = 0, 0
+
+    def add(self, num: int, exp: int) -> None:
+        if exp >= self.exp:
+            self.num += num << (exp - self.exp)
+        else:
+            self.num = (self.num << (self.exp - exp)) + num
+            self.exp = exp
+
+    def add_fraction(self, x: Fraction) -> None:
+        """Add a dyadic ``Fraction`` (its denominator a power of two)."""
+        self.add(x.numerator, -(x.denominator.bit_length() - 1))
+
+    def value(self) -> Fraction:
+        return Fraction(self.num << self.exp) if self.exp >= 0 else Fraction(self.num, 1 << -self.exp)
+
+
 class _Moments:
     """Exact running power sums ``T_p = Σ (v − R)^p`` (``p = 0..4``) about a fixed reference R.
 
-    Each block of prompts arrives as float sums of ``((v − s)/2^e)^p`` about its own shift ``s``
-    (the block's mean, rounded) and scale ``2^e``; they are scaled back and re-centred on ``R``
-    (block 0's shift) by the binomial expansion, all in exact rationals.  So the only rounding is
-    inside each block's float sums, and the combination does not depend on the order of the
-    blocks (they are folded in block order all the same).
+    ``R`` is block 0's mean (rounded to a float mantissa); every later block forms its float sums
+    of ``((v − s)/2^e)^p`` about the shift ``s = R`` (``R/2^e`` is exact in float64 unless it falls
+    below the float range; then ``s ≠ R`` and the sums are re-centred on ``R`` by the binomial
+    expansion).  Everything after the float sums is exact, so the only rounding is inside each
+    block, and the combination does not depend on the order of the blocks (they are folded in
+    block order all the same).
     """
 
     def __init__(self):
-        self.reference: Fraction | None = None
-        self.sums = [Fraction(0)] * 5
+        self.reference: tuple[int, int] | None = None
+        self.count = 0
+        self.power_sums = [_DyadicSum() for _ in range(4)]
         self.log_max = -math.inf
         self.log_min = math.inf
+
+    @property
+    def sums(self) -> list[Fraction]:
+        return [Fraction(self.count)] + [t.value() for t in self.power_sums]
+
+    @property
+    def reference_value(self) -> Fraction:
+        num, exp = self.reference
+        return Fraction(num << exp) if exp >= 0 else Fraction(num, 1 << -exp)
 
     def add(self, count: int, shift_scaled: float, scale_exp: int, power_sums, log_max: float,
             log_min: float) -> None:
         self.log_max, self.log_min = max(self.log_max, log_max), min(self.log_min, log_min)
-        local = [Fraction(count)] + [_dyadic(float(x), p * scale_exp)
-                                     for p, x in enumerate(power_sums, start=1)]
-        shift = _dyadic(shift_scaled, scale_exp)
+        shift = _float_dyadic(shift_scaled, scale_exp)
         if self.reference is None:
             self.reference = shift
-        delta = shift - self.reference
-        if delta == 0:
-            for p in range(5):
-                self.sums[p] += local[p]
+        self.count += count
+        if shift == self.reference:
+            for p, (t, x) in enumerate(zip(self.power_sums, power_sums), start=1):
+                t.add(*_float_dyadic(float(x), p * scale_exp))
             return
+        local = [Fraction(count)] + [_dyadic(float(x), p * scale_exp)
+                                     for p, x in enumerate(power_sums, start=1)]
+        delta = _dyadic(shift_scaled, scale_exp) - self.reference_value
         powers = [Fraction(1)]
         for _ in range(4):
             powers.append(powers[-1] * delta)
-        for p in range(5):
-            self.sums[p] += sum(math.comb(p, j) * powers[p - j] * local[j] for j in range(p + 1))
+        for p, t in enumerate(self.power_sums, start=1):
+            t.add_fraction(sum(math.comb(p, j) * powers[p - j] * local[j] for j in range(p + 1)))
 
 
 def _to_float(x: Fraction) -> float:
@@ -438,7 +480,7 @@ def _finish(acc: _Moments) -> dict:
     """Mean, standard error and tail diagnostics of one ``k`` from its exact power sums."""
     count, s1, s2, s3, s4 = acc.sums
     a = s1 / count
-    mean = acc.reference + a
+    mean = acc.reference_value + a
     m2 = s2 / count - a * a
     m4 = s4 / count - 4 * a * s3 / count + 6 * a * a * s2 / count - 3 * a ** 4
     n = int(count)
@@ -676,21 +718,30 @@ def mc_cot_error(train_cov, n, ks, *, m, test_cov=None, samples, seed=0, batch=N
     xp = be.xp
     frame = tuple(be.asarray(x) for x in _whitened_frame(gam, sigma))
 
-    def evaluate(factor) -> tuple:
-        """One reduction unit: per ``k`` its largest and smallest log value, scale exponent, own
-        shift and the four shifted power sums (host arrays)."""
+    def evaluate(factor, reference) -> tuple:
+        """One block: per ``k`` its largest and smallest log value, scale exponent, shift and
+        the four shifted power sums (host arrays).  ``reference`` is ``None`` for block 0 (its own
+        mean becomes the shift) and block 0's ``(shift, scale exponent)`` for every other."""
         log_v = _log_errors(xp, factor, *frame, ks, m, tilt)
         extremes = be.to_host(xp.stack([xp.max(log_v, axis=-1), xp.min(log_v, axis=-1)]))
         if not np.all(np.isfinite(extremes[0])):
             raise FloatingPointError(f"non-finite per-prompt error (log values "
                                      f"{extremes[0].tolist()}); please report this input")
-        # Scale each k by a power of two 2^e >= its largest value: every term of the power sums
-        # is then in [-1, 1], whatever the magnitude of err_k.
-        scale_exp = np.ceil(extremes[0] / _LN2)
+        # Scale each k by a power of two 2^e >= max(block maximum, reference): every term of the
+        # power sums is then in [-1, 1], whatever the magnitude of err_k.
+        if reference is None:
+            scale_exp = np.ceil(extremes[0] / _LN2).astype(int)
+        else:
+            ref_shift, ref_exp = reference
+            log_ref = np.log(ref_shift) + ref_exp * _LN2
+            scale_exp = np.ceil(np.maximum(extremes[0], log_ref) / _LN2).astype(int)
         log_scale = be.asarray(scale_exp[:, None] * _LN2)
-        shift = be.to_host(xp.mean(xp.exp(log_v - log_scale), axis=-1))
+        if reference is None:
+            shift = be.to_host(xp.mean(xp.exp(log_v - log_scale), axis=-1))
+        else:
+            shift = np.ldexp(ref_shift, ref_exp - scale_exp)  # exact unless it underflows
         sums = be.to_host(_shifted_power_sums(xp, log_v, log_scale, be.asarray(shift[:, None])))
-        return extremes, scale_exp.astype(int), shift, sums
+        return extremes, scale_exp, shift, sums
 
     accs = [_Moments() for _ in ks]
     bar = _Progress(samples) if progress else None
@@ -709,14 +760,18 @@ def mc_cot_error(train_cov, n, ks, *, m, test_cov=None, samples, seed=0, batch=N
     if be.block_draw is not None:
         block = block_size(d, m, sampler)
         sizes = [min(block, samples - start) for start in range(0, samples, block)]
+        first = evaluate(be.block_draw(seed, 0, sizes[0], d, m, sampler), None)
+        fold(sizes[0], first)
+        reference = (first[2], first[1])  # block 0's shifts and scale exponents
         per_task = max(1, -(-batch // block))
-        tasks = [range(first, min(first + per_task, len(sizes)))
-                 for first in range(0, len(sizes), per_task)]
+        tasks = [range(start, min(start + per_task, len(sizes)))
+                 for start in range(1, len(sizes), per_task)]
 
         def run(blocks) -> list:
-            return [evaluate(be.block_draw(seed, b, sizes[b], d, m, sampler)) for b in blocks]
+            return [evaluate(be.block_draw(seed, b, sizes[b], d, m, sampler), reference)
+                    for b in blocks]
 
-        if workers == 1 or len(tasks) == 1:
+        if workers == 1 or len(tasks) <= 1:
             results = map(run, tasks)
             for blocks, out in zip(tasks, results):
                 for b, result in zip(blocks, out):
@@ -730,10 +785,12 @@ def mc_cot_error(train_cov, n, ks, *, m, test_cov=None, samples, seed=0, batch=N
     else:
         block, workers = batch, 1
         draw = be.sampler(seed)
+        reference = None
         while done < samples:
             size = min(batch, samples - done)
-            fold(size, evaluate(draw(size, d, m, sampler)))
-
+            result = evaluate(draw(size, d, m, sampler), reference)
+            reference = reference or (result[2], result[1])
+            fold(size, result)
     stats = [_finish(acc) for acc in accs]
     out = {key: _readonly([s[key] for s in stats], bool if key == "overflow" else float)
            for key in stats[0]}
