@@ -185,8 +185,12 @@ def parallel(scale: int, reps: int, rng: np.random.Generator) -> None:
     header = f"{'case':>28} {'prompts':>8} {'certify=False s':>15} {'certify=True s':>14} {'extra s':>8} {'ratio':>6}"
     print(header)
     print("-" * len(header))
-    cases = [(f"d=10 m=20 k=1..10", lam, n, KS, 20, 40_000 // scale),
-             (f"d=10 n=10 m=31 k=1,20", lam, 10, [1, 20], 31, 40_000 // scale)]
+    # a rotated Λ: float entries are big rationals to the exact engine, its slowest input
+    q, _ = np.linalg.qr(np.random.default_rng(1).standard_normal((d, d)))
+    rotated = q @ np.diag(lam) @ q.T
+    cases = [("d=10 m=20 k=1..10", lam, n, KS, 20, 40_000 // scale),
+             ("rotated d=10 m=20 k=1..10", (rotated + rotated.T) / 2, n, KS, 20, 40_000 // scale),
+             ("d=10 n=10 m=31 k=1,20", lam, 10, [1, 20], 31, 40_000 // scale)]
     for name, lam_c, n_c, ks, m_c, count in cases:
         times = {False: [], True: []}
         for _ in range(reps):

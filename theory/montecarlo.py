@@ -51,8 +51,8 @@ TAIL_SHARE_MAX = 0.03
 #: probability 6e-7, while a sample that missed the tail sits many standard errors below ``lower``.
 CERTIFY_Z = 5.0
 #: Budget of :func:`theory.bracket.error_bracket` (exact engine and zonal trace alike, in its
-#: estimated CPU seconds) when ``certify``: about 0.02 to 0.1 s per ``k`` at ``d = 10``
-#: (``bench/bench_mc.py`` measures it).
+#: estimated CPU seconds) when ``certify``: a cost per call, not per prompt, of 0.1 to 0.6 s for
+#: k = 1..10 at ``d = 10`` (``bench/bench_mc.py`` measures it).
 CERTIFY_BUDGET = 0.05
 
 #: Prompts per random stream and per float reduction on NumPy (see :func:`block_size`): fixed, so
