@@ -162,7 +162,8 @@ def parallel(scale: int, reps: int, rng: np.random.Generator) -> None:
     print()
     print(f"# the whole machine: d = {d}, m = {m}, k = 1..10, {prompts} prompts, {cores} cores; "
           f"limit = {cores} x the one-core batched-eigh limit of the same round")
-    header = f"{'workers':>8} {'prompts/s':>10} {'1-core eigh':>11} {'machine lim':>11} {'vs machine':>10}"
+    header = (f"{'workers':>8} {'prompts/s':>10} {'1-core eigh':>11} {'machine lim':>11} "
+              f"{'vs machine':>10}")
     print(header)
     print("-" * len(header))
     rounds = {1: [], cores: []}
@@ -182,7 +183,8 @@ def parallel(scale: int, reps: int, rng: np.random.Generator) -> None:
     print()
     print("# cost of certify=True (theory.bracket at CERTIFY_BUDGET) next to the sampling, "
           "workers = every core")
-    header = f"{'case':>28} {'prompts':>8} {'certify=False s':>15} {'certify=True s':>14} {'extra s':>8} {'ratio':>6}"
+    header = (f"{'case':>28} {'prompts':>8} {'certify=False s':>15} {'certify=True s':>14} "
+              f"{'extra s':>8} {'ratio':>6}")
     print(header)
     print("-" * len(header))
     # a rotated Λ: float entries are big rationals to the exact engine, its slowest input

@@ -278,7 +278,8 @@ def _certificates(lam, n, ks, m, sigma) -> list[tuple]:
     return out
 
 
-def _distrust(stat: dict, log_lower: float, log_upper: float, lower_how: str, upper_how: str) -> str:
+def _distrust(stat: dict, log_lower: float, log_upper: float, lower_how: str,
+              upper_how: str) -> str:
     """Why the normal interval of one ``k`` cannot be trusted; ``""`` when it can."""
     why = []
     if stat["overflow"]:
@@ -326,7 +327,7 @@ def _log_errors(xp, factor, sqrt_sigma, g, g_inv, ks, m, tilt=1.0):
     The factor ``M^{2k}`` is kept as a logarithm, so no power overflows; ``P ∘ Q`` is positive
     definite (Schur product theorem), so the quadratic form is ``>= 1/κ(Γ) > 0``.
 
-    With ``tilt = c > 1`` the first half of the batch is drawn from ``W_d(m, cI)``
+    With ``tilt = c > 1`` the first half of the block (batch) is drawn from ``W_d(m, cI)``
     (``F → sqrt(c) F``), the rest from ``W_d(m, I)``, and every value is weighted by the
     likelihood ratio of ``W_d(m, I)`` to that mixture at ``W = F Fᵀ`` (deterministic-mixture,
     "balance heuristic" importance sampling; Owen & Zhou 2000), with ``α`` the tilted share:
@@ -451,7 +452,9 @@ class _DyadicSum:
         self.add(x.numerator, -(x.denominator.bit_length() - 1))
 
     def value(self) -> Fraction:
-        return Fraction(self.num << self.exp) if self.exp >= 0 else Fraction(self.num, 1 << -self.exp)
+        if self.exp >= 0:
+            return Fraction(self.num << self.exp)
+        return Fraction(self.num, 1 << -self.exp)
 
 
 class _Moments:
@@ -665,9 +668,9 @@ def mc_cot_error(train_cov, n, ks, *, m, test_cov=None, samples, seed=0, batch=N
     progress : bool, optional
         Progress bar on stderr; default: on for ``samples >= 10**7`` on an interactive terminal.
     tilt : float
-        Importance sampling: half of every batch draws the whitened Wishart matrix from
-        ``W_d(m, tilt·I)``, half from ``W_d(m, I)``, and each prompt is weighted by the likelihood
-        ratio to the mixture (defensive importance sampling; weights ``<= 2``, see
+        Importance sampling: half of every block (CuPy: batch) draws the whitened Wishart
+        matrix from ``W_d(m, tilt·I)``, half from ``W_d(m, I)``, and each prompt is weighted by
+        the likelihood ratio to the mixture (defensive importance sampling; weights ``<= 2``, see
         :func:`_log_errors`).  ``1`` (default) is plain Monte Carlo.  With ``tilt > 1`` the
         weighted per-prompt error is bounded (a polynomial in ``tr W`` times
         ``exp(−(1 − 1/tilt) tr W / 2)`` in the tail), so the heavy tail that makes plain Monte Carlo
@@ -705,12 +708,13 @@ def mc_cot_error(train_cov, n, ks, *, m, test_cov=None, samples, seed=0, batch=N
     also depends on ``batch`` and agrees with NumPy only statistically.
 
     *Accuracy of the reduction.* Per block and per ``k`` the power sums ``Σ (v − s)^p``,
-    ``p = 1..4``, about the block's own mean ``s`` are formed in float64 after scaling by
-    a power of two (so that no term exceeds 1); the block sums are then combined *exactly* as
-    rationals and the mean, variance and fourth moment are rounded once at the end.  Values beyond
-    float64 (divergent regimes: large ``k`` with an eigenvalue of ``Γ^{-1}Σ`` above 2, or heavy
-    ``Ŝ`` tails at small ``m``) are therefore still computed: ``log_mean`` and ``log_stderr`` stay
-    finite, ``overflow`` flags them, and a ``RuntimeWarning`` says so.
+    ``p = 1..4``, about a shift ``s`` (block 0's mean, the same for every block) are formed in
+    float64 after scaling by a power of two (so that no term exceeds 1); the block sums are then
+    combined *exactly* as rationals, in block order, and the mean, variance and fourth moment
+    are rounded once at the end.  Values beyond float64 (divergent regimes: large ``k`` with an
+    eigenvalue of ``Γ^{-1}Σ`` above 2, or heavy ``Ŝ`` tails at small ``m``) are therefore still
+    computed: ``log_mean`` and ``log_stderr`` stay finite, ``overflow`` flags them, and a
+    ``RuntimeWarning`` says so.
 
     *Heavy tails.* At small ``m`` and large ``k`` the per-prompt error has a very heavy tail and the
     normal interval ``mean ± z·stderr`` cannot be trusted; ``MCResult.trustworthy`` says where (the
@@ -840,5 +844,6 @@ def mc_cot_error(train_cov, n, ks, *, m, test_cov=None, samples, seed=0, batch=N
                     trustworthy=_readonly([not r for r in reasons], bool), reasons=reasons,
                     log_lower_bound=_readonly([br[0] for br in brackets], float),
                     log_upper_bound=_readonly([br[1] for br in brackets], float),
-                    certificates=tuple(br[4] for br in brackets), certified=bool(certify), d=d, m=m, n=n, sampler=sampler, backend=be.name,
-                    seed=seed, batch=batch, block=block, workers=workers, tilt=tilt, **out)
+                    certificates=tuple(br[4] for br in brackets), certified=bool(certify),
+                    d=d, m=m, n=n, sampler=sampler, backend=be.name, seed=seed, batch=batch,
+                    block=block, workers=workers, tilt=tilt, **out)
