@@ -219,6 +219,28 @@ def test_binary_power_is_within_k_ulps():
             assert abs(Fraction(float(gi)) - exact) <= bound, (k, xi)
 
 
+def test_non_finite_block_stops_the_pool(monkeypatch):
+    """A block whose per-prompt error is not finite raises FloatingPointError from the thread
+    pool, and the blocks not yet started are dropped (not all 200 of them run first)."""
+    import threading
+
+    import theory.montecarlo as mc
+
+    calls, lock, kernel = [0], threading.Lock(), mc._log_errors
+
+    def failing(xp, factor, *args):
+        with lock:
+            calls[0] += 1
+            first = calls[0] == 1
+        out = kernel(xp, factor, *args)
+        return out if first else out + math.inf
+
+    monkeypatch.setattr(mc, "_log_errors", failing)
+    with pytest.raises(FloatingPointError, match="non-finite per-prompt error"):
+        mc_cot_error(LAM3, 10, [1], m=4, samples=200 * BLOCK, seed=0, workers=2, certify=False)
+    assert calls[0] < 50, calls[0]
+
+
 def test_default_workers_is_every_core():
     import os
     res = mc_cot_error(LAM3, 10, [1], m=9, samples=3 * BLOCK, seed=0, certify=False)

@@ -814,11 +814,15 @@ def mc_cot_error(train_cov, n, ks, *, m, test_cov=None, samples, seed=0, batch=N
                 for b, result in zip(blocks, out):
                     fold(sizes[b], result)
         else:
-            with ThreadPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+            pool = ThreadPoolExecutor(max_workers=min(workers, len(tasks)))
+            try:
                 # map hands the results back in task order: the fold runs in block order.
                 for blocks, out in zip(tasks, pool.map(run, tasks)):
                     for b, result in zip(blocks, out):
                         fold(sizes[b], result)
+            finally:
+                # on an error or an interrupt, drop the blocks not yet started
+                pool.shutdown(wait=True, cancel_futures=True)
     else:
         block, workers = batch, 1
         draw = be.sampler(seed)
