@@ -543,7 +543,7 @@ def test_diagnostic_calibration_d1():
 LAM10 = 1 / np.arange(1, 11)
 
 
-def test_sample_below_the_certified_lower_bound_is_not_trusted():
+def test_sample_below_the_proven_floor_is_not_trusted():
     """d = 10, λ_i = 1/i, n = 10, m = 31, k = 20, 4·10⁴ prompts, seeds 0..3.  Plain Monte Carlo
     under-samples here: the prompts that carry err_20 are too rare to be met.  At seeds 0, 1, 2
     the heavy-tail rules pass (se_rel_se ~ 0.008, tail share <= 0.006) with ≈ 0.045 ± 0.0002,
