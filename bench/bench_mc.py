@@ -7,12 +7,18 @@ For d in {4, 10, 32} and m in {2d, 8d} (λ_i ∝ 1/i, Σ = Λ, n = 2d, k = 1..10
 * ``direct``: ``mc_cot_error(..., sampler="direct")`` (batched, d·m normals per prompt);
 * ``bartlett``: ``mc_cot_error(..., sampler="bartlett")`` (d(d−1)/2 normals and d chi-squares);
 
-and reports each in prompts per second with its ratio to the machine's limits for the same work,
+and reports each in prompts per second with its ratio to one core's limits for the same work,
 measured in the same run: the RNG limit (NumPy ``Generator`` normals and gammas per second, divided
 by what one prompt draws) and the batched-eigh limit (d × d ``numpy.linalg.eigh`` on a stack), and
-their series combination ``1 / (1/rng + 1/eigh)``.  Every number is the median of ``--repeats``.
+their series combination ``1 / (1/rng + 1/eigh)``.  This table runs on one thread
+(``workers=1``) and without the bracket check (``certify=False``).
 
-Run from the repository root:  ``python bench/bench_mc.py``  (about 2 minutes; ``--quick`` for a
+Then, at d = 10, m = 20 (the same task), the whole machine: ``mc_cot_error`` with ``workers=1`` and
+with every core, against the machine's limit, the one-core batched-eigh limit measured in the same
+round times the number of cores; and the cost of ``certify=True`` (the rigorous bracket check) next
+to the sampling it certifies.  Every number is the median of ``--repeats``.
+
+Run from the repository root:  ``python bench/bench_mc.py``  (about 3 minutes; ``--quick`` for a
 smoke run).  Small-matrix LAPACK calls gain nothing from BLAS threads and lose a lot on a busy
 machine, so the script pins BLAS to ``--threads`` (default 1) before NumPy is imported.
 """
@@ -49,6 +55,9 @@ KS = list(range(1, 11))
 # Prompts per timing: about a second of work each on one core.
 PROMPTS = {4: 60_000, 10: 20_000, 32: 3_000}
 NAIVE_PROMPTS = {4: 3_000, 10: 2_000, 32: 500}
+ONE_CORE = dict(workers=1, certify=False)
+# The whole-machine rows: about 4 seconds of one core's work each.
+PARALLEL_PROMPTS = 80_000
 
 
 def timed(fn) -> float:
@@ -109,9 +118,10 @@ def main() -> int:
         for m in (2 * d, 8 * d):
             methods = {
                 "naive": lambda: naive_loop(lam, n, m, naive_prompts, 0),
-                "direct": lambda: mc_cot_error(lam, n, KS, m=m, samples=prompts, sampler="direct"),
+                "direct": lambda: mc_cot_error(lam, n, KS, m=m, samples=prompts, sampler="direct",
+                                               **ONE_CORE),
                 "bartlett": lambda: mc_cot_error(lam, n, KS, m=m, samples=prompts,
-                                                 sampler="bartlett"),
+                                                 sampler="bartlett", **ONE_CORE),
             }
             rounds = {name: [] for name in methods}
             for _ in range(reps):
@@ -138,8 +148,60 @@ def main() -> int:
     print("# rng lim: prompts/s if drawing the prompt were the only work (naive: d*m normals);")
     print("# eigh lim: if one batched d x d eigh were; combined: both in series.  The naive loop")
     print("# does no eigh (it multiplies k times), so for it 'vs eigh' is only a yardstick.")
+    parallel(scale, reps, rng)
     print(f"# total {time.perf_counter() - started:.0f} s")
     return 0
+
+
+def parallel(scale: int, reps: int, rng: np.random.Generator) -> None:
+    """Workers = 1 and every core at d = 10, m = 20 against cores x the one-core eigh limit; then
+    the cost of the certified-bracket check."""
+    d, m, cores = 10, 20, os.cpu_count() or 1
+    lam, n = 1.0 / np.arange(1, d + 1), 2 * d
+    prompts = PARALLEL_PROMPTS // scale
+    print()
+    print(f"# the whole machine: d = {d}, m = {m}, k = 1..10, {prompts} prompts, {cores} cores; "
+          f"limit = {cores} x the one-core batched-eigh limit of the same round")
+    header = (f"{'workers':>8} {'prompts/s':>10} {'1-core eigh':>11} {'machine lim':>11} "
+              f"{'vs machine':>10}")
+    print(header)
+    print("-" * len(header))
+    rounds = {1: [], cores: []}
+    for _ in range(reps):
+        eigh = 1 / limits(d, m, 4096, rng)["eigh"]
+        for workers in rounds:
+            rate = prompts / timed(lambda: mc_cot_error(lam, n, KS, m=m, samples=prompts,
+                                                        workers=workers, certify=False))
+            rounds[workers].append((rate, eigh, cores * eigh))
+    for workers, values in rounds.items():
+        rate, eigh, machine = (statistics.median(c) for c in zip(*values))
+        ratio = statistics.median(v[0] / v[2] for v in values)
+        print(f"{workers:>8} {rate:>10.3g} {eigh:>11.3g} {machine:>11.3g} {ratio:>10.3f}", flush=True)
+    speedup = statistics.median(a[0] / b[0] for a, b in zip(rounds[cores], rounds[1]))
+    print(f"# speed-up of {cores} workers over 1: {speedup:.2f} (median of per-round ratios)")
+
+    print()
+    print("# cost of certify=True (theory.bracket at CERTIFY_BUDGET) next to the sampling, "
+          "workers = every core")
+    header = (f"{'case':>28} {'prompts':>8} {'certify=False s':>15} {'certify=True s':>14} "
+              f"{'extra s':>8} {'ratio':>6}")
+    print(header)
+    print("-" * len(header))
+    # a rotated Λ: float entries are big rationals to the exact engine, its slowest input
+    q, _ = np.linalg.qr(np.random.default_rng(1).standard_normal((d, d)))
+    rotated = q @ np.diag(lam) @ q.T
+    cases = [("d=10 m=20 k=1..10", lam, n, KS, 20, 40_000 // scale),
+             ("rotated d=10 m=20 k=1..10", (rotated + rotated.T) / 2, n, KS, 20, 40_000 // scale),
+             ("d=10 n=10 m=31 k=1,20", lam, 10, [1, 20], 31, 40_000 // scale)]
+    for name, lam_c, n_c, ks, m_c, count in cases:
+        times = {False: [], True: []}
+        for _ in range(reps):
+            for certify in times:
+                times[certify].append(timed(lambda: mc_cot_error(lam_c, n_c, ks, m=m_c,
+                                                                 samples=count, certify=certify)))
+        off, on = statistics.median(times[False]), statistics.median(times[True])
+        print(f"{name:>28} {count:>8} {off:>15.3f} {on:>14.3f} {on - off:>8.3f} {on / off:>6.2f}",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -86,29 +86,45 @@ class Backend:
         The array-API namespace the kernels use.
     sampler : callable
         ``sampler(seed) -> draw`` where ``draw(batch, d, m, sampler_name)`` returns the next
-        ``batch`` Wishart factors (shape ``(batch, d, r)``) of the run seeded by ``seed``.
+        ``batch`` Wishart factors (shape ``(batch, d, r)``) of one stream seeded by ``seed``,
+        drawn in turn.
     to_host : callable
         ``to_host(x) -> numpy.ndarray``.
+    block_draw : callable or None
+        ``block_draw(seed, block, size, d, m, sampler_name)``: ``size`` Wishart factors from the
+        stream of block ``block`` alone (the ``block``-th child of ``SeedSequence(seed)``), so that
+        any block can be drawn in any order, on any thread.  ``None`` where the backend has only
+        the one stream of ``sampler`` (CuPy).
     """
 
     name: str
     xp: Any
     sampler: Callable[[int], Callable[..., Any]]
     to_host: Callable[[Any], np.ndarray]
+    block_draw: Callable[..., Any] | None = None
 
     def asarray(self, host_array: np.ndarray):
         """A float64 constant (matrix, vector) on the backend's device."""
         return self.xp.asarray(np.asarray(host_array, dtype=np.float64), dtype=self.xp.float64)
 
 
+def block_stream(seed: int, block: int) -> np.random.Generator:
+    """The PCG64 stream of block ``block``: the ``block``-th child of ``SeedSequence(seed)``
+    (``SeedSequence(seed, spawn_key=(block,))``, what ``SeedSequence(seed).spawn`` hands out
+    ``block``-th), fixed by ``(seed, block)`` alone."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
+
+
+def _numpy_block_draw(seed, block, size, d, m, sampler):
+    return draw_factor(np, block_stream(seed, block), size, d, m, sampler)
+
+
 def _numpy_sampler(seed: int):
-    """One PCG64 stream per batch: batch ``b`` draws from the ``b``-th child of
-    ``SeedSequence(seed)``, so batches are independent streams fixed by ``seed`` alone."""
-    root = np.random.SeedSequence(seed)
+    """Consecutive calls draw from consecutive blocks' streams (call ``b`` from block ``b``)."""
+    counter = iter(range(2**63))
 
     def draw(batch, d, m, sampler):
-        rng = np.random.Generator(np.random.PCG64(root.spawn(1)[0]))
-        return draw_factor(np, rng, batch, d, m, sampler)
+        return _numpy_block_draw(seed, next(counter), batch, d, m, sampler)
 
     return draw
 
@@ -124,7 +140,7 @@ def get_backend(name: str) -> Backend:
     if name == "numpy":
         from array_api_compat import numpy as xp_numpy
 
-        return Backend("numpy", xp_numpy, _numpy_sampler, np.asarray)
+        return Backend("numpy", xp_numpy, _numpy_sampler, np.asarray, _numpy_block_draw)
     if name == "array_api_strict":
         import array_api_strict as xp_strict
 
@@ -132,8 +148,12 @@ def get_backend(name: str) -> Backend:
             draw_numpy = _numpy_sampler(seed)
             return lambda *args: xp_strict.asarray(draw_numpy(*args))
 
+        def strict_block_draw(*args):
+            return xp_strict.asarray(_numpy_block_draw(*args))
+
         # DLPack is the standard's way out of an array library.
-        return Backend("array_api_strict", xp_strict, strict_sampler, np.from_dlpack)
+        return Backend("array_api_strict", xp_strict, strict_sampler, np.from_dlpack,
+                       strict_block_draw)
     if name == "cupy":
         try:
             import cupy

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import sys
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -38,19 +40,33 @@ from theory._validate import as_covariance, positive_int, same_dimension
 from theory.covariance import gamma
 
 #: The normal interval of ``mean`` is called trustworthy when the estimated relative standard error
-#: of ``stderr`` itself is at most this ...
+#: of ``stderr`` itself is at most this (a "5 SE" bound then means 4.75 to 5.25 true standard
+#: errors; in the calibration of :class:`MCResult` 0.1 admits ``|z| = 3.71``, 0.05 at most 2.58) ...
 SE_REL_SE_MAX = 0.05
 #: ... and the single most extreme prompt carries at most this share of ``Σ (v − v̄)²``
-#: (it then moves the mean by at most ``sqrt(0.03) ≈ 0.17`` standard errors).
+#: (it then moves the mean by at most ``sqrt(0.03) ≈ 0.17`` standard errors) ...
 TAIL_SHARE_MAX = 0.03
+#: ... and, with ``certify``, the interval ``mean ± CERTIFY_Z·stderr`` meets the certified bracket
+#: ``[lower, upper]`` of ``err_k``.  5 is the project's z limit: for a normal mean a false alarm has
+#: probability 6e-7, while a sample that missed the tail sits many standard errors below ``lower``.
+CERTIFY_Z = 5.0
+#: Budget of :func:`theory.bracket.error_bracket` (exact engine and zonal trace alike, in its
+#: estimated CPU seconds) when ``certify``: a cost per call, not per prompt, of 0.1 to 0.6 s for
+#: k = 1..10 at ``d = 10`` (``bench/bench_mc.py`` measures it).
+CERTIFY_BUDGET = 0.05
+
+#: Prompts per random stream and per float reduction on NumPy (see :func:`block_size`): fixed, so
+#: that no result depends on ``batch``, ``workers`` or the other ``ks``.
+BLOCK = 1024
+_BLOCK_ELEMENTS = 2**23
 
 #: ``sampler="auto"`` uses Bartlett when ``m >= BARTLETT_MIN_RATIO * d`` (measured by
 #: ``bench/bench_mc.py``: from there on Bartlett is faster; near ``m = d`` the scatter into the
 #: triangular factor costs about what the saved normals would).
 BARTLETT_MIN_RATIO = 2
 
-# Working-set budget per batch, in float64 elements (32 MiB on the CPU, 1 GiB on a GPU).
-_BATCH_ELEMENTS = {"numpy": 2**22, "array_api_strict": 2**22, "cupy": 2**27}
+# Working-set budget of one CuPy batch, in float64 elements (1 GiB).
+_CUPY_BATCH_ELEMENTS = 2**27
 # progress=None shows a bar on an interactive stderr from this many samples on.
 _AUTO_PROGRESS_SAMPLES = 10**7
 _LN2 = math.log(2.0)
@@ -90,22 +106,32 @@ class MCResult(RichRepr):
     tail_share : numpy.ndarray
         Share of the sum of squared deviations ``Σ (v − v̄)²`` carried by the single most extreme
         prompt; its square root is that prompt's pull on ``mean`` in standard errors.
-    log_lower_bound : numpy.ndarray
-        Natural log of a proven lower bound on the true ``err_k``
-        (:func:`theory.scaling.divergence_log_lower_bound`, ``E(β_max χ²_m/m − 1)_+^{2k}``).
+    log_lower_bound, log_upper_bound : numpy.ndarray
+        Natural logs of the rigorous bracket ``lower <= err_k <= upper`` the estimate was checked
+        against (:func:`theory.bracket.error_bracket` within ``CERTIFY_BUDGET``; equal where the
+        exact engine was that cheap); ``-inf`` and ``inf`` where none was computed (``k = 0``,
+        ``certify=False``) or none was found within the budget.
     trustworthy : numpy.ndarray of bool
         ``se_rel_se <= SE_REL_SE_MAX`` (0.05) and ``tail_share <= TAIL_SHARE_MAX`` (0.03) and no
-        overflow, and ``mean + 5·stderr`` is not below the proven lower bound ``log_lower_bound``
-        (a sample that sits below a proven floor has missed the prompts that carry the mean).
+        overflow, and the interval ``mean ± 5·stderr`` meets the certified bracket (a sample that
+        sits below a proven lower bound has missed the prompts that carry the mean).
+    reasons : tuple of str
+        Per ``k``, why the estimate is not trustworthy (every rule that failed, with its numbers
+        and, for the bracket, the bound, its value and how it was proven); ``""`` where it is.
+    certificates : tuple of str
+        Per ``k``, the bracket used and how each end was proven (or why there is none).
+    certified : bool
+        Whether the bracket check ran (``certify``).
     overflow : numpy.ndarray of bool
         ``mean`` or ``stderr`` is beyond float64; read ``log_mean`` and ``log_stderr``.
     d, m, n : int
         Dimension, test prompt length, training prompt length.
     sampler, backend : str
         The sampler actually used (``"auto"`` resolved) and the array backend.
-    seed, batch : int
-        Root seed and batch size: together with ``backend`` and ``sampler`` they fix the result
-        bit for bit.
+    seed, batch, block, workers : int
+        Root seed, prompts per unit of work, prompts per random stream and threads used.  On
+        NumPy ``seed``, ``samples`` and ``sampler`` fix each ``k``'s result bit for bit (not
+        ``batch``, ``workers`` or the other ``ks``); on CuPy ``batch`` does too.
     tilt : float
         Importance-sampling tilt (``1``: plain Monte Carlo; see :func:`mc_cot_error`).
 
@@ -130,13 +156,15 @@ class MCResult(RichRepr):
 
     Calibration against exact values (``test_diagnostic_calibration_d1`` in
     ``tests/test_montecarlo.py``, slow tier: ``d = 1`` closed form, ``m`` from 2 to 50,
-    ``k = 1..10``, 20 seeds, ``N = 10⁴``): the rule trusts 169 of 2400 estimates, whose largest
-    ``|z|`` is 2.46 (mean ``z`` −0.30: the skew of a heavy-tailed mean is still faintly visible),
-    while ``se_rel_se <= 0.1`` alone admits ``|z| = 4.47``.  No diagnostic can see a tail the
-    sample never reached: a trustworthy flag is evidence, not proof.  One such case is caught by
-    the proven floor: at ``d = 10``, ``λ_i ∝ 1/i``, ``n = 10``, ``m = 31``, ``k = 20`` a sample of
-    4·10⁴ prompts passes both rules with ``0.0447 ± 0.0002`` while ``err_k >= 1.354``.  Where the flag is down,
-    ``tilt > 1`` (importance sampling) usually restores it.
+    ``k = 1..10``, 20 seeds, ``N = 10⁴``, ``certify=False``): the two rules trust 145 of 2400
+    estimates, whose largest ``|z|`` is 2.58 (mean ``z`` −0.17: the skew of a heavy-tailed mean is
+    still faintly visible), while ``se_rel_se <= 0.1`` alone admits ``|z| = 3.71``.  No diagnostic
+    can see a tail the sample never reached: a trustworthy flag is evidence, not proof.  Such
+    cases are caught by the certified bracket where it is cheap: at ``d = 10``, ``λ_i ∝ 1/i``,
+    ``n = 10``, ``m = 31``, ``k = 20`` samples of 4·10⁴ prompts pass both rules with
+    ``0.045 ± 0.0002`` at 10 of the seeds 0..11, while ``err_20 >= 1.354`` is proven (top
+    eigen-direction, :mod:`theory.bracket`).  Where the flag is down, ``tilt > 1`` (importance
+    sampling) usually restores it.
     """
 
     ks: np.ndarray
@@ -158,6 +186,12 @@ class MCResult(RichRepr):
     backend: str
     seed: int
     batch: int
+    reasons: tuple
+    log_upper_bound: np.ndarray
+    certificates: tuple
+    certified: bool
+    block: int
+    workers: int
     tilt: float = 1.0
 
     def zscores(self, reference) -> np.ndarray:
@@ -172,7 +206,7 @@ class MCResult(RichRepr):
         """A plain-text table: one row per ``k``."""
         head = (f"Monte Carlo err_k: d = {self.d}, n = {self.n}, m = {self.m}, "
                 f"{self.samples} prompts, sampler {self.sampler}, backend {self.backend}, "
-                f"seed {self.seed}, batch {self.batch}"
+                f"seed {self.seed}, batch {self.batch}, block {self.block}, workers {self.workers}"
                 + (f", tilt {self.tilt:g}" if self.tilt != 1.0 else ""))
         rows = [head, f"{'k':>5} {'mean':>14} {'stderr':>11} {'rel.SE':>9} "
                       f"{'SE rel.SE':>9} {'tail':>7}  trustworthy"]
@@ -184,11 +218,10 @@ class MCResult(RichRepr):
                 mean = f"{self.mean[i]:.8g}"
                 se = f"{self.stderr[i]:.3g}"
             rel = math.exp(self.log_stderr[i] - self.log_mean[i])
-            below = _log_add(self.log_mean[i], math.log(5) + self.log_stderr[i]) < self.log_lower_bound[i]
-            flag = ("yes" if self.trustworthy[i] else "no (overflow)" if self.overflow[i]
-                    else "no (below the proven floor)" if below else "no")
+            flag = "yes" if self.trustworthy[i] else "no"
             rows.append(f"{int(k):>5} {mean:>14} {se:>11} {rel:>9.2e} "
                         f"{self.se_rel_se[i]:>9.3f} {self.tail_share[i]:>7.3f}  {flag}")
+        rows += [f"k = {int(k)}: {why}" for k, why in zip(self.ks, self.reasons) if why]
         return "\n".join(rows)
 
     def __str__(self) -> str:
@@ -206,24 +239,79 @@ def _log_add(a: float, b: float) -> float:
     return hi if lo == -math.inf else hi + math.log1p(math.exp(lo - hi))
 
 
-def _log_floor(lam, n, k, m, sigma) -> float:
-    """Log of the proven lower bound on ``err_k`` at this ``m`` (``-inf`` where it is vacuous)."""
-    from theory.scaling import divergence_log_lower_bound  # scaling does not import this module
-    if k == 0:
-        return -math.inf  # err_0 = d exactly; the bound adds nothing
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        floor = divergence_log_lower_bound(lam, n, k, m, test_cov=sigma)
-    # A floor whose quadrature did not reach its tolerance is no proof: claim nothing then
-    # (this happens only where the floor is negligible, e.g. m ~ 10^12).
-    return -math.inf if caught else floor
+def _certificates(lam, n, ks, m, sigma) -> list[tuple]:
+    """Per ``k``: ``(log lower, log upper, how lower, how upper, record)`` of the rigorous bracket
+    on ``err_k`` (:mod:`theory.bracket` within :data:`CERTIFY_BUDGET`).  Every ``k`` up to the
+    largest in one pass (:func:`theory.bracket.error_bracket_curve`) where that is not much more
+    work than the ``ks`` asked for, else one :func:`theory.bracket.error_bracket` per ``k``."""
+    from theory.bracket import error_bracket, error_bracket_curve  # loads the exact engines
+    budgets = dict(exact_budget=CERTIFY_BUDGET, trace_budget=CERTIFY_BUDGET)
+    curve = None
+    if max(ks) <= 4 * len(ks):
+        try:
+            curve = error_bracket_curve(lam, n, max(ks), test_cov=sigma, m=m, **budgets)
+        except OverflowError:
+            curve = None  # the per-k route says for which k
+    out = []
+    for k in ks:
+        if k == 0:
+            # err_0 = d exactly, and every prompt gives d up to rounding: nothing to certify
+            # (the standard error is itself rounding, so a comparison would test the rounding).
+            out.append((-math.inf, math.inf, "", "", "none: err_0 = d exactly"))
+            continue
+        try:
+            br = curve[k] if curve is not None else error_bracket(lam, n, k, test_cov=sigma, m=m,
+                                                                  **budgets)
+        except OverflowError as exc:
+            # error_bracket formats a bound beyond float64 into its record with float(): no
+            # bracket then, and the record says so rather than claiming one.
+            out.append((-math.inf, math.inf, "", "",
+                        f"none: theory.bracket.error_bracket failed ({exc})"))
+            continue
+        if br.exact is not None:
+            record = f"exact {_show(br.log_lower)} ({br.lower_method})"
+        else:
+            record = (f"lower {_show(br.log_lower)} ({br.lower_method}); upper "
+                      + (f"{_show(br.log_upper)} ({br.upper_method})" if br.upper is not None
+                         else f"none ({br.upper_method})"))
+        out.append((br.log_lower, br.log_upper, br.lower_method, br.upper_method, record))
+    return out
+
+
+def _distrust(stat: dict, log_lower: float, log_upper: float, lower_how: str,
+              upper_how: str) -> str:
+    """Why the normal interval of one ``k`` cannot be trusted; ``""`` when it can."""
+    why = []
+    if stat["overflow"]:
+        why.append("the mean or its standard error is beyond float64 (read log_mean, log_stderr)")
+    if stat["se_rel_se"] > SE_REL_SE_MAX:
+        why.append(f"the standard error is itself uncertain: its relative error "
+                   f"{stat['se_rel_se']:.3g} > {SE_REL_SE_MAX}")
+    if stat["tail_share"] > TAIL_SHARE_MAX:
+        why.append(f"one prompt carries a share {stat['tail_share']:.3g} > {TAIL_SHARE_MAX} of "
+                   f"the squared deviations")
+    log_top = _log_add(stat["log_mean"], math.log(CERTIFY_Z) + stat["log_stderr"])
+    band = f"mean {_show(stat['log_mean'])} ± {CERTIFY_Z:g}·{_show(stat['log_stderr'])}"
+    if log_top < log_lower:
+        why.append(f"{band} lies below the certified lower bound {_show(log_lower)} ({lower_how})")
+    elif not stat["overflow"] and stat["mean"] - CERTIFY_Z * stat["stderr"] > 0 \
+            and math.log(stat["mean"] - CERTIFY_Z * stat["stderr"]) > log_upper:
+        why.append(f"{band} lies above the certified upper bound {_show(log_upper)} ({upper_how})")
+    return "; ".join(why)
+
+
+def _show(log_x: float) -> str:
+    """A positive number given by its log, in 4 significant digits (``e^...`` beyond float64)."""
+    if log_x == -math.inf:
+        return "0"
+    return f"{math.exp(log_x):.4g}" if log_x < 709 else f"e^{log_x:.6g}"
 
 
 # --------------------------------------------------------------------------------------------
 # Kernels (array API only)
 
 
-def _log_errors(xp, factor, sqrt_sigma, g, g_inv, ks, two_k, m, tilt=1.0):
+def _log_errors(xp, factor, sqrt_sigma, g, g_inv, ks, m, tilt=1.0):
     r"""Per-prompt ``log ‖(I − Γ^{-1}Ŝ)^k‖_F²`` for a batch, shape ``(len(ks), batch)``.
 
     Works in the eigenbasis ``V`` of ``Σ̃ = Γ^{-1/2} Σ Γ^{-1/2} = V D Vᵀ``, where
@@ -239,7 +327,7 @@ def _log_errors(xp, factor, sqrt_sigma, g, g_inv, ks, two_k, m, tilt=1.0):
     The factor ``M^{2k}`` is kept as a logarithm, so no power overflows; ``P ∘ Q`` is positive
     definite (Schur product theorem), so the quadratic form is ``>= 1/κ(Γ) > 0``.
 
-    With ``tilt = c > 1`` the first half of the batch is drawn from ``W_d(m, cI)``
+    With ``tilt = c > 1`` the first half of the block (batch) is drawn from ``W_d(m, cI)``
     (``F → sqrt(c) F``), the rest from ``W_d(m, I)``, and every value is weighted by the
     likelihood ratio of ``W_d(m, I)`` to that mixture at ``W = F Fᵀ`` (deterministic-mixture,
     "balance heuristic" importance sampling; Owen & Zhou 2000), with ``α`` the tilted share:
@@ -274,14 +362,34 @@ def _log_errors(xp, factor, sqrt_sigma, g, g_inv, ks, two_k, m, tilt=1.0):
     big = xp.max(xp.abs(t), axis=-1, keepdims=True)
     big = xp.where(big > 0, big, xp.ones_like(big))  # t = 0 exactly: every power is 0 anyway
     t_hat = t / big
-    c_hat = xp.stack([t_hat ** k for k in ks], axis=-2)  # (batch, K, d)
-    quad = xp.sum(c_hat * (c_hat @ h), axis=-1)  # (batch, K); h is symmetric
-    log_v = xp.log(quad) + two_k * xp.log(big)
+    log_big = xp.log(big[..., 0])
+    rows = []
+    # One k at a time, each by the same operations on arrays of the same shape whatever the other
+    # ks are: a k's values are then the same bits whichever other ks are asked for.
+    for k in ks:
+        c_hat = _power(xp, t_hat, k)  # (batch, d)
+        quad = xp.sum(c_hat * (h @ xp.expand_dims(c_hat, axis=-1))[..., 0], axis=-1)
+        rows.append(xp.log(quad) + (2.0 * k) * log_big)  # h is symmetric
+    log_v = xp.stack(rows)  # (K, batch), contiguous rows: the per-k sums run along memory
     if log_w is not None:
-        log_v = log_v + xp.reshape(log_w, (batch, 1))
-    # (K, batch) with contiguous rows: the per-k sums then run along memory (pairwise in NumPy).
-    return xp.reshape(xp.reshape(xp.permute_dims(log_v, (1, 0)), (-1,), copy=True),
-                      (len(ks), batch))
+        log_v = log_v + xp.reshape(log_w, (1, batch))
+    return log_v
+
+
+def _power(xp, x, k: int):
+    """``x**k`` elementwise by binary powering: a recipe fixed by ``k`` alone, about ``2 log2 k``
+    multiplications instead of a ``pow`` per element (ten times faster at ``d = 10``), with a
+    relative error of at most about ``k`` units in the last place (``2e-11`` at ``k = 10^5``)."""
+    if k == 0:
+        return xp.ones_like(x)
+    result, base = None, x
+    while True:
+        if k & 1:
+            result = base if result is None else result * base
+        k >>= 1
+        if not k:
+            return result
+        base = base * base
 
 
 def _shifted_power_sums(xp, log_v, log_scale, shift):
@@ -317,38 +425,84 @@ def _dyadic(x: float, exp: int) -> Fraction:
     return Fraction(num << exp, den) if exp >= 0 else Fraction(num, den << -exp)
 
 
+def _float_dyadic(x: float, exp: int) -> tuple[int, int]:
+    """``x · 2^exp`` as ``(num, e)`` with value ``num · 2^e`` exactly (``num`` odd or 0)."""
+    num, den = x.as_integer_ratio()
+    return num, exp - (den.bit_length() - 1)
+
+
+class _DyadicSum:
+    """An exact running sum of dyadic rationals ``num · 2^e`` in one Python integer (far cheaper
+    than ``Fraction``, which reduces by a gcd at every step)."""
+
+    __slots__ = ("num", "exp")
+
+    def __init__(self):
+        self.num, self.exp = 0, 0
+
+    def add(self, num: int, exp: int) -> None:
+        if exp >= self.exp:
+            self.num += num << (exp - self.exp)
+        else:
+            self.num = (self.num << (self.exp - exp)) + num
+            self.exp = exp
+
+    def add_fraction(self, x: Fraction) -> None:
+        """Add a dyadic ``Fraction`` (its denominator a power of two)."""
+        self.add(x.numerator, -(x.denominator.bit_length() - 1))
+
+    def value(self) -> Fraction:
+        if self.exp >= 0:
+            return Fraction(self.num << self.exp)
+        return Fraction(self.num, 1 << -self.exp)
+
+
 class _Moments:
     """Exact running power sums ``T_p = Σ (v − R)^p`` (``p = 0..4``) about a fixed reference R.
 
-    ``R`` is the first batch's mean.  Each batch arrives as float sums of ``((v − s)/2^e)^p``
-    about the shift ``s`` it actually used (``R`` itself unless ``R/2^e`` fell below the float
-    range); the sums are scaled back and, if ``s ≠ R``, re-centred by the binomial expansion, all in
-    exact rationals.  So the only rounding is inside each batch's float sums, and the combination
-    does not depend on the order of the batches.
+    ``R`` is block 0's mean (rounded to a float mantissa); every later block forms its float sums
+    of ``((v − s)/2^e)^p`` about the shift ``s = R`` (``R/2^e`` is exact in float64 unless it falls
+    below the float range; then ``s ≠ R`` and the sums are re-centred on ``R`` by the binomial
+    expansion).  Everything after the float sums is exact, so the only rounding is inside each
+    block, and the combination does not depend on the order of the blocks (they are folded in
+    block order all the same).
     """
 
     def __init__(self):
-        self.reference: Fraction | None = None
-        self.log_reference = -math.inf
-        self.sums = [Fraction(0)] * 5
+        self.reference: tuple[int, int] | None = None
+        self.count = 0
+        self.power_sums = [_DyadicSum() for _ in range(4)]
         self.log_max = -math.inf
         self.log_min = math.inf
 
-    def set_reference(self, mean_scaled: float, scale_exp: int) -> None:
-        self.reference = _dyadic(mean_scaled, scale_exp)
-        self.log_reference = _log_fraction(self.reference) if self.reference > 0 else -math.inf
+    @property
+    def sums(self) -> list[Fraction]:
+        return [Fraction(self.count)] + [t.value() for t in self.power_sums]
 
-    def add(self, count: int, shift_scaled: float, scale_exp: int, power_sums) -> None:
+    @property
+    def reference_value(self) -> Fraction:
+        num, exp = self.reference
+        return Fraction(num << exp) if exp >= 0 else Fraction(num, 1 << -exp)
+
+    def add(self, count: int, shift_scaled: float, scale_exp: int, power_sums, log_max: float,
+            log_min: float) -> None:
+        self.log_max, self.log_min = max(self.log_max, log_max), min(self.log_min, log_min)
+        shift = _float_dyadic(shift_scaled, scale_exp)
+        if self.reference is None:
+            self.reference = shift
+        self.count += count
+        if shift == self.reference:
+            for p, (t, x) in enumerate(zip(self.power_sums, power_sums), start=1):
+                t.add(*_float_dyadic(float(x), p * scale_exp))
+            return
         local = [Fraction(count)] + [_dyadic(float(x), p * scale_exp)
                                      for p, x in enumerate(power_sums, start=1)]
-        delta = _dyadic(shift_scaled, scale_exp) - self.reference
-        if delta == 0:
-            for p in range(1, 5):
-                self.sums[p] += local[p]
-            self.sums[0] += local[0]
-            return
-        for p in range(5):
-            self.sums[p] += sum(math.comb(p, j) * delta ** (p - j) * local[j] for j in range(p + 1))
+        delta = _dyadic(shift_scaled, scale_exp) - self.reference_value
+        powers = [Fraction(1)]
+        for _ in range(4):
+            powers.append(powers[-1] * delta)
+        for p, t in enumerate(self.power_sums, start=1):
+            t.add_fraction(sum(math.comb(p, j) * powers[p - j] * local[j] for j in range(p + 1)))
 
 
 def _to_float(x: Fraction) -> float:
@@ -362,7 +516,7 @@ def _finish(acc: _Moments) -> dict:
     """Mean, standard error and tail diagnostics of one ``k`` from its exact power sums."""
     count, s1, s2, s3, s4 = acc.sums
     a = s1 / count
-    mean = acc.reference + a
+    mean = acc.reference_value + a
     m2 = s2 / count - a * a
     m4 = s4 / count - 4 * a * s3 / count + 6 * a * a * s2 / count - 3 * a ** 4
     n = int(count)
@@ -449,15 +603,29 @@ def resolve_sampler(sampler: str, d: int, m: int) -> str:
     return sampler
 
 
-def default_batch(d: int, m: int, n_ks: int, sampler: str, backend: str) -> int:
-    """Prompts per batch so that one batch's arrays stay within the backend's memory budget."""
+def block_size(d: int, m: int, sampler: str) -> int:
+    """Prompts per random stream and per float reduction: :data:`BLOCK`, halved only while one
+    block's working set would pass ``2^23`` float64 elements (64 MiB; from ``d`` about 45 on)."""
     r = factor_width(d, m, sampler)
-    per_prompt = 2 * d * r + 6 * d * d + 3 * n_ks * d + 8 * n_ks
-    return max(16, _BATCH_ELEMENTS[backend] // per_prompt)
+    size = BLOCK
+    while size > 16 and size * (2 * d * r + 7 * d * d) > _BLOCK_ELEMENTS:
+        size //= 2
+    return size
+
+
+def default_batch(d: int, m: int, n_ks: int, sampler: str, backend: str) -> int:
+    """Prompts per batch: one block on NumPy (a thread's unit of work), and on CuPy as many as
+    keep one batch's arrays within the device's memory budget."""
+    if backend != "cupy":
+        return block_size(d, m, sampler)
+    r = factor_width(d, m, sampler)
+    per_prompt = 2 * d * r + 7 * d * d + 4 * n_ks
+    return max(16, _CUPY_BATCH_ELEMENTS // per_prompt)
 
 
 def mc_cot_error(train_cov, n, ks, *, m, test_cov=None, samples, seed=0, batch=None,
-                 backend="numpy", sampler="auto", progress=None, tilt=1.0) -> MCResult:
+                 backend="numpy", sampler="auto", progress=None, tilt=1.0, workers=None,
+                 certify=True) -> MCResult:
     r"""Monte Carlo estimate of the CoT test error ``err_k`` for several ``k`` at once.
 
     .. math::
@@ -487,8 +655,9 @@ def mc_cot_error(train_cov, n, ks, *, m, test_cov=None, samples, seed=0, batch=N
     seed : int
         Root of the ``numpy.random.SeedSequence`` the streams are spawned from.
     batch : int, optional
-        Prompts per batch (memory is ``O(batch · d · max(d, m))``); default: a per-backend budget
-        (:func:`default_batch`).
+        On NumPy: prompts per unit of work handed to a thread (rounded up to whole blocks; it
+        does not change the result).  On CuPy: prompts per kernel call (memory is
+        ``O(batch · d · max(d, m))``).  Default: :func:`default_batch`.
     backend : {"numpy", "cupy", "array_api_strict"}
         Array library. ``"cupy"`` needs the ``gpu`` extra (``pip install "tts-theory[gpu]"``);
         ``"array_api_strict"`` runs the kernels on the strict reference implementation (tests).
@@ -499,9 +668,9 @@ def mc_cot_error(train_cov, n, ks, *, m, test_cov=None, samples, seed=0, batch=N
     progress : bool, optional
         Progress bar on stderr; default: on for ``samples >= 10**7`` on an interactive terminal.
     tilt : float
-        Importance sampling: half of every batch draws the whitened Wishart matrix from
-        ``W_d(m, tilt·I)``, half from ``W_d(m, I)``, and each prompt is weighted by the likelihood
-        ratio to the mixture (defensive importance sampling; weights ``<= 2``, see
+        Importance sampling: half of every block (CuPy: batch) draws the whitened Wishart
+        matrix from ``W_d(m, tilt·I)``, half from ``W_d(m, I)``, and each prompt is weighted by
+        the likelihood ratio to the mixture (defensive importance sampling; weights ``<= 2``, see
         :func:`_log_errors`).  ``1`` (default) is plain Monte Carlo.  With ``tilt > 1`` the
         weighted per-prompt error is bounded (a polynomial in ``tr W`` times
         ``exp(−(1 − 1/tilt) tr W / 2)`` in the tail), so the heavy tail that makes plain Monte Carlo
@@ -509,6 +678,16 @@ def mc_cot_error(train_cov, n, ks, *, m, test_cov=None, samples, seed=0, batch=N
         tilt shrinks as ``d·m`` grows (the log-ratio spreads like ``(tilt − 1)·sqrt(dm/2)``);
         ``trustworthy`` says whether a given tilt worked.  The standard error is then that of
         i.i.d. draws from the mixture, an upper bound for the half-and-half allocation.
+    workers : int, optional
+        Threads evaluating blocks at once on NumPy (LAPACK's batched ``eigh`` and NumPy's array
+        loops release the GIL); default ``os.cpu_count()``.  It does not change the result.  CuPy
+        runs its one stream in order on one thread, whatever ``workers`` says.
+    certify : bool
+        Compare each ``k >= 1`` with a rigorous bracket ``lower <= err_k <= upper``
+        (:func:`theory.bracket.error_bracket` at a small budget, :data:`CERTIFY_BUDGET`; exact
+        when the exact engine is that cheap): an interval ``mean ± 5·stderr`` wholly below
+        ``lower`` or above ``upper`` is not trustworthy, and ``MCResult.reasons`` says so with
+        the bound and its value.  ``False`` skips it (the heavy-tail rules alone then decide).
 
     Returns
     -------
@@ -517,21 +696,25 @@ def mc_cot_error(train_cov, n, ks, *, m, test_cov=None, samples, seed=0, batch=N
 
     Notes
     -----
-    *Reproducibility.* The result is a deterministic function of ``(seed, batch, backend,
-    sampler)``: identical bit for bit on a re-run.  Changing ``batch`` changes the result (within
-    its standard error): on NumPy batch ``b`` draws from the ``b``-th child of
-    ``SeedSequence(seed)``, so the batch size decides which prompt comes from which stream, and
-    each batch's float sums round differently.  The ``"numpy"`` and ``"array_api_strict"``
-    backends draw the same numbers and give identical results.  CuPy draws one Philox stream per
-    run (see :mod:`theory._backend`), so it agrees with NumPy only statistically.
+    *Reproducibility.* On NumPy the prompts come in blocks of :func:`block_size` prompts
+    (:data:`BLOCK` = 1024 unless ``d`` is large), block ``b`` drawn from its own stream, the
+    ``b``-th child of ``SeedSequence(seed)`` (:func:`theory._backend.block_stream`); every ``k`` is
+    evaluated on the same prompts by operations that do not mix one ``k`` with another, and each
+    block's float sums are combined exactly, in block order.  So the estimate for a given ``k`` is a
+    function of ``(seed, samples, sampler, d, m, n, Λ, Σ, tilt)`` alone: bit for bit the same
+    whichever other ``ks`` are asked for, whatever ``batch`` and ``workers``.  The ``"numpy"`` and
+    ``"array_api_strict"`` backends draw the same numbers and give identical results.  CuPy draws
+    one Philox stream per run (see :mod:`theory._backend`), batch after batch, so there the result
+    also depends on ``batch`` and agrees with NumPy only statistically.
 
-    *Accuracy of the reduction.* Per batch and per ``k`` the power sums ``Σ (v − s)^p``,
-    ``p = 1..4``, about a shift ``s`` near the running mean are formed in float64 after scaling by
-    a power of two (so that no term exceeds 1); the batch sums are then combined *exactly* as
-    rationals and the mean, variance and fourth moment are rounded once at the end.  Values beyond
-    float64 (divergent regimes: large ``k`` with an eigenvalue of ``Γ^{-1}Σ`` above 2, or heavy
-    ``Ŝ`` tails at small ``m``) are therefore still computed: ``log_mean`` and ``log_stderr`` stay
-    finite, ``overflow`` flags them, and a ``RuntimeWarning`` says so.
+    *Accuracy of the reduction.* Per block and per ``k`` the power sums ``Σ (v − s)^p``,
+    ``p = 1..4``, about a shift ``s`` (block 0's mean, the same for every block) are formed in
+    float64 after scaling by a power of two (so that no term exceeds 1); the block sums are then
+    combined *exactly* as rationals, in block order, and the mean, variance and fourth moment
+    are rounded once at the end.  Values beyond float64 (divergent regimes: large ``k`` with an
+    eigenvalue of ``Γ^{-1}Σ`` above 2, or heavy ``Ŝ`` tails at small ``m``) are therefore still
+    computed: ``log_mean`` and ``log_stderr`` stay finite, ``overflow`` flags them, and a
+    ``RuntimeWarning`` says so.
 
     *Heavy tails.* At small ``m`` and large ``k`` the per-prompt error has a very heavy tail and the
     normal interval ``mean ± z·stderr`` cannot be trusted; ``MCResult.trustworthy`` says where (the
@@ -556,6 +739,11 @@ def mc_cot_error(train_cov, n, ks, *, m, test_cov=None, samples, seed=0, batch=N
     tilt = float(tilt)
     if progress is not None and not isinstance(progress, (bool, np.bool_)):
         raise ValueError(f"progress must be True, False or None, got {progress!r}")
+    if workers is None:
+        workers = os.cpu_count() or 1
+    workers = positive_int(workers, "workers")
+    if not isinstance(certify, (bool, np.bool_)):
+        raise ValueError(f"certify must be True or False, got {certify!r}")
     d = lam.shape[0]
     sampler = resolve_sampler(sampler, d, m)
     be = get_backend(backend)
@@ -565,56 +753,101 @@ def mc_cot_error(train_cov, n, ks, *, m, test_cov=None, samples, seed=0, batch=N
         progress = samples >= _AUTO_PROGRESS_SAMPLES and sys.stderr.isatty()
 
     xp = be.xp
-    sqrt_sigma, g, g_inv = _whitened_frame(gam, sigma)
-    sqrt_sigma, g, g_inv = be.asarray(sqrt_sigma), be.asarray(g), be.asarray(g_inv)
-    two_k = be.asarray(np.array([[2.0 * k] for k in ks]).T)  # (1, K)
-    draw = be.sampler(seed)
-    accs = [_Moments() for _ in ks]
-    bar = _Progress(samples) if progress else None
+    frame = tuple(be.asarray(x) for x in _whitened_frame(gam, sigma))
 
-    done = 0
-    while done < samples:
-        size = min(batch, samples - done)
-        log_v = _log_errors(xp, draw(size, d, m, sampler), sqrt_sigma, g, g_inv, ks, two_k, m,
-                            tilt)
+    def evaluate(factor, reference) -> tuple:
+        """One block: per ``k`` its largest and smallest log value, scale exponent, shift and
+        the four shifted power sums (host arrays).  ``reference`` is ``None`` for block 0 (its own
+        mean becomes the shift) and block 0's ``(shift, scale exponent)`` for every other."""
+        log_v = _log_errors(xp, factor, *frame, ks, m, tilt)
         extremes = be.to_host(xp.stack([xp.max(log_v, axis=-1), xp.min(log_v, axis=-1)]))
         if not np.all(np.isfinite(extremes[0])):
-            raise FloatingPointError(f"non-finite per-prompt error in prompts {done}..{done + size - 1} "
-                                     f"(log values {extremes[0].tolist()}); please report this input")
-        # Scale each k by a power of two 2^e >= max(batch maximum, reference): every term of the
+            raise FloatingPointError(f"non-finite per-prompt error (log values "
+                                     f"{extremes[0].tolist()}); please report this input")
+        # Scale each k by a power of two 2^e >= max(block maximum, reference): every term of the
         # power sums is then in [-1, 1], whatever the magnitude of err_k.
-        scale_exp = []
-        for acc, hi, lo in zip(accs, extremes[0], extremes[1]):
-            acc.log_max, acc.log_min = max(acc.log_max, float(hi)), min(acc.log_min, float(lo))
-            scale_exp.append(math.ceil(max(float(hi), acc.log_reference) / _LN2))
-        log_scale = be.asarray(np.array(scale_exp, dtype=float)[:, None] * _LN2)
-        if accs[0].reference is None:  # first batch: its own mean becomes the reference
-            first_mean = be.to_host(xp.mean(xp.exp(log_v - log_scale), axis=-1))
-            for acc, mean_scaled, e in zip(accs, first_mean, scale_exp):
-                acc.set_reference(float(mean_scaled), e)
-        shift = [float(acc.reference / Fraction(2) ** e) for acc, e in zip(accs, scale_exp)]
-        sums = be.to_host(_shifted_power_sums(xp, log_v, log_scale,
-                                              be.asarray(np.array(shift)[:, None])))
+        if reference is None:
+            scale_exp = np.ceil(extremes[0] / _LN2).astype(int)
+        else:
+            ref_shift, ref_exp = reference
+            log_ref = np.log(ref_shift) + ref_exp * _LN2
+            scale_exp = np.ceil(np.maximum(extremes[0], log_ref) / _LN2).astype(int)
+        log_scale = be.asarray(scale_exp[:, None] * _LN2)
+        if reference is None:
+            shift = be.to_host(xp.mean(xp.exp(log_v - log_scale), axis=-1))
+        else:
+            shift = np.ldexp(ref_shift, ref_exp - scale_exp)  # exact unless it underflows
+        sums = be.to_host(_shifted_power_sums(xp, log_v, log_scale, be.asarray(shift[:, None])))
+        return extremes, scale_exp, shift, sums
+
+    accs = [_Moments() for _ in ks]
+    bar = _Progress(samples) if progress else None
+    done = 0
+
+    def fold(size, result) -> None:
+        nonlocal done
+        extremes, scale_exp, shift, sums = result
         for i, acc in enumerate(accs):
-            acc.add(size, shift[i], scale_exp[i], sums[:, i])
+            acc.add(size, float(shift[i]), int(scale_exp[i]), sums[:, i], float(extremes[0, i]),
+                    float(extremes[1, i]))
         done += size
         if bar is not None:
             bar.update(done)
 
+    if be.block_draw is not None:
+        block = block_size(d, m, sampler)
+        sizes = [min(block, samples - start) for start in range(0, samples, block)]
+        first = evaluate(be.block_draw(seed, 0, sizes[0], d, m, sampler), None)
+        fold(sizes[0], first)
+        reference = (first[2], first[1])  # block 0's shifts and scale exponents
+        per_task = max(1, -(-batch // block))
+        tasks = [range(start, min(start + per_task, len(sizes)))
+                 for start in range(1, len(sizes), per_task)]
+
+        def run(blocks) -> list:
+            return [evaluate(be.block_draw(seed, b, sizes[b], d, m, sampler), reference)
+                    for b in blocks]
+
+        if workers == 1 or len(tasks) <= 1:
+            results = map(run, tasks)
+            for blocks, out in zip(tasks, results):
+                for b, result in zip(blocks, out):
+                    fold(sizes[b], result)
+        else:
+            pool = ThreadPoolExecutor(max_workers=min(workers, len(tasks)))
+            try:
+                # map hands the results back in task order: the fold runs in block order.
+                for blocks, out in zip(tasks, pool.map(run, tasks)):
+                    for b, result in zip(blocks, out):
+                        fold(sizes[b], result)
+            finally:
+                # on an error or an interrupt, drop the blocks not yet started
+                pool.shutdown(wait=True, cancel_futures=True)
+    else:
+        block, workers = batch, 1
+        draw = be.sampler(seed)
+        reference = None
+        while done < samples:
+            size = min(batch, samples - done)
+            result = evaluate(draw(size, d, m, sampler), reference)
+            reference = reference or (result[2], result[1])
+            fold(size, result)
     stats = [_finish(acc) for acc in accs]
     out = {key: _readonly([s[key] for s in stats], bool if key == "overflow" else float)
            for key in stats[0]}
-    floor = _readonly([_log_floor(lam, n, k, m, sigma) for k in ks], float)
-    above_floor = [_log_add(s["log_mean"], math.log(5) + s["log_stderr"]) >= lb
-                   for s, lb in zip(stats, floor)]
-    trustworthy = _readonly([(not s["overflow"]) and s["se_rel_se"] <= SE_REL_SE_MAX
-                             and s["tail_share"] <= TAIL_SHARE_MAX and ok
-                             for s, ok in zip(stats, above_floor)], bool)
+    if certify:
+        brackets = _certificates(lam, n, ks, m, sigma)
+    else:
+        brackets = [(-math.inf, math.inf, "", "", "none: certify=False") for _ in ks]
+    reasons = tuple(_distrust(s, *br[:4]) for s, br in zip(stats, brackets))
     if np.any(out["overflow"]):
         bad = [k for k, o in zip(ks, out["overflow"]) if o]
         warnings.warn(f"mc_cot_error: err_k exceeds float64 for k = {bad}; mean/stderr are inf "
                       f"there, log_mean/log_stderr hold the values", RuntimeWarning, stacklevel=2)
-    return MCResult(ks=_readonly(ks, np.int64), samples=samples, trustworthy=trustworthy,
-                    log_lower_bound=floor,
+    return MCResult(ks=_readonly(ks, np.int64), samples=samples,
+                    trustworthy=_readonly([not r for r in reasons], bool), reasons=reasons,
+                    log_lower_bound=_readonly([br[0] for br in brackets], float),
+                    log_upper_bound=_readonly([br[1] for br in brackets], float),
+                    certificates=tuple(br[4] for br in brackets), certified=bool(certify),
                     d=d, m=m, n=n, sampler=sampler, backend=be.name, seed=seed, batch=batch,
-                    tilt=tilt, **out)
+                    block=block, workers=workers, tilt=tilt, **out)
