@@ -261,6 +261,8 @@ def test_optimal_steps_undecided_when_not_certified(monkeypatch, clear_caches):
     monkeypatch.setattr(claim, "d1_optimal_steps", lambda n, ms, k_max: tuple((m, k_max, False, False) for m in ms))
     result = run_part("cor3.5", "optimal-steps")
     assert result.error is None and result.statements[0].verdict == ledger.OPEN
+    # what is known names the window's end and every test length where k* was not certified
+    assert result.statements[0].known == r"$k^* \ge 200$ at $m = 10, 30, 100$"
 
 
 def test_confirmed_m_infinity_counterexample_fails_the_part(monkeypatch, clear_caches):
@@ -357,3 +359,28 @@ def test_lower_bound_is_compared_at_the_shortest_prompt(monkeypatch, clear_cache
     monkeypatch.setattr(claim, "divergence_log_lower_bound", high_at_one)
     bad, _ = claim.lower_bound_below_exact(False)
     assert bad == ["d=1 m=1 k=1", "d=1 m=1 k=3", "d=1 m=1 k=10", "d=1 m=1 k=30"]
+
+
+def test_lower_bound_is_compared_against_the_engine_too(monkeypatch, clear_caches):
+    # a lower bound too high only for the non-isotropic d = 3 spectrum: the engine's cases see it,
+    # and each is reported by its prompt length and step
+    real = claim.divergence_log_lower_bound
+
+    def high_for_engine(cov, n, k, m, test_cov=None):
+        return 1e300 if len(set(np.ravel(cov))) == 3 else real(cov, n, k, m, test_cov=test_cov)
+    monkeypatch.setattr(claim, "divergence_log_lower_bound", high_for_engine)
+    bad, _ = claim.lower_bound_below_exact(False)
+    assert bad == [f"engine m={m} k={k}" for k in (1, 2, 3) for m in (1, 2, 4, 16)]
+
+
+def test_order_of_limits_needs_the_p1_ratio_to_grow_tenfold(monkeypatch, clear_caches):
+    # p = 1 ratios that only double per step do not show divergence at the rate derived
+    # (tenfold per step and faster): the two routes disagree
+    real = claim.d1_order_of_limits
+
+    def doubling(n, c, ks):
+        out = dict(real(n, c, ks))
+        out[1] = tuple(out[1][0] * 2 ** i for i in range(len(out[1])))
+        return out
+    monkeypatch.setattr(claim, "d1_order_of_limits", doubling)
+    assert_could_not_run("cor3.5", "order-of-limits", mentions="routes disagree on the d = 1 order of limits")

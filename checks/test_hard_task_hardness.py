@@ -216,3 +216,13 @@ def test_sandwich_counterexample_needs_the_float_error_outside_the_bounds(monkey
 
 def test_full_tier_checks_more_cases():
     assert claim._cases(True) > claim._cases(False) and claim._float_cases(True) > claim._float_cases(False)
+
+
+def test_exact_sweep_records_the_first_formula_failure(monkeypatch):
+    # factors off by a tiny amount: the sweep's formula check sees it and records the spectrum and n
+    real = claim.exact_factors
+    monkeypatch.setattr(claim, "exact_factors", lambda eigs, n: [f * (1 + Fraction(1, 10 ** 9)) for f in real(eigs, n)])
+    first = claim.exact_sweep.__wrapped__(5)
+    eigs, n = first["formula"]
+    assert isinstance(eigs, tuple) and all(isinstance(e, Fraction) for e in eigs) and isinstance(n, int)
+    assert first["location"] is None and first["scale"] is None

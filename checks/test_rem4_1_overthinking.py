@@ -262,8 +262,26 @@ def test_experiment_order_change_fails_or_cannot_run(monkeypatch, clear_caches):
             out["best"] = (Fraction(0), Fraction(1, 1000))
         return out
     monkeypatch.setattr(claim, "certified_k_star", swapped)
-    result = run_part("rem4.1", "experiment-finite-m")
-    assert result.verdict == ledger.COULD_NOT_RUN or result.statements[0].verdict == ledger.FAILS
+    # n = 30's best error "below 1/1000" is not what error_bracket finds at its k*: not confirmed
+    assert_could_not_run("rem4.1", "experiment-finite-m")
+
+
+def test_experiment_order_change_confirmed_is_a_failure(monkeypatch, clear_caches):
+    # n = 10's best error allowed up to 100: no longer below n = 20's, so "larger n is worse"
+    # fails, and error_bracket's lower bounds at each k* confirm the stated brackets
+    real = claim.certified_k_star
+
+    def loosened(n, full):
+        out = dict(real(n, full))
+        if n == 10:
+            out["best"] = (out["best"][0], Fraction(100))
+        return out
+    monkeypatch.setattr(claim, "certified_k_star", loosened)
+    (s,) = run_part("rem4.1", "experiment-finite-m").statements
+    assert s.verdict == ledger.FAILS
+    assert s.counterexample_route == "theory.bracket.error_bracket at each k* (trace bounds alone)"
+    assert s.counterexample == (r"$k^* \in [13, 17], 3, 2$ and best errors $[0.02836, 100]$, $[1.444, 1.444]$, "
+                                r"$[4.156, 4.156]$ for $n = 10, 20, 30$")
 
 
 class _Row:

@@ -131,7 +131,8 @@ def test_every_m_part_holds_when_n_min_never_rises(monkeypatch, clear_caches):
 def test_float_scan_against_exact_boundary_is_a_route_disagreement(monkeypatch, clear_caches):
     first = {"non-increasing": None, "exact boundary": ((Fraction(1),), 1, 0.5, 3), "sandwich": None}
     monkeypatch.setattr(claim, "limit_monotonicity", lambda cases, k_max, seed=0: {"first": first, "loosest": 1.0})
-    assert_could_not_run("tradeoff", "less-context-limit", mentions="routes disagree on n_min at m = ∞")
+    error = assert_could_not_run("tradeoff", "less-context-limit", mentions="routes disagree on n_min at m = ∞").error
+    assert "exact boundary check: fails there" in error
 
 
 def test_unconfirmed_increase_of_n_min(monkeypatch, clear_caches):
@@ -213,7 +214,8 @@ def test_report_finite_m_monte_carlo_outside_the_bracket(monkeypatch, clear_cach
     class Fake:
         mean, stderr = np.array([1.0]), np.array([1e-6])
     monkeypatch.setattr("theory.montecarlo.mc_cot_error", lambda *a, **k: Fake())
-    assert_could_not_run("tradeoff", "report-finite-m")
+    error = assert_could_not_run("tradeoff", "report-finite-m", mentions="routes disagree on err_20").error
+    assert "certified bracket" in error and "Monte Carlo mean ± 5 SE: (1.0, 4.99" in error
 
 
 
