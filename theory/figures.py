@@ -151,12 +151,40 @@ def band(train_cov, n, k_max, *, m, test_cov=None, exact_budget: float = EXACT_B
     ``exact_budget``. Every number drawn from it is rigorous.
     """
     from theory import bracket
-    brackets = bracket.error_bracket_curve(train_cov, n, k_max, test_cov, m, exact_budget=exact_budget,
-                                           trace_budget=trace_budget)
+    return band_from_brackets(bracket.error_bracket_curve(train_cov, n, k_max, test_cov, m,
+                                                          exact_budget=exact_budget, trace_budget=trace_budget))
+
+
+def band_from_brackets(brackets) -> Band:
+    """The :class:`Band` of the brackets of :func:`theory.bracket.error_bracket_curve` (``k = 0..K``)."""
     rest = brackets[1:]
     return Band(np.arange(1, len(rest) + 1), np.array([b.lower_float for b in rest]),
                 np.array([b.upper_float for b in rest]), np.array([b.exact is not None for b in rest]),
                 tuple(brackets))
+
+
+#: A float rounded once (to nearest) is within this relative distance of the exact value.
+_ROUNDED_ONCE = Fraction(1, 2 ** 53)
+
+
+def with_exact(curve: Band, exact) -> Band:
+    """``curve`` with its first ``len(exact)`` values replaced by exact-engine floats
+    (:func:`theory.error.cot_error`, exact and rounded once): drawn as exact, and bracketed for
+    :func:`certified_k_star` by ``x (1 ∓ 2^-53)``, which holds the exact value of a float rounded
+    once to nearest."""
+    from theory.bracket import ErrorBracket
+    exact = [float(x) for x in exact]
+    if len(exact) > len(curve.ks):
+        raise ValueError(f"exact: {len(exact)} values for a curve of {len(curve.ks)}")
+    brackets = list(curve.brackets)
+    for k, x in enumerate(exact, start=1):
+        value = Fraction(x)
+        how = "theory.cot_error: exact, rounded once to a float (within 2^-53 relative)"
+        brackets[k] = ErrorBracket(k, brackets[k].m, value * (1 - _ROUNDED_ONCE), value * (1 + _ROUNDED_ONCE),
+                                   None, how, how, ())
+    head = len(exact)
+    return Band(curve.ks, np.concatenate([exact, curve.lower[head:]]), np.concatenate([exact, curve.upper[head:]]),
+                np.concatenate([np.ones(head, bool), curve.exact[head:]]), tuple(brackets))
 
 
 @dataclass(frozen=True)
