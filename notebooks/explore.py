@@ -43,7 +43,7 @@ with app.setup:
     # bracket widens: log-convex extension below, isotropic domination above). The test that
     # excludes every k past the curve's end (for the certified k*) runs when it fits the smaller budget.
     BRACKET_TRACE_BUDGET = 20.0
-    K_STAR_TRACE_BUDGET = 5.0
+    K_STAR_TRACE_BUDGET = 10.0
     # The pool of the power-law task-selection example: exponents α and dimension.
     POOL_ALPHAS = (0.25, 0.5, 0.75, 1.25, 1.5, 2.0)
     POOL_DIM = 8
@@ -316,19 +316,22 @@ def error_figure(curve: Curve, k: int, mc, title: str) -> Figure:
     star = report.k_star if report.k_star is not None and report.k_star <= ks[-1] else None
     figures.plot_error_curve(ax, ks, curve.limit, label="m = ∞ (closed form)", color="grey", style="--",
                              k_star=star)
-    starred, ranged = star is not None, False
+    starred, ranged, open_star = star is not None, False, False
     if curve.band is not None:
         window = len(curve.exact)
         what = f"exact k ≤ {window}, then certified band" if window else "certified band"
         figures.plot_band(ax, curve.band, label=f"m = {curve.m} ({what})", color="C0", k_star=curve.k_star, mc=mc)
+        single = len(curve.k_star.candidates) == 1 and curve.k_star.high is not None
         starred = starred or curve.k_star.decided
-        ranged = not curve.k_star.decided
+        open_star = single and not curve.k_star.decided
+        ranged = not single
     ax.axvline(k, color="C3", ls=":", lw=1.2, label=f"chosen k = {k}")
     ax.set_xlabel("k: LSA forward passes (k = 1 is direct in-context learning)")
     ax.set_ylabel(r"test error $\mathrm{err}_k = E\,\|w_k - w\|^2$")
     ax.set_title(title, fontsize=9)
     ax.grid(True, which="major", alpha=0.3)
-    figures.legend_markers(ax, mc=mc is not None, star=starred, band=curve.band is not None, k_range=ranged)
+    figures.legend_markers(ax, mc=mc is not None, star=starred, band=curve.band is not None, k_range=ranged,
+                           open_star=open_star)
     return fig
 
 
@@ -372,10 +375,11 @@ def verdict_rows(curve: Curve) -> tuple[str, list]:
         star, band = curve.k_star, curve.band
         best_upper = min(band.upper)
         low = min(band.lower[k - 1] for k in star.candidates)
-        beyond = ("every k past the curve's end excluded (log-convexity of the trace)" if star.beyond_excluded
-                  else "k past the curve's end not excluded")
-        columns.append(["—", "—", f"{html.escape(star.text())} ({beyond})",
-                        f"in [{fmt(low)}, {fmt(best_upper)}]", "—"])
+        K = len(curve.ks)
+        beyond = (f"every k > {K} excluded by the log-convexity of the trace" if star.beyond_excluded
+                  else f"k > {K} not checked (over the time budget)")
+        lowest = fmt(low) if fmt(low) == fmt(best_upper) else f"in [{fmt(low)}, {fmt(best_upper)}]"
+        columns.append(["—", "—", f"{html.escape(star.text())}; {beyond}", lowest, "—"])
         headline += f" Certified over all k from the brackets: <b>{html.escape(star.text())}</b>."
     labels = ["does more CoT help?", "λ<sub>max</sub>(Γ⁻¹Σ) (m = ∞ diverges iff > 2)", "best number of steps",
               "lowest error", "directions responsible"]

@@ -163,9 +163,8 @@ def test_k_star_intervals_contain_the_exact_k_star():
             if star.beyond_excluded:
                 # excluded beyond k = 8: the exact minimum over k <= 8 is then the minimum over all k
                 assert star.low <= k_exact <= star.high
-            else:
-                # not excluded: the curve may still fall at k = 8, or k* may sit there
-                assert 8 in star.candidates
+            elif 8 in star.candidates:  # k* may sit at k = 8 or beyond
+                assert star.high is None and star.text() == f"k* \u2265 {star.low}"
             if star.decided:
                 seen_decided = True
                 assert star.low == k_exact
@@ -192,12 +191,18 @@ def test_certified_k_star_rules():
     assert star.candidates == (2, 3, 4) and star.beyond_excluded  # T_5 (T_5/T_4) = 12.5 > 2
     assert star.text() == "k* \u2208 [2, 4]" and not star.decided
     star = figures.certified_k_star([1.0], 1, curve, m=5, traces=(Fraction(5), Fraction(5)))
-    assert not star.beyond_excluded and star.high is None and star.text() == "k* \u2265 2"
+    assert not star.beyond_excluded and star.high == 4 and star.text() == "k* \u2208 [2, 4] among k \u2264 5"
+    reaching = fake([(3, 3), (2, 2), (1, 2.5), (1.5, 4), (1.9, 9)])  # k_max = 5 is a candidate
+    star = figures.certified_k_star([1.0], 1, reaching, m=5, traces=(Fraction(5), Fraction(5)))
+    assert star.high is None and star.text() == "k* \u2265 2"
+    star = figures.certified_k_star([1.0], 1, reaching, m=5, traces=(Fraction(2), Fraction(5)))
+    assert star.beyond_excluded and star.text() == "k* \u2208 [2, 5]"
     curve = fake([(3, 3), (1, 1), (2, 2)])
     star = figures.certified_k_star([1.0], 1, curve, m=5, traces=(Fraction(1), Fraction(2)))
     assert star.decided and star.text() == "k* = 2"  # T_3 (T_3/T_2) = 4 > 1
     star = figures.certified_k_star([1.0], 1, curve, m=5, traces=(Fraction(1), Fraction(1, 2)))
     assert not star.beyond_excluded  # the trace falls: nothing past k = 3 is excluded
+    assert not star.decided and star.text() == "k* = 2 among k \u2264 3"
 
 
 def test_caption_and_title_state_the_same_exact_reach():

@@ -198,10 +198,13 @@ class KStar:
         beyond ``k_max`` when ``beyond_excluded`` is false.
     beyond_excluded : bool
         Whether every ``k > k_max`` is excluded (by log-convexity of the trace, below).
+    k_max : int
+        The last ``k`` of the brackets.
     """
 
     candidates: tuple
     beyond_excluded: bool
+    k_max: int
 
     @property
     def low(self) -> int:
@@ -209,8 +212,10 @@ class KStar:
 
     @property
     def high(self) -> int | None:
-        """The largest candidate, or ``None`` when ``k*`` may lie beyond ``k_max``."""
-        return max(self.candidates) if self.beyond_excluded else None
+        """The largest candidate, or ``None`` when ``k*`` may lie at ``k_max`` or beyond it."""
+        if not self.beyond_excluded and self.k_max in self.candidates:
+            return None
+        return max(self.candidates)
 
     @property
     def decided(self) -> bool:
@@ -218,12 +223,14 @@ class KStar:
         return self.beyond_excluded and len(self.candidates) == 1
 
     def text(self) -> str:
-        """``k* = 3``, ``k* ∈ [13, 17]`` or ``k* ≥ 18``."""
-        if self.decided:
-            return f"k* = {self.low}"
+        """``k* = 3``, ``k* ∈ [13, 17]``, ``k* ≥ 18``, or, when ``k > k_max`` was not checked,
+        ``k* = 1 among k ≤ 40``."""
         if self.high is None:
             return f"k* \u2265 {self.low}"
-        return f"k* \u2208 [{self.low}, {self.high}]"
+        among = "" if self.beyond_excluded else f" among k \u2264 {self.k_max}"
+        if len(self.candidates) == 1:
+            return f"k* = {self.low}{among}"
+        return f"k* \u2208 [{self.low}, {self.high}]{among}"
 
 
 def certified_k_star(train_cov, n, curve: Band, *, m, test_cov=None, trace_budget: float = TRACE_BUDGET,
@@ -240,25 +247,25 @@ def certified_k_star(train_cov, n, curve: Band, *, m, test_cov=None, trace_budge
     from theory.finite_trace import _profile, _Spectrum, _trace_bounds, _validated, _zonal_cost
     rest = curve.brackets[1:]
     finite = [b.upper for b in rest if b.upper is not None]
+    K = len(rest)
     if not finite:
-        return KStar(tuple(int(k) for k in curve.ks), False)
+        return KStar(tuple(int(k) for k in curve.ks), False, K)
     best_upper = min(finite)
     candidates = tuple(b.k for b in rest if b.lower <= best_upper)
-    K = len(rest)
     if K < 2:
-        return KStar(candidates, False)
+        return KStar(candidates, False, K)
     if traces is not None:
         t_prev_high, t_low = (Fraction(t) for t in traces)
     else:
         G, sigma, _ = _validated(train_cov, n, K, test_cov)
         spec = _Spectrum(G, sigma)
         if _zonal_cost(K, _profile(spec), balls=True) > trace_budget:
-            return KStar(candidates, False)
+            return KStar(candidates, False, K)
         bounds = _trace_bounds(G, sigma, K, m, spec)
         (t_low, _), (_, t_prev_high) = bounds[K], bounds[K - 1]
     growth = t_low / t_prev_high if t_prev_high > 0 else Fraction(0)
     excluded = growth > 1 and t_low * growth > best_upper
-    return KStar(candidates, bool(excluded))
+    return KStar(candidates, bool(excluded), K)
 
 
 def exact_reach(d: int, k_max: int, exact_budget: float, *, commuting: bool = True) -> int:
@@ -297,10 +304,11 @@ def plot_band(ax, curve: Band, *, label, color=None, k_star: KStar | None = None
             ax.plot(ks[sel], edge, "-", color=color, lw=0.7)
     if k_star is not None:
         best = min(curve.upper)
-        if k_star.decided:
+        if len(k_star.candidates) == 1 and k_star.high is not None:
+            # filled where certified over all k, hollow where k > k_max was not checked
             k = k_star.low
             ax.plot([k], [np.sqrt(curve.lower[k - 1] * curve.upper[k - 1])], "*", color=color, ms=12,
-                    mec="black", mew=0.6, zorder=5)
+                    mec="black", mew=0.6, zorder=5, mfc=color if k_star.decided else "white")
         else:
             high = k_star.high if k_star.high is not None else int(ks[-1])
             ax.plot([k_star.low, high], [best, best], "-", color=color, lw=3.5, solid_capstyle="butt",
@@ -344,7 +352,8 @@ def plot_error_curve(ax, ks, errors, *, label, color=None, style="-", k_star=Non
     return line
 
 
-def legend_markers(ax, *, mc=False, star=False, band=False, k_range=False, loc="best", fontsize=8):
+def legend_markers(ax, *, mc=False, star=False, band=False, k_range=False, open_star=False, loc="best",
+                   fontsize=8):
     """Add proxy entries explaining the markers, after the curves' own entries."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -355,6 +364,9 @@ def legend_markers(ax, *, mc=False, star=False, band=False, k_range=False, loc="
     if star:
         handles.append(Line2D([], [], ls="", marker="*", ms=11, color="grey", mec="black", mew=0.6))
         labels.append("best k* (certified)")
+    if open_star:
+        handles.append(Line2D([], [], ls="", marker="*", ms=11, color="grey", mfc="white", mec="black", mew=0.6))
+        labels.append("best k on the curve (later k not checked)")
     if k_range:
         handles.append(Line2D([], [], ls="-", lw=3.5, color="grey", marker="|", mec="black", ms=7))
         labels.append("k* somewhere in this range")
