@@ -38,12 +38,12 @@ import numpy as np
 FIGURES = ("tradeoff", "overthinking", "selection", "beyond")
 
 #: What ``quick=True`` caps, per figure: each value is an upper bound on the builder's keyword.
-#: The bands stay at ``k = 20`` (the zonal trace is cheap there); the exact engine's budget, the
-#: Monte Carlo prompts and the grids shrink.
-_QUICK = {"tradeoff": {"exact_budget": 0.05, "samples": 400},
-          "overthinking": {"exact_budget": 0.05, "samples": 300},
+#: The curves stop at ``k = 12`` (the zonal trace costs about ``k⁴``), the exact engine's budget,
+#: the Monte Carlo prompts and the grids shrink.
+_QUICK = {"tradeoff": {"k_max": 12, "exact_budget": 0.05, "samples": 400},
+          "overthinking": {"k_max": 12, "exact_budget": 0.05, "samples": 300},
           "selection": {"tasks_per_type": 3},
-          "beyond": {"exact_budget": 0.05}}
+          "beyond": {"k_max": 12, "exact_budget": 0.05}}
 
 #: The exact engine runs for each ``k`` whose estimated cost (CPU seconds on the reference machine,
 #: :func:`theory.bracket.engine_cost_seconds`) is at most this; the bands take over beyond.
@@ -513,7 +513,8 @@ def figure_tradeoff(*, d: int = 10, ns=(10, 20, 30), k_max: int = 20, m: int = 2
     floor and eventually grows, and the longer training prompt is the one that turns around first.
     """
     Figure = _figure_class()
-    exact_budget, samples = _capped("tradeoff", quick, exact_budget=exact_budget, samples=samples)
+    k_max, exact_budget, samples = _capped("tradeoff", quick, k_max=k_max, exact_budget=exact_budget,
+                                           samples=samples)
     lam = skewed_spectrum(d)
     ks = np.arange(1, k_max + 1)
     fig = Figure(figsize=(_WIDTH, 3.5), layout="constrained")
@@ -564,7 +565,8 @@ def figure_overthinking(*, d: int = 10, ns=(10, 20, 30), m: int = 40, k_max: int
     from theory.overthinking import overthinking
     from theory.overthinking import skewed_spectrum as exact_skewed
     Figure = _figure_class()
-    exact_budget, samples = _capped("overthinking", quick, exact_budget=exact_budget, samples=samples)
+    k_max, exact_budget, samples = _capped("overthinking", quick, k_max=k_max, exact_budget=exact_budget,
+                                           samples=samples)
     exact_eigs = exact_skewed(d, "trace")
     lam = np.array([float(v) for v in exact_eigs])
     sig = np.ones(d)
@@ -659,7 +661,7 @@ def figure_beyond(*, d: int = 4, n: int = 20, ns=(5, 20, 100), k_max: int = 20, 
     """
     from matplotlib.ticker import MaxNLocator
     Figure = _figure_class()
-    exact_budget = _capped("beyond", quick, exact_budget=exact_budget)
+    k_max, exact_budget = _capped("beyond", quick, k_max=k_max, exact_budget=exact_budget)
     ms = _test_lengths(quick) if ms is None else np.asarray(ms)
     ks = np.arange(1, k_max + 1)
     data = beyond_data(d=d, ns=sorted(set(ns) | {n}), k_max=k_max, ms=ms, exact_budget=exact_budget,
