@@ -353,7 +353,7 @@ def plot_error_curve(ax, ks, errors, *, label, color=None, style="-", k_star=Non
 
 
 def legend_markers(ax, *, mc=False, star=False, band=False, k_range=False, open_star=False, loc="best",
-                   fontsize=8):
+                   fontsize=8, ncol=1):
     """Add proxy entries explaining the markers, after the curves' own entries."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -372,8 +372,8 @@ def legend_markers(ax, *, mc=False, star=False, band=False, k_range=False, open_
         labels.append("k* somewhere in this range")
     if mc:
         handles.append(Line2D([], [], ls="", marker="x", color="grey", mec="black"))
-        labels.append("Monte Carlo \u00b1 2 s.e. (trustworthy points only)")
-    ax.legend(handles, labels, loc=loc, fontsize=fontsize, framealpha=0.9)
+        labels.append("Monte Carlo \u00b1 2 s.e. (trusted points)")
+    ax.legend(handles, labels, loc=loc, fontsize=fontsize, framealpha=0.9, ncol=ncol)
 
 
 def figure_selection(*, seed: int = 0, tasks_per_type: int = 5, d: int = 100, quick: bool = False):
@@ -532,7 +532,11 @@ def figure_tradeoff(*, d: int = 10, ns=(10, 20, 30), k_max: int = 20, m: int = 2
         ax.axhline(reference, color="black", lw=0.9, ls="--", label=f"n = {max(ns)}, k = 1 (direct ICL)")
         ax.set_xlabel("k (forward passes; k = 1 is direct ICL)")
     legend_markers(ax_inf, loc="lower left", fontsize=_LEGEND)
-    legend_markers(ax_m, mc=True, band=True, loc="upper left", fontsize=_LEGEND)
+    legend_markers(ax_m, mc=True, band=True, loc="lower center", fontsize=_LEGEND, ncol=2)
+    # four decades above direct ICL: where the curves cross it stays readable (beyond, they only
+    # grow); two free decades below the curves hold the legend
+    lowest = min(float(np.min(b.lower)) for b in bands.values())
+    ax_m.set_ylim(lowest / 300, finite_reference * 1e4)
     hit = _first_below(curves[min(ns)], curves[max(ns)][0])
     if hit is not None:
         ax_inf.annotate(f"n = {min(ns)} matches it at k = {hit}", xy=(hit, curves[max(ns)][0]),
@@ -697,7 +701,8 @@ def figure_beyond(*, d: int = 4, n: int = 20, ns=(5, 20, 100), k_max: int = 20, 
                                k_max=k_max, offset=offsets[j])
     ax_star.set_xscale("log")
     ax_star.set_ylim(0.5, k_max + 1.2)
-    ax_star.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ticks = [1] + list(range(5, k_max + 1, 5)) if k_max >= 10 else list(range(1, k_max + 1))
+    ax_star.set_yticks(sorted(set(ticks) | {k_max}))
     ax_star.set_xlabel("test prompt length m")
     ax_star.set_ylabel("best number of steps k*")
     from matplotlib.lines import Line2D
