@@ -214,3 +214,19 @@ def test_caption_and_title_state_the_same_exact_reach():
         full_reach = figures.exact_reach(s["d"], s["k_max"], s["exact_budget"])
         assert rf"$k \le {full_reach}$" in figures.caption("tradeoff", quick=quick)
         assert rf"$k = 1, \dots, {s['k_max']}$" in figures.caption("tradeoff", quick=quick)
+
+
+def test_with_exact_brackets_hold_the_exact_fraction():
+    """The exact window's floats, bracketed as rounded once: the exact rational value lies inside."""
+    lam = figures.skewed_spectrum(3)
+    curve = figures.band(lam, 8, 6, m=9, exact_budget=0)  # the zonal trace's brackets only
+    floats = [cot_error(lam, 8, k, m=9) for k in (1, 2, 3)]
+    merged = figures.with_exact(curve, floats)
+    assert list(merged.exact) == [True] * 3 + [False] * 3 and merged.exact_up_to == 3
+    assert np.array_equal(merged.lower[:3], floats) and np.array_equal(merged.upper[3:], curve.upper[3:])
+    for k in (1, 2, 3):
+        value = cot_error_poly(lam, 8, k).evaluate(9)  # exact Fraction
+        b = merged.brackets[k]
+        assert b.lower < value < b.upper and (b.upper - b.lower) / value < Fraction(1, 2 ** 50)
+    with pytest.raises(ValueError, match="exact"):
+        figures.with_exact(curve, [1.0] * 7)
