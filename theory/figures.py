@@ -15,11 +15,12 @@ Figures (each a :class:`matplotlib.figure.Figure`; :func:`write_figures` saves P
 1. :func:`figure_tradeoff` — error against ``k`` for ``n = 10, 20, 30``: CoT steps against
    training context (the paper's LSA panel);
 2. :func:`figure_overthinking` — skewed training spectrum ``λ_i ∝ 1/i``, isotropic test, error
-   against ``k`` for several ``n``, with the best ``k*`` marked (Remark 4.1);
+   against ``k`` for several ``n``, with the certified best ``k*`` marked (Remark 4.1);
 3. :func:`figure_selection` — the task-selection QP: probability by task type, and probability
    against hardness (Section 4, Proposition 4.3);
-4. :func:`figure_beyond` — beyond the paper: the exact error over ``(k, m)`` with ``k*(m)``, and a
-   phase map over ``(n, train/test mismatch)`` of where CoT helps or hurts.
+4. :func:`figure_beyond` — beyond the paper: the error over ``(k, m)`` (exact, then bracketed) with
+   the certified ``k*(m)``, and a phase map over ``(n, train/test mismatch)`` of where CoT helps or
+   hurts.
 
 Needs the ``plot`` extra (matplotlib). Only the object-oriented API is used (no pyplot, no global
 backend state), so the figures also render inline in notebooks.
@@ -103,13 +104,6 @@ def limit_curve(train_cov, n, ks, *, test_cov=None) -> np.ndarray:
     (:func:`theory.scaling.limit_log_error`, no overflow at any ``k``)."""
     from theory.scaling import limit_log_error
     return np.exp([limit_log_error(train_cov, n, int(k), test_cov=test_cov) for k in ks])
-
-
-def exact_curve(train_cov, n, ks, *, m, test_cov=None) -> np.ndarray:
-    """``err_k`` at finite ``m`` from the exact engine (:func:`theory.error.cot_error`), each value
-    exact and rounded once. Its cost grows about threefold per step of ``k``: keep ``k`` small."""
-    from theory.error import cot_error
-    return np.array([cot_error(train_cov, n, int(k), test_cov=test_cov, m=m) for k in ks])
 
 
 @dataclass(frozen=True)
@@ -276,7 +270,7 @@ def exact_reach(d: int, k_max: int, exact_budget: float, *, commuting: bool = Tr
                default=0)
 
 
-#: How bands are drawn: fill opacity, and the hatch of the bracket-only cells of a map.
+#: The opacity of a band's fill.
 _BAND_ALPHA = 0.22
 
 
@@ -495,10 +489,6 @@ def _mc(train_cov, n, ks, *, m, test_cov=None, samples, seed):
 def _first_below(errors, level) -> int | None:
     below = np.nonzero(np.asarray(errors) <= level)[0]
     return int(below[0]) + 1 if below.size else None
-
-
-def _argmin_k(ks, errors) -> int:
-    return int(np.asarray(ks)[int(np.argmin(errors))])
 
 
 def figure_tradeoff(*, d: int = 10, ns=(10, 20, 30), k_max: int = 20, m: int = 20,
