@@ -38,6 +38,12 @@ with app.setup:
     # Each step of the exact engine costs about this factor more than the one before (measured at
     # d = 10, λᵢ = 1/i, isotropic Σ, n = 50, m = 60: the single step k = 10 takes about 4 s of CPU).
     EXACT_COST_RATIO = 2.2
+    # The certified bands: theory.error_bracket_curve encloses the trace T_k(m) for every k whose
+    # estimated cost fits this many CPU seconds (at d = 6 that reaches k = 40; beyond the reach the
+    # bracket widens: log-convex extension below, isotropic domination above). The test that
+    # excludes every k past the curve's end (for the certified k*) runs when it fits the smaller budget.
+    BRACKET_TRACE_BUDGET = 20.0
+    K_STAR_TRACE_BUDGET = 10.0
     # The pool of the power-law task-selection example: exponents α and dimension.
     POOL_ALPHAS = (0.25, 0.5, 0.75, 1.25, 1.5, 2.0)
     POOL_DIM = 8
@@ -123,6 +129,17 @@ class Curve:
         The ``m = ∞`` verdict.
     finite_report : OverthinkingReport or None
         The verdict at ``m`` over the exact window (``None`` at ``m = ∞`` or for a window of one step).
+    band : theory.figures.Band or None
+        Every ``k`` in ``ks`` at ``m``: the exact values of the window, and beyond it the certified
+        bracket ``lower <= err_k(m) <= upper`` (:func:`theory.error_bracket_curve` with the exact
+        engine off: the zonal trace; its brackets of the window's ``k`` stay in ``brackets``);
+        ``None`` at ``m = ∞``.
+    brackets : tuple of theory.ErrorBracket
+        What :func:`theory.error_bracket_curve` returned, ``k = 0..K`` (empty at ``m = ∞``).
+    band_seconds : float
+        Wall time of the bracket.
+    k_star : theory.figures.KStar or None
+        ``k*`` at ``m`` certified over all ``k`` from the bracket (``None`` at ``m = ∞``).
     """
 
     ks: np.ndarray
@@ -132,12 +149,17 @@ class Curve:
     seconds: np.ndarray
     report: OverthinkingReport
     finite_report: OverthinkingReport | None
+    band: figures.Band | None = None
+    brackets: tuple = ()
+    band_seconds: float = 0.0
+    k_star: figures.KStar | None = None
 
 
 @app.function
 def curve_data(train_cov, test_cov, n: int, m: int | None, k_curve: int, k_exact: int) -> Curve:
     """The error curve from the inputs: ``m = ∞`` for ``k = 1..k_curve`` in closed form, and at
-    finite ``m`` the exact error for ``k = 1..min(k_exact, k_curve)``, with both verdicts."""
+    finite ``m`` the exact error for ``k = 1..min(k_exact, k_curve)`` and the certified bracket for
+    every ``k <= k_curve``, with the verdicts (and ``k*`` certified from the bracket)."""
     ks = np.arange(1, k_curve + 1)
     limit = figures.limit_curve(train_cov, n, ks, test_cov=test_cov)
     report = theory.overthinking(train_cov, n, test_cov)
@@ -150,7 +172,17 @@ def curve_data(train_cov, test_cov, n: int, m: int | None, k_curve: int, k_exact
         if len(exact) >= 2:
             # the same exact values, from the engine's cache
             finite_report = theory.overthinking(train_cov, n, test_cov, m=m, k_max=len(exact))
-    return Curve(ks, limit, m, np.array(exact), np.array(seconds), report, finite_report)
+    band, brackets, band_seconds, k_star = None, (), 0.0, None
+    if m is not None:
+        start = time.perf_counter()
+        brackets = theory.error_bracket_curve(train_cov, n, k_curve, test_cov, m, exact_budget=0,
+                                              trace_budget=BRACKET_TRACE_BUDGET)
+        band = figures.with_exact(figures.band_from_brackets(brackets), exact)
+        band_seconds = time.perf_counter() - start
+        k_star = figures.certified_k_star(train_cov, n, band, m=m, test_cov=test_cov,
+                                          trace_budget=K_STAR_TRACE_BUDGET)
+    return Curve(ks, limit, m, np.array(exact), np.array(seconds), report, finite_report, band, brackets,
+                 band_seconds, k_star)
 
 
 @app.function
@@ -200,6 +232,7 @@ def reproduction_code(train_cov, test_cov, n: int, m: int | None, k_curve: int, 
         "import numpy as np",
         "",
         "import theory",
+        "from theory import figures",
         "",
         "# Λ (training) and Σ (test); a 1-D array is the eigenvalues of a diagonal covariance",
         f"train_cov = {array_code(train_cov)}",
@@ -220,6 +253,18 @@ def reproduction_code(train_cov, test_cov, n: int, m: int | None, k_curve: int, 
         ]
         if window >= 2:
             lines.append(f"finite_report = theory.overthinking(train_cov, n, test_cov, m=m, k_max={window})")
+        lines += [
+            f"# m = {m}: certified brackets lower <= err_k <= upper for k = 0..{k_curve} (the zonal trace;",
+            "# the exact engine off), and k* certified over all k from them",
+            f"brackets = theory.error_bracket_curve(train_cov, n, {k_curve}, test_cov, m, exact_budget=0, "
+            f"trace_budget={BRACKET_TRACE_BUDGET!r})",
+            "lower = np.array([b.lower_float for b in brackets[1:]])",
+            "upper = np.array([b.upper_float for b in brackets[1:]])",
+            "# the exact window drawn as exact, the bracket beyond it",
+            "band = figures.with_exact(figures.band_from_brackets(brackets), exact)",
+            f"k_star = figures.certified_k_star(train_cov, n, band, m=m, test_cov=test_cov, "
+            f"trace_budget={K_STAR_TRACE_BUDGET!r})",
+        ]
         if mc_samples is not None:
             lines.append(f"mc = theory.mc_cot_error(train_cov, n, ks, m=m, test_cov=test_cov, "
                          f"samples={mc_samples}, seed=0)")
@@ -247,9 +292,11 @@ def reproduction_code(train_cov, test_cov, n: int, m: int | None, k_curve: int, 
     if m is not None:
         lines.append('print(f"err_{k} at m = {m} (exact): {exact[k - 1]:.4g}")' if k <= window
                      else f"# k = {k} is beyond the exact window k ≤ {window}")
+        lines.append('print(f"err_{k} at m = {m} (certified bracket): [{lower[k - 1]:.4g}, {upper[k - 1]:.4g}]")')
         if window >= 2:
             lines.append('print(f"m = {m}, k ≤ ' + str(window)
                          + ': k* = {finite_report.k_star}, err* = {finite_report.err_star:.4g}")')
+        lines.append('print(f"m = {m}, certified over all k: {k_star.text()}")')
         if mc_samples is not None:
             lines.append('print(f"err_{k} at m = {m} (Monte Carlo): {mc.mean[k - 1]:.4g} '
                          '± {2 * mc.stderr[k - 1]:.2g}")')
@@ -259,35 +306,39 @@ def reproduction_code(train_cov, test_cov, n: int, m: int | None, k_curve: int, 
 
 @app.function
 def error_figure(curve: Curve, k: int, mc, title: str) -> Figure:
-    """The error against ``k``: ``m = ∞`` dashed, the exact window at ``m`` solid (with the Monte
-    Carlo overlay when given), best ``k*`` starred, the chosen ``k`` as a dotted vertical line."""
+    """The error against ``k``: ``m = ∞`` dashed; at a finite ``m`` the exact window solid, the
+    certified band beyond it (with the Monte Carlo overlay, trustworthy points only, when given);
+    the best ``k*`` starred where certified (a bar over its candidates where only bracketed); the
+    chosen ``k`` as a dotted vertical line."""
     fig = Figure(figsize=(7.2, 4.4), layout="constrained")
     ax = fig.subplots()
     ks, report = curve.ks, curve.report
     star = report.k_star if report.k_star is not None and report.k_star <= ks[-1] else None
     figures.plot_error_curve(ax, ks, curve.limit, label="m = ∞ (closed form)", color="grey", style="--",
                              k_star=star)
-    starred = star is not None
-    if curve.m is not None and len(curve.exact):
-        window = ks[: len(curve.exact)]
-        finite = curve.finite_report
-        # a star only where the window shows a rise, so that the minimum is real, not the window's edge
-        finite_star = finite.k_star if finite is not None and finite.first_rise is not None else None
-        figures.plot_error_curve(ax, window, curve.exact, label=f"m = {curve.m} (exact, k ≤ {window[-1]})",
-                                 color="C0", k_star=finite_star, mc=mc)
-        starred = starred or finite_star is not None
+    starred, ranged, open_star = star is not None, False, False
+    if curve.band is not None:
+        window = len(curve.exact)
+        what = f"exact k ≤ {window}, then certified band" if window else "certified band"
+        figures.plot_band(ax, curve.band, label=f"m = {curve.m} ({what})", color="C0", k_star=curve.k_star, mc=mc)
+        single = len(curve.k_star.candidates) == 1 and curve.k_star.high is not None
+        starred = starred or curve.k_star.decided
+        open_star = single and not curve.k_star.decided
+        ranged = not single
     ax.axvline(k, color="C3", ls=":", lw=1.2, label=f"chosen k = {k}")
     ax.set_xlabel("k: LSA forward passes (k = 1 is direct in-context learning)")
     ax.set_ylabel(r"test error $\mathrm{err}_k = E\,\|w_k - w\|^2$")
     ax.set_title(title, fontsize=9)
     ax.grid(True, which="major", alpha=0.3)
-    figures.legend_markers(ax, mc=mc is not None, star=starred)
+    figures.legend_markers(ax, mc=mc is not None, star=starred, band=curve.band is not None, k_range=ranged,
+                           open_star=open_star)
     return fig
 
 
 @app.function
 def verdict_rows(curve: Curve) -> tuple[str, list]:
-    """The overthinking verdict: a headline sentence (HTML) and table rows (m = ∞, and the exact window)."""
+    """The overthinking verdict: a headline sentence (HTML) and table rows (m = ∞, the exact window,
+    and ``k*`` certified from the brackets)."""
     report, finite = curve.report, curve.finite_report
     if report.diverges:
         short = ("hurts (overthinking)" if report.k_star == 1
@@ -320,6 +371,16 @@ def verdict_rows(curve: Curve) -> tuple[str, list]:
         columns.append([f"<b>{f_short}</b>: {f_detail}", "—", f_best,
                         f"{fmt(finite.err_star)} (at k = {finite.k_star})", "—"])
         headline += f" At m = {finite.m} (exact, k ≤ {K}) it <b>{f_short}</b>."
+    if curve.k_star is not None:
+        star, band = curve.k_star, curve.band
+        best_upper = min(band.upper)
+        low = min(band.lower[k - 1] for k in star.candidates)
+        K = len(curve.ks)
+        beyond = (f"every k > {K} excluded by the log-convexity of the trace" if star.beyond_excluded
+                  else f"k > {K} not checked (over the time budget)")
+        lowest = fmt(low) if fmt(low) == fmt(best_upper) else f"in [{fmt(low)}, {fmt(best_upper)}]"
+        columns.append(["—", "—", f"{html.escape(star.text())}; {beyond}", lowest, "—"])
+        headline += f" Certified over all k from the brackets: <b>{html.escape(star.text())}</b>."
     labels = ["does more CoT help?", "λ<sub>max</sub>(Γ⁻¹Σ) (m = ∞ diverges iff > 2)", "best number of steps",
               "lowest error", "directions responsible"]
     return headline, [[label, *cells] for label, *cells in zip(labels, *columns)]
@@ -387,7 +448,8 @@ def _():
                      label="m: test prompt length (examples per prompt)")
     m_infinite = mo.ui.checkbox(value=False, label="m = ∞ instead (infinitely long test prompts: closed form)")
     k = mo.ui.slider(1, 40, value=3, show_value=True, debounce=True, label="k: CoT steps to evaluate (LSA passes)")
-    k_max = mo.ui.slider(2, 40, value=12, show_value=True, debounce=True, label="curve drawn up to k")
+    k_max = mo.ui.slider(2, 40, value=20, show_value=True, debounce=True,
+                         label="curve drawn up to k (certified bands beyond the exact engine)")
     k_exact = mo.ui.slider(1, 12, value=7, show_value=True, debounce=True,
                            label=f"exact engine up to k, finite m only (cost ≈ {EXACT_COST_RATIO}× per step; "
                                  "k ≤ 12: about a minute)")
@@ -489,7 +551,7 @@ def _(k, k_exact, k_max, m, m_infinite, n, test_cov, train_cov):
     m_value = None if m_infinite.value else m.value
     k_curve = max(k_max.value, k.value)
     _title = ("m = ∞ closed form" if m_value is None
-              else f"exact error at m = {m_value}, k ≤ {min(k_exact.value, k_curve)}")
+              else f"exact error at m = {m_value}, k ≤ {min(k_exact.value, k_curve)}; certified bands to k = {k_curve}")
     with mo.status.spinner(title=_title):
         curve = curve_data(train_cov, test_cov, n.value, m_value, k_curve, k_exact.value)
     return curve, k_curve, m_value
@@ -527,7 +589,8 @@ def _(
     run_mc,
 ):
     _m = "m = ∞" if m_value is None else f"m = {m_value}"
-    _exact = "" if m_value is None else f", exact engine up to k = {min(k_exact.value, k_curve)}"
+    _exact = ("" if m_value is None else f", exact engine up to k = {min(k_exact.value, k_curve)}, "
+              f"certified bands to k = {k_curve}")
     _mc = (f"Monte Carlo on, {mc_samples.value} prompts" if mc is not None
            else "Monte Carlo off" + (" (it needs a finite m)" if run_mc.value else ""))
     settings_about = f"{covariances_about}; n = {n.value}; {_m}"
@@ -557,8 +620,13 @@ def _(curve, k, k_exact, mc):
         else:
             _rows.append([f"m = {curve.m}, exact",
                           f"not computed: k = {_k} is beyond the exact window k ≤ {_window}"])
+        _b = curve.brackets[_k]
+        _upper = "no finite upper bound" if _b.upper is None else fmt(_b.upper_float)
+        _rows.append([f"m = {curve.m}, certified bracket (theory.error_bracket_curve)",
+                      f"[{fmt(_b.lower_float)}, {_upper}]"
+                      + ("" if _b.upper is None else f" (upper/lower = {fmt(_b.ratio, 3)})")])
         if mc is not None:
-            _trust = "" if mc.trustworthy[_k - 1] else " (its standard error is unreliable: heavy tail)"
+            _trust = "" if mc.trustworthy[_k - 1] else " (its standard error is unreliable: heavy tail; not drawn)"
             _rows.append([f"m = {curve.m}, Monte Carlo ({mc.samples} prompts)",
                           f"{fmt(mc.mean[_k - 1])} ± {fmt(2 * mc.stderr[_k - 1], 2)}{_trust}"])
         if _window:
@@ -569,6 +637,8 @@ def _(curve, k, k_exact, mc):
                           f"k ≤ {_window + 1} would add about {fmt(EXACT_COST_RATIO * _last, 2)} s.")
         if k_exact.value > len(curve.ks):
             _notes.append(f"The window stops at the curve's end, k = {len(curve.ks)}.")
+        _notes.append(f"The certified bracket for k ≤ {len(curve.ks)} took {fmt(curve.band_seconds, 2)} s "
+                      f"(T_k(m) ≤ err_k ≤ ½(κ(Γ) + 1/κ(Γ)) T_k(m), proofs/math.md §14).")
     mo.vstack([mo.md(f"### The error at k = {_k}"), html_table(_rows, ["test prompt length", f"err<sub>{_k}</sub>"]),
                mo.md(" ".join(_notes))])
     return
@@ -579,6 +649,8 @@ def _(curve):
     _headline, _rows = verdict_rows(curve)
     _header = ["", "m = ∞"] + ([] if curve.finite_report is None
                                else [f"m = {curve.m} (exact, k ≤ {len(curve.finite_report.errors)})"])
+    if curve.k_star is not None:
+        _header.append(f"m = {curve.m} (certified brackets, k ≤ {len(curve.ks)})")
     mo.vstack([mo.md("### Overthinking: does more chain of thought help or hurt?"), mo.Html(f"<p>{_headline}</p>"),
                html_table(_rows, _header)])
     return

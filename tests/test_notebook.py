@@ -60,7 +60,7 @@ def _npy(array) -> bytes:
     return buffer.getvalue()
 
 
-def _steps(n=50, m=60, m_infinite=False, k=3, k_max=12, k_exact=7) -> dict:
+def _steps(n=50, m=60, m_infinite=False, k=3, k_max=20, k_exact=7) -> dict:
     """Definitions replacing the cell of the prompt-length and step controls."""
     return {"n": _value(n), "m": _value(m), "m_infinite": _value(m_infinite), "k": _value(k),
             "k_max": _value(k_max), "k_exact": _value(k_exact)}
@@ -105,6 +105,13 @@ def test_the_default_page_says_what_it_computed(notebook):
     curve, fmt = defs["curve"], notebook.fmt
     assert "d = 6; Λ: power law λᵢ ∝ i^(−1); Σ: isotropic, rescaled to tr Σ = tr Λ; n = 50; m = 60" in page
     assert f">{fmt(curve.limit[2])}</td>" in page and f">{fmt(curve.exact[2])}</td>" in page
+    # the curve runs to k = 20 with certified bands; the chosen k's bracket holds its exact value
+    assert len(curve.ks) == 20 and len(curve.brackets) == 21 and curve.band is not None
+    bracket = curve.brackets[3]
+    assert bracket.exact is None and bracket.lower_float <= curve.exact[2] <= bracket.upper_float
+    assert f"[{fmt(bracket.lower_float)}, {fmt(bracket.upper_float)}]" in page
+    assert "certified bands to k = 20" in page
+    assert f"Certified over all k from the brackets: <b>{curve.k_star.text()}</b>" in page
     assert fmt(curve.report.max_eig) in page
     assert "Certified optimal" in page
 
@@ -141,9 +148,16 @@ def _assert_reproduced(defs):
     assert got["report"].max_eig == curve.report.max_eig and got["report"].k_star == curve.report.k_star
     assert got["report"].err_star == curve.report.err_star
     if curve.m is None:
-        assert "exact" not in got
+        assert "exact" not in got and "brackets" not in got
     else:
         assert np.array_equal(got["exact"], curve.exact)
+        # the bracket call: the same brackets, the same band and certified k*
+        assert got["brackets"] == curve.brackets
+        assert np.array_equal(got["lower"], [b.lower_float for b in curve.brackets[1:]])
+        assert np.array_equal(got["upper"], [b.upper_float for b in curve.brackets[1:]])
+        assert np.array_equal(got["band"].lower, curve.band.lower)
+        assert np.array_equal(got["band"].upper, curve.band.upper)
+        assert got["k_star"] == curve.k_star
         if curve.finite_report is not None:
             assert got["finite_report"].k_star == curve.finite_report.k_star
             assert got["finite_report"].err_star == curve.finite_report.err_star
@@ -162,7 +176,42 @@ def test_copy_as_code_reproduces_the_default_page(notebook):
     # It is plain Python: it runs as a script and prints the numbers the page shows.
     proc = subprocess.run([sys.executable, "-c", defs["code"]], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert f"err_3 at m = 60 (exact): {defs['curve'].exact[2]:.4g}" in proc.stdout
+    curve = defs["curve"]
+    assert f"err_3 at m = 60 (exact): {curve.exact[2]:.4g}" in proc.stdout
+    b = curve.brackets[3]
+    assert f"err_3 at m = 60 (certified bracket): [{b.lower_float:.4g}, {b.upper_float:.4g}]" in proc.stdout
+    assert f"m = 60, certified over all k: {curve.k_star.text()}" in proc.stdout
+
+
+def test_the_figure_draws_the_bracket(notebook, monkeypatch):
+    """The notebook's band is error_bracket_curve's: widen its brackets and the drawn band follows."""
+    import theory
+    from theory import bracket
+    _, defs = notebook.app.run()
+    curve = defs["curve"]
+
+    def drawn(fig):
+        (fill,) = [c for c in fig.axes[0].collections if c.get_gid() == "band"]
+        return np.concatenate([p.vertices for p in fill.get_paths()])[:, 1]
+
+    before = drawn(notebook.error_figure(curve, 3, None, "t"))
+    real = bracket.error_bracket_curve
+
+    def widened(*args, **kwargs):
+        return tuple(bracket.ErrorBracket(b.k, b.m, b.lower / 8, b.upper * 8, None, "", "", ())
+                     if b.exact is None else b for b in real(*args, **kwargs))
+
+    monkeypatch.setattr(theory, "error_bracket_curve", widened)
+    wide = notebook.curve_data(defs["train_cov"], defs["test_cov"], 50, 60, 20, 7)
+    after = drawn(notebook.error_figure(wide, 3, None, "t"))
+    window = len(curve.exact)
+    # the drawn fill spans the band from the last exact point on, before and after
+    for ys, c in ((before, curve), (after, wide)):
+        assert ys.min() == c.band.lower[window - 1:].min() and ys.max() == c.band.upper[window - 1:].max()
+    # and beyond the exact window every bound moved by the factor 8
+    assert np.allclose(wide.band.lower[window:], curve.band.lower[window:] / 8, rtol=1e-12)
+    assert np.allclose(wide.band.upper[window:], curve.band.upper[window:] * 8, rtol=1e-12)
+    assert np.array_equal(wide.band.lower[:window], curve.band.lower[:window])  # the exact window stays
 
 
 @pytest.mark.parametrize("settings", [

@@ -119,7 +119,9 @@ def _page_numbers(page) -> dict:
     _assert_no_error_cells(page)  # an error cell hides its table: say so rather than time out
     return {"limit": _number(_cell_text(page, "m = ∞ (closed form)")),
             "exact": _number(_cell_text(page, "exact (rational arithmetic")),
-            "max_eig": _number(_cell_text(page, "λmax(Γ⁻¹Σ)"))}
+            "max_eig": _number(_cell_text(page, "λmax(Γ⁻¹Σ)")),
+            "lower": _number(_cell_text(page, "certified bracket")),
+            "upper": _number(_cell_text(page, "certified bracket").split(",", 1)[1])}
 
 
 def _library_numbers(n: int, m: int, k: int) -> dict:
@@ -127,9 +129,11 @@ def _library_numbers(n: int, m: int, k: int) -> dict:
     tr Σ = tr Λ), computed here from the library, not by the notebook."""
     lam = 1.0 / np.arange(1, 7)
     sigma = np.ones(6) * (lam.sum() / 6)
+    b = theory.error_bracket(lam, n, k, sigma, m, exact_budget=0)  # the zonal trace's bracket
     return {"limit": math.exp(theory.limit_log_error(lam, n, k, test_cov=sigma)),
             "exact": theory.cot_error(lam, n, k, test_cov=sigma, m=m),
-            "max_eig": theory.overthinking(lam, n, sigma).max_eig}
+            "max_eig": theory.overthinking(lam, n, sigma).max_eig,
+            "lower": b.lower_float, "upper": b.upper_float}
 
 
 def _assert_close(shown: dict, expected: dict):
@@ -176,13 +180,13 @@ def test_notebook_in_a_browser(server, tmp_path):
             # Every slider shows its value, and the summary line states the same settings.
             for label, value in [("d: dimension", 6), ("n: training prompt length", 50),
                                  ("m: test prompt length", 60), ("k: CoT steps", 3),
-                                 ("curve drawn up to k", 12), ("exact engine up to k", 7)]:
+                                 ("curve drawn up to k", 20), ("exact engine up to k", 7)]:
                 now, shown = _slider_state(page, label)
                 assert now == value and shown.endswith(str(value)), (label, now, shown)
             summary_cell = page.locator(".marimo-cell", has_text="Now showing:")
             summary = summary_cell.inner_text()
             for fact in ["d = 6", "n = 50", "m = 60", "chosen k = 3", "exact engine up to k = 7",
-                         "Monte Carlo off"]:
+                         "certified bands to k = 20", "Monte Carlo off"]:
                 assert fact in summary, (fact, summary)
             before = _page_numbers(page)
             _assert_close(before, _library_numbers(50, 60, 3))
@@ -218,6 +222,9 @@ def test_notebook_in_a_browser(server, tmp_path):
             printed = dict(line.split(": ", 1) for line in run.stdout.splitlines() if ": " in line)
             assert _number(printed["err_3 at m = ∞"]) == pytest.approx(after["limit"], rel=DISPLAY_RTOL)
             assert _number(printed["err_3 at m = 60 (exact)"]) == pytest.approx(after["exact"], rel=DISPLAY_RTOL)
+            low, high = printed["err_3 at m = 60 (certified bracket)"].split(",")
+            assert _number(low) == pytest.approx(after["lower"], rel=DISPLAY_RTOL)
+            assert _number(high) == pytest.approx(after["upper"], rel=DISPLAY_RTOL)
 
             # The m = ∞ checkbox says what it is set to, and the exact column goes away.
             box = page.locator("marimo-checkbox[data-label*='m = ∞ instead']").get_by_role("checkbox")
