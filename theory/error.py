@@ -505,6 +505,46 @@ def _cheapest(P, sigma, k: int, m, what: str, max_seconds, poly: bool = False):
     return thunk()
 
 
+def limit_error_enclosure(P, sigma, k: int) -> tuple[Fraction, Fraction]:
+    r"""Rigorous rationals ``lower <= ‖(I − PΣ)^k‖_F² <= upper`` at any ``k``, from arb balls.
+
+    .. math:: \|(I - P\Sigma)^k\|_F^2 = \operatorname{tr}\big[(I - P\Sigma)^k{}^\top (I - P\Sigma)^k\big]
+
+    The exact step ``I − PΣ`` (lists of ``Fraction``) is enclosed in balls, raised to the ``k``-th
+    power by squaring at a precision doubled from ``64 + 2 log₂ k`` bits until the sum of squares is
+    known to a relative ``2^-60``; a nilpotent step (exactly zero power at ``k >= d``) gives 0.
+    This is the ``m = ∞`` error beyond the reach of the exact rationals (cost: ``O(d³ log k)``).
+    """
+    import flint
+
+    from theory.finite_trace import _arb_lower, _arb_upper
+
+    d = len(P)
+    step = [[int(i == j) - v for j, v in enumerate(row)] for i, row in enumerate(_matmul(P, sigma))]
+    if k >= d and _limit_error(P, sigma, d) == 0:
+        return Fraction(0), Fraction(0)
+    prec = 64 + 2 * max(k, 1).bit_length()
+    while True:
+        with flint.ctx.workprec(prec):
+            A = flint.arb_mat([[flint.arb(flint.fmpq(v.numerator, v.denominator)) for v in row] for row in step])
+            B = flint.arb_mat(d, d)
+            for i in range(d):
+                B[i, i] = 1
+            e = k
+            while e:
+                if e & 1:
+                    B = B * A
+                e >>= 1
+                if e:
+                    A = A * A
+            total = sum((B[i, j] ** 2 for i in range(d) for j in range(d)), flint.arb(0))
+            if total > 0 and total.rad() <= total.mid() * flint.arb(2) ** -60:
+                return max(Fraction(0), _arb_lower(total)), _arb_upper(total)
+        if prec > 1 << 16:
+            raise AssertionError(f"the m = ∞ enclosure did not converge at {prec} bits (k = {k})")
+        prec *= 2
+
+
 def _budget_seconds(value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise ValueError(f"max_seconds must be a positive number of seconds or None, got {value!r}")
