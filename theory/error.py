@@ -459,8 +459,22 @@ def _limit_bits(P, sigma, k: int) -> int:
     return (v.numerator.bit_length() + v.denominator.bit_length()) * k // k0
 
 
-def _routes(P, sigma, k: int, m, poly: bool = False) -> list[tuple[float, str, object]]:
-    """The exact routes that apply, as ``(estimated CPU seconds, name, thunk)``."""
+def capped_cost(cost, k: int, limit: float) -> float:
+    """``cost(k)`` for a cost nondecreasing in ``k`` whose evaluation is itself slow at large ``k``
+    (counting shapes of ``2k`` boxes): ``cost`` at ``k = 64, 128, …`` first, returning the first value
+    over ``limit`` (a lower estimate of ``cost(k)``, enough to refuse) before reaching ``k``."""
+    j = 64
+    while j < k:
+        value = cost(j)
+        if value > limit:
+            return value
+        j *= 2
+    return cost(k)
+
+
+def _routes(P, sigma, k: int, m, poly: bool = False, limit: float = math.inf) -> list[tuple[float, str, object]]:
+    """The exact routes that apply, as ``(estimated CPU seconds, name, thunk)`` (an estimate over
+    ``limit`` may be a lower estimate)."""
     d = len(P)
     if k == 0:
         return [(0.0, "k = 0: ‖I‖_F² = d", lambda: (Fraction(d),) if poly else Fraction(d))]
@@ -483,7 +497,7 @@ def _routes(P, sigma, k: int, m, poly: bool = False) -> list[tuple[float, str, o
     elif _is_scalar(P) and _is_scalar(sigma):
         from theory.finite_trace import _ISOTROPIC_SECONDS_PER_SHAPE, _family, _isotropic_trace
         w = P[0][0] * sigma[0][0]
-        seconds = len(_family(2 * k, d)) * _ISOTROPIC_SECONDS_PER_SHAPE
+        seconds = capped_cost(lambda j: len(_family(2 * j, d)) * _ISOTROPIC_SECONDS_PER_SHAPE, k, limit)
         out.append((seconds, "isotropic closed form (zonal polynomials at ω I)",
                     lambda: _isotropic_trace(d, k, m, w, math.inf)))
     return out
@@ -494,11 +508,11 @@ def _cheapest(P, sigma, k: int, m, what: str, max_seconds, poly: bool = False):
     limit = math.inf if max_seconds is None else _budget_seconds(max_seconds)
     if m is not None:
         m = positive_int(m, "m")
-    seconds, route, thunk = min(_routes(P, sigma, k, m, poly), key=lambda r: r[0])
+    seconds, route, thunk = min(_routes(P, sigma, k, m, poly, limit), key=lambda r: r[0])
     if seconds > limit:
         where = f"d = {len(P)}, k = {k}, m = {'∞' if m is None else m}"
         ask = ("beyond any machine (the estimate overflows)" if seconds == math.inf else
-               f"about {seconds:.3g} CPU seconds ({route}), over max_seconds = {limit:g}; pass "
+               f"at least {seconds:.3g} CPU seconds ({route}), over max_seconds = {limit:g}; pass "
                f"max_seconds={seconds * 1.5:.3g} (or None) to run it")
         raise EngineCostError(f"{what}: the exact value at {where} would take {ask}; theory.error_bracket "
                               f"gives certified bounds", seconds, route)
