@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 NAME = "overthink"
@@ -34,7 +32,8 @@ def run(args) -> int:
     test = parse_spec(args.test, "--test")
     report = overthinking(train, args.n, test, m=args.m, k_max=args.k_max)
     if args.json:
-        print(json.dumps(report.as_dict(), indent=2))
+        from theory.commands._json import dumps
+        print(dumps(report.as_dict()))
         return 0
     where = "m = ∞" if report.m is None else f"m = {report.m}"
     k_star = "none (the error keeps falling towards its limit)" if report.k_star is None else str(report.k_star)
