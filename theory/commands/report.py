@@ -33,9 +33,6 @@ def configure(p):
 def run(args) -> int:
     from theory.commands._paths import writable_directory
     from theory.derive import FIGURE_DIR, compile_pdf, missing_tex_tools, write_derivations
-    out = writable_directory(args.out, "--out")  # before any work
-    if not args.recompute and not Path(args.records).is_dir():
-        raise ValueError(f"--records: no such directory {args.records!r}")
     missing = missing_tex_tools()
     if missing:
         raise ValueError(f"{' and '.join(missing)} not found on PATH; install TeX Live (Debian: "
@@ -45,6 +42,9 @@ def run(args) -> int:
         _figure_class()
     except ImportError as exc:
         raise ValueError(str(exc)) from None
+    if not args.recompute and not Path(args.records).is_dir():
+        raise ValueError(f"--records: no such directory {args.records!r}")
+    out = writable_directory(args.out, "--out")  # the prerequisites and the paths before any work
     start = time.perf_counter()
     records = Path(args.records)
     if args.recompute:
