@@ -172,6 +172,7 @@ def test_overthink_select_verify_json_are_strict(capsys, tmp_path, monkeypatch):
     tasks.write_text(json.dumps([[1, 2], ["1/2", 3]]), encoding="utf-8")
     assert main(["select", "--tasks", str(tasks), "--target", "1,1", "--json"]) == 0
     assert "pi" in strict(capsys.readouterr().out)
+    monkeypatch.setattr(ledger, "_REGISTRY", {})  # the stand-in claim must not outlive the test
     claim = ledger.Claim("c.inf", "Inf", "a claim with an infinite number", "[paper]", "", "checks/test_c.py")
 
     @claim.part("part", ledger.CLAIM, "x")

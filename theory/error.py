@@ -408,10 +408,6 @@ def _validated_cot(train_cov, n, k, test_cov):
     return P, [list(r) for r in sigma], k
 
 
-def _poly(P, sigma, k) -> ErrorPoly:
-    return ErrorPoly(_cached(tuple(map(tuple, P)), tuple(map(tuple, sigma)), k, None), k)
-
-
 def _value(P, sigma, k, m) -> Fraction:
     if m is None:
         return _limit_error(P, sigma, k)
