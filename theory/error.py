@@ -508,7 +508,7 @@ def _cheapest(P, sigma, k: int, m, what: str, max_seconds, poly: bool = False):
     if seconds > limit:
         where = f"d = {len(P)}, k = {k}, m = {'∞' if m is None else m}"
         ask = ("beyond any machine (the estimate overflows)" if seconds == math.inf else
-               f"at least {seconds:.3g} CPU seconds ({route}), over max_seconds = {limit:g}; pass "
+               f"an estimated {seconds:.3g} CPU seconds ({route}), over max_seconds = {limit:g}; pass "
                f"max_seconds={seconds * 1.5:.3g} (or None) to run it")
         raise EngineCostError(f"{what}: the exact value at {where} would take {ask}; theory.error_bracket "
                               f"gives certified bounds", seconds, route)
