@@ -140,3 +140,67 @@ def test_bad_input_exit_code_2_one_line(capsys, argv, match):
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("tts error: error:") and match in lines[0]
     assert captured.out == ""
+
+
+# ----------------------------------------------------------------------------- cost guard, bracket, bound
+
+def strict_json(capsys, *argv):
+    assert main(["error", *argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
+
+
+def test_small_budget_gives_a_bracket_that_holds_the_exact_value(capsys):
+    # Λ = diag(1, 1/2), n = 4, k = 9, m = 10: the engine is estimated at ~1 s, so a 0.01 s budget
+    # gives the certified bracket instead; with a large budget the exact value must lie inside it
+    argv = ["--train", "1,1/2", "--n", "4", "--k", "9", "--m", "10"]
+    bracket = strict_json(capsys, *argv, "--max-seconds", "0.01")[0]
+    assert bracket["exact"] is None and bracket["log_exact"] is None
+    assert "zonal" in bracket["bracket_method"] and "over the budget" in bracket["note"]
+    exact = strict_json(capsys, *argv, "--max-seconds", "1000")[0]
+    assert exact["route"].startswith("exact engine") and "lower" not in exact
+    assert bracket["lower"] <= exact["exact"] <= bracket["upper"]
+    assert bracket["log_lower"] <= exact["log_exact"] <= bracket["log_upper"]
+    from theory.bracket import error_bracket
+    ref = error_bracket([1, Fraction(1, 2)], 4, 9, m=10, exact_budget=0)
+    assert (bracket["lower"], bracket["upper"]) == (float(ref.lower), float(ref.upper))
+    assert main(["error", *argv, "--max-seconds", "0.01"]) == 0
+    out = capsys.readouterr().out
+    assert "(bracket)" in out and "not the exact value" in out
+
+
+def test_beyond_the_bracket_budget_a_rigorous_lower_bound(capsys):
+    # d = 2, k = 5000, m = 15: neither the engine nor T_k fits; the tail bound of the top direction
+    # (β = λ_max(Γ⁻¹Λ) = 18/25 for Λ = diag(1, 3), n = 6: Γ = diag(11/6, 25/6)) is what remains
+    from theory.bracket import tail_lower_bound
+    row = strict_json(capsys, "--train", "1,3", "--n", "6", "--k", "5000", "--m", "15")[0]
+    assert row["upper"] is None and row["log_upper"] is None and row["exact"] is None
+    assert "tail_lower_bound" in row["bracket_method"] and "--max-seconds" in row["note"]
+    bound, _ = tail_lower_bound(Fraction(18, 25), 5000, 15)
+    assert row["log_lower"] == pytest.approx(math.log(bound.numerator) - math.log(bound.denominator), rel=1e-12)
+    assert main(["error", "--train", "1,3", "--n", "6", "--k", "5000", "--m", "15"]) == 0
+    assert ">= e^" in capsys.readouterr().out
+
+
+def test_infinite_m_beyond_the_exact_budget_is_an_arb_enclosure(capsys):
+    # Λ = diag(1, 3), n = 6: I − Γ⁻¹Λ = diag(5/11, 7/25), err_k = (5/11)^{2k} + (7/25)^{2k}
+    k = 300000
+    row = strict_json(capsys, "--train", "1,3", "--n", "6", "--k", str(k), "--max-seconds", "1")[0]
+    assert row["exact"] is None and "arb" in row["bracket_method"]
+    expected = 2 * k * math.log(5 / 11)  # the (7/25) term is below e^-270000 relative to it
+    assert row["log_lower"] == pytest.approx(expected, rel=1e-12)
+    assert row["log_upper"] == pytest.approx(expected, rel=1e-12)
+    assert row["log_lower"] <= row["log_upper"]
+
+
+def test_d1_huge_k_answers_through_the_closed_form(capsys):
+    row = strict_json(capsys, "--train", "1/2", "--test", "3/4", "--n", "7", "--k", "600", "--m", "9")[0]
+    exact = cot_error_d1(Fraction(1, 2), 7, 600, m=9, test_var=Fraction(3, 4))
+    assert row["route"] == "d = 1 chi-square closed form"
+    assert row["log_exact"] == pytest.approx(math.log(exact.numerator) - math.log(exact.denominator), rel=1e-14)
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "abc", "inf", "nan"])
+def test_bad_max_seconds(capsys, value):
+    assert main(["error", "--train", "1", "--n", "3", "--k", "1", "--max-seconds", value]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "--max-seconds must be a positive number" in lines[0]

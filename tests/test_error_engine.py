@@ -252,3 +252,97 @@ def test_singular_test_cov_allowed():
     poly = cot_error_poly([1, 2], 3, 2, test_cov=[0, 1])
     # the unseen direction keeps its full error: c_0 >= 1
     assert poly.limit >= 1 and all(isinstance(c, Fraction) for c in poly.coefficients)
+
+
+# ----------------------------------------------------------------------------- cost guard and routes
+
+from theory.error import (MAX_SECONDS, EngineCostError, _routes, _validated_cot, engine_cost,  # noqa: E402
+                          exact_cost, limit_error_enclosure)
+
+
+def _by_expansion(a: Fraction, m: int, k: int) -> Fraction:
+    """E(1 − a s)^{2k}, s = χ²_m/m, by the binomial expansion with E s^j = Π_{i<j} (m + 2i)/m
+    (proofs/math.md §8): an independent recipe for the d = 1 route's recursion."""
+    total, moment = Fraction(0), Fraction(1)
+    for j in range(2 * k + 1):
+        total += comb(2 * k, j) * (-a) ** j * moment
+        moment *= Fraction(m + 2 * j, m)
+    return total
+
+
+def test_d1_route_at_large_k_matches_the_expansion_and_is_chosen():
+    # λ = 1/2, σ = 3/4, n = 7: a = (7/9)(3/2) = 7/6; k = 150, m = 9
+    a = Fraction(7, 9) * Fraction(3, 2)
+    seconds, route = exact_cost([Fraction(1, 2)], 7, 150, test_cov=[Fraction(3, 4)], m=9)
+    assert route == "d = 1 chi-square closed form" and seconds < 1
+    value = cot_log_error([Fraction(1, 2)], 7, 150, test_cov=[Fraction(3, 4)], m=9)
+    expected = _by_expansion(a, 9, 150)
+    assert value == pytest.approx(math.log(expected.numerator) - math.log(expected.denominator), rel=1e-15)
+    # the brief's case: k = 1000, m = 20 (the engine alone is beyond any budget there)
+    assert exact_cost([1], 10, 1000, m=20)[1] == "d = 1 chi-square closed form"
+    assert cot_log_error([1], 10, 1000, m=20) == pytest.approx(8280.39340885813, rel=1e-12)  # tts error's value
+
+
+def test_every_route_agrees_where_several_apply():
+    for train, test, k, m in (([Fraction(2, 3)], [Fraction(5, 2)], 3, 4),
+                              ([3, 3, 3], [Fraction(1, 2)] * 3, 3, 5),
+                              ([1, 1], [2, 2], 2, 3)):
+        P, sigma, _ = _validated_cot(train, 6, k, test)
+        values = [thunk() for _, _, thunk in _routes(P, sigma, k, m)]
+        assert len(values) == 2 and values[0] == values[1], (train, test, values)
+
+
+def test_isotropic_route_reaches_past_the_engine():
+    # Λ = 2 I_3 = Σ, k = 40, m = 20: the engine is estimated beyond any budget; the closed form is cheap
+    assert engine_cost(3, 40, "commuting").seconds > 1e6
+    seconds, route = exact_cost([2, 2, 2], 10, 40, m=20)
+    assert route.startswith("isotropic") and seconds < MAX_SECONDS
+    assert cot_log_error([2, 2, 2], 10, 40, m=20) > 0
+
+
+def test_over_budget_raises_before_any_work():
+    with pytest.raises(EngineCostError, match=r"max_seconds = 60.*pass max_seconds=") as info:
+        cot_error([1, 2], 10, 30, m=20)
+    assert isinstance(info.value, ValueError) and info.value.seconds > 1e5
+    assert info.value.route.startswith("exact engine")
+    with pytest.raises(EngineCostError, match="m = ∞"):
+        cot_log_error([0.3, 0.7], 10, 10 ** 5)
+    with pytest.raises(EngineCostError, match="beyond any machine"):
+        cot_error([1, 2], 10, 10 ** 6, m=20)
+    with pytest.raises(EngineCostError):
+        cot_error_poly([1, 2], 10, 30)
+    with pytest.raises(EngineCostError):
+        precond_error([[1, 0.5], [0, 1]], [1, 2], 12, m=5)
+    with pytest.raises(EngineCostError, match="max_seconds = 0.001"):
+        cot_error([1, 0.5], 4, 9, m=10, max_seconds=0.001)
+    assert cot_error([1, 0.5], 4, 3, m=10, max_seconds=None) == cot_error([1, 0.5], 4, 3, m=10)
+
+
+@pytest.mark.parametrize("bad", [0, -1, "60", True, float("nan")])
+def test_bad_max_seconds_is_named(bad):
+    with pytest.raises(ValueError, match="max_seconds must be a positive number"):
+        cot_error([1], 3, 1, m=2, max_seconds=bad)
+
+
+def test_engine_cost_is_finite_or_inf_never_an_overflow():
+    cost = engine_cost(2, 10 ** 6, "commuting")
+    assert cost.seconds == math.inf and cost.terms == math.inf
+    assert engine_cost(2, 1000, "commuting").seconds > 1e100
+
+
+def test_limit_enclosure_holds_the_exact_value():
+    # a non-diagonal float covariance (dyadic rationals): the exact power at k = 300 is in reach
+    train = [[1.0, 0.25, 0.0], [0.25, 0.5, 0.125], [0.0, 0.125, 2.0]]
+    P, sigma, _ = _validated_cot(train, 5, 300, None)
+    exact = _routes(P, sigma, 300, None)[0][2]()
+    lower, upper = limit_error_enclosure(P, sigma, 300)
+    assert lower <= exact <= upper and (upper - lower) <= exact * Fraction(1, 2 ** 59)
+    # Λ = diag(1, 3), n = 6: err_k = (5/11)^{2k} + (7/25)^{2k}, enclosed at k = 10^6 in well under a second
+    P, sigma, _ = _validated_cot([1, 3], 6, 10 ** 6, None)
+    lower, upper = limit_error_enclosure(P, sigma, 10 ** 6)
+    assert lower <= upper
+    assert math.log(lower.numerator) - math.log(lower.denominator) == pytest.approx(2e6 * math.log(5 / 11), rel=1e-12)
+    # a nilpotent step I − PΣ (P = [[1, 1], [0, 1]], Σ = I): exactly 0 from k = d on, not a ball around 0
+    zero_lower, zero_upper = limit_error_enclosure([[Fraction(1), Fraction(1)], [Fraction(0), Fraction(1)]],
+                                                   [[Fraction(1), Fraction(0)], [Fraction(0), Fraction(1)]], 5)
+    assert zero_lower == zero_upper == 0

@@ -61,7 +61,7 @@ import flint
 
 from theory._repr import RichRepr
 from theory._validate import _to_fraction, positive_float, positive_int
-from theory.error import _limit_error, _log, _structure_mode, _validated_cot, _value
+from theory.error import _limit_error, _log, _routes, _structure_mode, _validated_cot, _value, limit_error_enclosure
 from theory.finite_trace import (_arb_lower, _arb_upper, _isotropic_trace, _profile, _Spectrum,
                                  _top_eigenvalue_bounds, _trace_bounds, _validated, _zonal_cost)
 
@@ -234,9 +234,7 @@ def error_bracket(train_cov, n, k, test_cov=None, m=None, *, exact_budget: float
         return ErrorBracket(k, m, value, value, value, "k = 0: ‖I‖_F² = d", "k = 0: ‖I‖_F² = d", ())
     P, S, _ = _validated_cot(train_cov, n, k, test_cov)
     if m is None:
-        value = _limit_error(P, S, k)
-        how = "m = ∞: ‖(I − Γ^{-1}Σ)^k‖_F² exactly"
-        return ErrorBracket(k, m, value, value, value, how, how, ())
+        return _limit_bracket(P, S, k, exact_budget)
     steps = []
     commuting = _structure_mode(P, S) == "commuting"
     estimate = engine_cost_seconds(d, k, commuting)
@@ -266,6 +264,20 @@ def error_bracket(train_cov, n, k, test_cov=None, m=None, *, exact_budget: float
     return _beyond_reach(k, m, k0, bounds, spec, constant, constant_how, d, trace_budget, steps)
 
 
+def _limit_bracket(P, S, k: int, exact_budget: float) -> ErrorBracket:
+    """``m = ∞``: the exact ``‖(I − Γ^{-1}Σ)^k‖_F²`` when its estimated cost fits ``exact_budget``, else
+    its arb enclosure (:func:`theory.error.limit_error_enclosure`, any ``k``)."""
+    estimate = _routes(P, S, k, None)[0][0]
+    if estimate <= max(exact_budget, 1.0):
+        value = _limit_error(P, S, k)
+        how = "m = ∞: ‖(I − Γ^{-1}Σ)^k‖_F² exactly"
+        return ErrorBracket(k, None, value, value, value, how, how, ())
+    lower, upper = limit_error_enclosure(P, S, k)
+    how = "m = ∞: ‖(I − Γ^{-1}Σ)^k‖_F² enclosed in arb balls (relative radius <= 2^-60)"
+    step = f"exact rationals skipped (estimated {estimate:.3g} s > exact_budget {exact_budget:g} s)"
+    return ErrorBracket(k, None, lower, upper, None, how, how, (step,))
+
+
 def _beyond_reach(k, m, k0, bounds, spec, constant, constant_how, d, trace_budget, steps) -> ErrorBracket:
     """The bracket at ``k`` when ``T_k`` itself is over budget and ``T_0 .. T_{k0}`` are enclosed
     (``bounds``; ``k0 = 0`` with ``bounds = None`` when none is): the larger of the log-convex
@@ -279,7 +291,7 @@ def _beyond_reach(k, m, k0, bounds, spec, constant, constant_how, d, trace_budge
         lower_how = (f"log-convexity of T_j({m}) in j from T_{k0 - 1}, T_{k0} (arb enclosures): "
                      f"T_{k0} (T_{k0}/T_{k0 - 1})^{{{k - k0}}}")
     top = _top_direction_lower(beta_low, k, m)
-    steps.append(f"top direction: E(β s − 1)_+^{{2k}} >= {float(top):.6g} (β >= {float(beta_low):.12g})")
+    steps.append(f"top direction: E(β s − 1)_+^{{2k}} >= e^{_log(top):.6g} (β >= {float(beta_low):.12g})")
     if top > lower:
         lower = top
         lower_how = (f"top eigen-direction: E(β χ²_m/m − 1)_+^{{2k}}, β >= {float(beta_low):.12g} "
@@ -358,9 +370,7 @@ def error_bracket_curve(train_cov, n, k_max, test_cov=None, m=None, *, exact_bud
     d = G.shape[0]
     P, S, _ = _validated_cot(train_cov, n, k_max, test_cov)
     if m is None:
-        how = "m = ∞: ‖(I − Γ^{-1}Σ)^k‖_F² exactly"
-        return tuple(ErrorBracket(k, None, v, v, v, how, how, ()) for k in range(k_max + 1)
-                     for v in (_limit_error(P, S, k),))
+        return tuple(_limit_bracket(P, S, k, exact_budget) for k in range(k_max + 1))
     commuting = _structure_mode(P, S) == "commuting"
     constant, constant_how = condition_constant_upper(G)
     spec = _Spectrum(G, sigma)

@@ -1,4 +1,10 @@
-"""The ``tts`` command line. Subcommands live in :mod:`theory.commands`, one module each."""
+"""The ``tts`` command line. Subcommands live in :mod:`theory.commands`, one module each.
+
+Every error of the user's making ends the same way: exit status 2 and one line on stderr,
+``tts <command>: error: <what, naming the option>``. That covers argparse's own errors, the
+``ValueError`` a command raises at its boundary, and an ``OverflowError`` (a number beyond float64)
+from anywhere below; any other exception is a bug and keeps its traceback.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,26 @@ import pkgutil
 import sys
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (no usage block): ``tts <command>: error: ...``."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())}\n")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return f"tts-theory {version('tts-theory')}"
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "tts-theory (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     import theory.commands as pkg
-    parser = argparse.ArgumentParser(
-        prog="tts", description="Verifier for the theory of test-time scaling (arXiv 2510.03605).")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="tts", description="Verifier for the theory of test-time scaling (arXiv 2510.03605).")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
         if info.name.startswith("_"):  # shared helpers (e.g. _spec), not subcommands
             continue
@@ -23,12 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args._run(args) or 0)
-    except ValueError as exc:  # bad input: one clear line, no traceback
-        print(f"tts {args.command}: error: {exc}", file=sys.stderr)
+    except (ValueError, OverflowError) as exc:  # bad input, or a number beyond float64: one line
+        print(f"tts {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
 
 

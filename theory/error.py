@@ -63,6 +63,28 @@ class DivergenceError(OverflowError):
     """The exact error is finite but beyond the float range: use :func:`cot_log_error`."""
 
 
+class EngineCostError(ValueError):
+    """The estimated cost of the exact computation exceeds ``max_seconds``; nothing was run.
+
+    Attributes
+    ----------
+    seconds : float
+        The estimated CPU seconds of the cheapest exact route (``inf`` beyond any reach).
+    route : str
+        That route.
+    """
+
+    def __init__(self, message: str, seconds: float, route: str):
+        super().__init__(message)
+        self.seconds = seconds
+        self.route = route
+
+
+#: Default ``max_seconds`` of the public entry points: estimated CPU seconds (``engine_cost`` and the
+#: routes' cost models, calibrated on a loaded shared machine, so they err high).
+MAX_SECONDS = 60.0
+
+
 @dataclass(frozen=True)
 class ErrorPoly(RichRepr):
     r"""The exact error as a polynomial in ``1/m``.
@@ -221,6 +243,7 @@ _SECONDS_PER_TERM = 2.2e-6
 _SECONDS_PER_TRACE_PRIME = 3.0e-7
 _NUMBER_SECONDS = (1.15e-6, 4.2e-12)
 _POLY_PER_K = 1.4
+_LOG_FLOAT_MAX = math.log(1.7976931348623157e308)
 
 
 def engine_cost(d, k, mode="symmetric", *, poly=False) -> EngineCost:
@@ -255,7 +278,8 @@ def engine_cost(d, k, mode="symmetric", *, poly=False) -> EngineCost:
     Returns
     -------
     EngineCost
-        ``seconds`` (cold), ``warm_seconds`` (structure cached), ``states`` and ``terms``.
+        ``seconds`` (cold), ``warm_seconds`` (structure cached), ``states`` and ``terms``; all
+        ``math.inf`` where the extrapolated counts exceed the float range.
     """
     d = positive_int(d, "d")
     k = positive_int(k, "k", minimum=0)
@@ -268,7 +292,10 @@ def engine_cost(d, k, mode="symmetric", *, poly=False) -> EngineCost:
         states, terms, traces = table[k - 1]
     else:
         growth = [last / before for last, before in zip(table[-1], table[-2])]
-        states, terms, traces = (round(v * g ** (k - len(table))) for v, g in zip(table[-1], growth))
+        logs = [math.log(v) + (k - len(table)) * math.log(g) for v, g in zip(table[-1], growth)]
+        if max(logs) > _LOG_FLOAT_MAX:  # beyond any machine: the counts themselves overflow a float
+            return EngineCost(math.inf, math.inf, math.inf, math.inf)
+        states, terms, traces = (round(math.exp(v)) for v in logs)
     bits = 2 * k * (61 * d + 66)
     a, b = _NUMBER_SECONDS
     numbers = terms * (a + b * bits) * (_POLY_PER_K * k if poly else 1)
@@ -381,14 +408,165 @@ def _validated_cot(train_cov, n, k, test_cov):
     return P, [list(r) for r in sigma], k
 
 
-def _poly(P, sigma, k) -> ErrorPoly:
-    return ErrorPoly(_cached(tuple(map(tuple, P)), tuple(map(tuple, sigma)), k, None), k)
-
-
 def _value(P, sigma, k, m) -> Fraction:
     if m is None:
         return _limit_error(P, sigma, k)
     return _cached(tuple(map(tuple, P)), tuple(map(tuple, sigma)), k, positive_int(m, "m"))
+
+
+# --------------------------------------------------------------------------------------------
+# Routes and their costs: every public entry point estimates before it runs (proofs/math.md §8 for
+# the d = 1 closed form)
+
+# CPU seconds of the d = 1 recursion per step and bit of its integers (k = 10^4 and 3·10^4 at m = 20 on
+# the reference machine: 0.27 s and 2.4 s, plus the final reduction 0.2 s and 2.2 s; errs high).
+_D1_SECONDS_PER_STEP_BIT = 1.5e-9
+# CPU seconds of the m = ∞ power per (result megabit)^2: 0.29 per d for a diagonal step (d = 2:
+# 0.72 s at 1.7 Mbit, 5.7 s at 4.5, 53 s at 13.4), 0.5 per d^3 otherwise (d = 2: 24 s at 2.4 Mbit).
+_LIMIT_SECONDS_DIAGONAL = 0.15
+_LIMIT_SECONDS_FULL = 0.5
+
+
+def _is_scalar(M) -> bool:
+    return all(v == (M[0][0] if i == j else 0) for i, row in enumerate(M) for j, v in enumerate(row))
+
+
+def _is_diagonal(M) -> bool:
+    return all(v == 0 for i, row in enumerate(M) for j, v in enumerate(row) if i != j)
+
+
+def _d1_value(a: Fraction, m: int, k: int) -> Fraction:
+    r"""``E(1 − a s)^{2k}``, ``s = χ²_m/m``, by the three-term recursion of ``F_j = E(1 − a s)^j``
+    (the gamma Stein identity ``E[(X − m) g(X)] = 2 E[X g'(X)]``, ``X = m s``):
+    ``F_{j+1} = (1 − a − 2ja/m) F_j + (2ja/m) F_{j−1}``, in the integers ``G_j = (qm)^j F_j``
+    (``a = p/q``), one reduction at the end."""
+    p, q = fmpz(a.numerator), fmpz(a.denominator)
+    qm = q * m
+    prev, cur = fmpz(1), qm - p * m
+    for j in range(1, 2 * k):
+        prev, cur = cur, (qm - p * m - 2 * j * p) * cur + 2 * j * p * qm * prev
+    return Fraction(int(cur), int(qm) ** (2 * k))
+
+
+def _limit_bits(P, sigma, k: int) -> int:
+    """Estimated bits of the exact ``m → ∞`` error: linear in ``k`` from the value at ``k_0 <= 8``."""
+    k0 = min(k, 8)
+    v = _limit_error(P, sigma, k0)
+    return (v.numerator.bit_length() + v.denominator.bit_length()) * k // k0
+
+
+def capped_cost(cost, k: int, limit: float) -> float:
+    """``cost(k)`` for a cost nondecreasing in ``k`` whose evaluation is itself slow at large ``k``
+    (counting shapes of ``2k`` boxes): ``cost`` at ``k = 64, 128, …`` first, returning the first value
+    over ``limit`` (a lower estimate of ``cost(k)``, enough to refuse) before reaching ``k``."""
+    j = 64
+    while j < k:
+        value = cost(j)
+        if value > limit:
+            return value
+        j *= 2
+    return cost(k)
+
+
+def _routes(P, sigma, k: int, m, poly: bool = False, limit: float = math.inf) -> list[tuple[float, str, object]]:
+    """The exact routes that apply, as ``(estimated CPU seconds, name, thunk)`` (an estimate over
+    ``limit`` may be a lower estimate)."""
+    d = len(P)
+    if k == 0:
+        return [(0.0, "k = 0: ‖I‖_F² = d", lambda: (Fraction(d),) if poly else Fraction(d))]
+    if m is None and not poly:
+        bits = _limit_bits(P, sigma, k) / 1e6
+        diagonal = _is_diagonal(P) and _is_diagonal(sigma)
+        seconds = (_LIMIT_SECONDS_DIAGONAL * d if diagonal else _LIMIT_SECONDS_FULL * d ** 3) * bits * bits
+        return [(seconds, "m = ∞: ‖(I − PΣ)^k‖_F² in exact rationals", lambda: _limit_error(P, sigma, k))]
+    mode = _structure_mode(P, sigma)
+    key = (tuple(map(tuple, P)), tuple(map(tuple, sigma)))
+    out = [(engine_cost(d, k, mode, poly=poly).seconds, f"exact engine (Stein recursion, {mode})",
+            lambda: _cached(*key, k, m))]
+    if poly:
+        return out
+    if d == 1:
+        a = P[0][0] * sigma[0][0]
+        bits = (a.denominator * m).bit_length() + a.numerator.bit_length()
+        out.append((_D1_SECONDS_PER_STEP_BIT * (2 * k) ** 2 * bits, "d = 1 chi-square closed form",
+                    lambda: _d1_value(a, m, k)))
+    elif _is_scalar(P) and _is_scalar(sigma):
+        from theory.finite_trace import _ISOTROPIC_SECONDS_PER_SHAPE, _family, _isotropic_trace
+        w = P[0][0] * sigma[0][0]
+        seconds = capped_cost(lambda j: len(_family(2 * j, d)) * _ISOTROPIC_SECONDS_PER_SHAPE, k, limit)
+        out.append((seconds, "isotropic closed form (zonal polynomials at ω I)",
+                    lambda: _isotropic_trace(d, k, m, w, math.inf)))
+    return out
+
+
+def _cheapest(P, sigma, k: int, m, what: str, max_seconds, poly: bool = False):
+    """The value by the cheapest exact route, or :class:`EngineCostError` when it is over budget."""
+    limit = math.inf if max_seconds is None else _budget_seconds(max_seconds)
+    if m is not None:
+        m = positive_int(m, "m")
+    seconds, route, thunk = min(_routes(P, sigma, k, m, poly, limit), key=lambda r: r[0])
+    if seconds > limit:
+        where = f"d = {len(P)}, k = {k}, m = {'∞' if m is None else m}"
+        ask = ("beyond any machine (the estimate overflows)" if seconds == math.inf else
+               f"an estimated {seconds:.3g} CPU seconds ({route}), over max_seconds = {limit:g}; pass "
+               f"max_seconds={seconds * 1.5:.3g} (or None) to run it")
+        raise EngineCostError(f"{what}: the exact value at {where} would take {ask}; theory.error_bracket "
+                              f"gives certified bounds", seconds, route)
+    return thunk()
+
+
+def limit_error_enclosure(P, sigma, k: int) -> tuple[Fraction, Fraction]:
+    r"""Rigorous rationals ``lower <= ‖(I − PΣ)^k‖_F² <= upper`` at any ``k``, from arb balls.
+
+    .. math:: \|(I - P\Sigma)^k\|_F^2 = \operatorname{tr}\big[(I - P\Sigma)^k{}^\top (I - P\Sigma)^k\big]
+
+    The exact step ``I − PΣ`` (lists of ``Fraction``) is enclosed in balls, raised to the ``k``-th
+    power by squaring at a precision doubled from ``64 + 2 log₂ k`` bits until the sum of squares is
+    known to a relative ``2^-60``; a nilpotent step (exactly zero power at ``k >= d``) gives 0.
+    This is the ``m = ∞`` error beyond the reach of the exact rationals (cost: ``O(d³ log k)``).
+    """
+    import flint
+
+    from theory.finite_trace import _arb_lower, _arb_upper
+
+    d = len(P)
+    step = [[int(i == j) - v for j, v in enumerate(row)] for i, row in enumerate(_matmul(P, sigma))]
+    if k >= d and _limit_error(P, sigma, d) == 0:
+        return Fraction(0), Fraction(0)
+    prec = 64 + 2 * max(k, 1).bit_length()
+    while True:
+        with flint.ctx.workprec(prec):
+            A = flint.arb_mat([[flint.arb(flint.fmpq(v.numerator, v.denominator)) for v in row] for row in step])
+            B = flint.arb_mat(d, d)
+            for i in range(d):
+                B[i, i] = 1
+            e = k
+            while e:
+                if e & 1:
+                    B = B * A
+                e >>= 1
+                if e:
+                    A = A * A
+            total = sum((B[i, j] ** 2 for i in range(d) for j in range(d)), flint.arb(0))
+            if total > 0 and total.rad() <= total.mid() * flint.arb(2) ** -60:
+                return max(Fraction(0), _arb_lower(total)), _arb_upper(total)
+        if prec > 1 << 16:
+            raise AssertionError(f"the m = ∞ enclosure did not converge at {prec} bits (k = {k})")
+        prec *= 2
+
+
+def _budget_seconds(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"max_seconds must be a positive number of seconds or None, got {value!r}")
+    return float(value)
+
+
+def exact_cost(train_cov, n, k, *, test_cov=None, m=None) -> tuple[float, str]:
+    """Estimated CPU seconds and name of the cheapest exact route of :func:`cot_error` (nothing runs)."""
+    P, sigma, k = _validated_cot(train_cov, n, k, test_cov)
+    m = None if m is None else positive_int(m, "m")
+    seconds, route, _ = min(_routes(P, sigma, k, m), key=lambda r: r[0])
+    return seconds, route
 
 
 def _log(value: Fraction) -> float:
@@ -411,7 +589,7 @@ def _to_float(value: Fraction, log_hint: str) -> float:
                               f"float range; use {log_hint} for its logarithm") from None
 
 
-def precond_error_poly(precond, test_cov, k) -> ErrorPoly:
+def precond_error_poly(precond, test_cov, k, *, max_seconds=MAX_SECONDS) -> ErrorPoly:
     r"""Exact ``E‖(I - P Ŝ_m)^k w‖²`` as a polynomial in ``1/m``, for any real preconditioner ``P``.
 
     .. math::
@@ -432,28 +610,36 @@ def precond_error_poly(precond, test_cov, k) -> ErrorPoly:
     k : int
         Number of steps, ``k >= 0``.
 
+    max_seconds : float or None
+        Refuse (:class:`EngineCostError`, nothing run) when the estimated CPU seconds exceed this.
+
     Returns
     -------
     ErrorPoly
         Exact ``Fraction`` coefficients.
     """
-    return _poly(*_validated_precond(precond, test_cov, k))
+    P, sigma, k = _validated_precond(precond, test_cov, k)
+    return ErrorPoly(_cheapest(P, sigma, k, None, "precond_error_poly", max_seconds, poly=True), k)
 
 
-def precond_error(precond, test_cov, k, *, m=None) -> float:
+def precond_error(precond, test_cov, k, *, m=None, max_seconds=MAX_SECONDS) -> float:
     """``E‖(I - P Ŝ_m)^k w‖²`` as a float rounded once from the exact value; ``m=None``: ``m → ∞``.
 
-    See :func:`precond_error_poly`.  Raises :class:`DivergenceError` beyond the float range.
+    See :func:`precond_error_poly`.  Raises :class:`DivergenceError` beyond the float range and
+    :class:`EngineCostError` (before any work) when the cheapest exact route (the ``d = 1`` closed
+    form or the engine) is estimated over ``max_seconds`` CPU seconds (``None``: no limit).
     """
-    return _to_float(_value(*_validated_precond(precond, test_cov, k), m), "precond_log_error")
+    P, sigma, k = _validated_precond(precond, test_cov, k)
+    return _to_float(_cheapest(P, sigma, k, m, "precond_error", max_seconds), "precond_log_error")
 
 
-def precond_log_error(precond, test_cov, k, *, m=None) -> float:
+def precond_log_error(precond, test_cov, k, *, m=None, max_seconds=MAX_SECONDS) -> float:
     """Natural logarithm of the exact :func:`precond_error` (``-inf`` only for an exact 0)."""
-    return _log(_value(*_validated_precond(precond, test_cov, k), m))
+    P, sigma, k = _validated_precond(precond, test_cov, k)
+    return _log(_cheapest(P, sigma, k, m, "precond_log_error", max_seconds))
 
 
-def cot_error_poly(train_cov, n, k, *, test_cov=None) -> ErrorPoly:
+def cot_error_poly(train_cov, n, k, *, test_cov=None, max_seconds=MAX_SECONDS) -> ErrorPoly:
     r"""Exact CoT error of the trained LSA as a polynomial in ``1/m`` (Proposition 3.2, Theorem 3.3).
 
     .. math::
@@ -471,16 +657,20 @@ def cot_error_poly(train_cov, n, k, *, test_cov=None) -> ErrorPoly:
         Number of LSA passes, ``k >= 0`` (``k = 1`` is direct in-context learning).
     test_cov : array_like, optional
         Σ (default Λ).
+    max_seconds : float or None
+        Refuse (:class:`EngineCostError`, nothing run) when the engine's estimated CPU seconds
+        (:func:`engine_cost` with ``poly=True``) exceed this; ``None``: no limit.
 
     Returns
     -------
     ErrorPoly
         Exact coefficients (``Fraction``); floats in the input are converted exactly.
     """
-    return _poly(*_validated_cot(train_cov, n, k, test_cov))
+    P, sigma, k = _validated_cot(train_cov, n, k, test_cov)
+    return ErrorPoly(_cheapest(P, sigma, k, None, "cot_error_poly", max_seconds, poly=True), k)
 
 
-def cot_error(train_cov, n, k, *, test_cov=None, m=None) -> float:
+def cot_error(train_cov, n, k, *, test_cov=None, m=None, max_seconds=MAX_SECONDS) -> float:
     r"""``E‖w_k - w‖²`` of the trained LSA after ``k`` CoT passes, exact and rounded once.
 
     .. math::
@@ -490,18 +680,29 @@ def cot_error(train_cov, n, k, *, test_cov=None, m=None) -> float:
     ``m=None`` is the ``m → ∞`` limit.  Correct to double precision however strongly the binomial
     expansion cancels, since the value is computed in exact rational arithmetic.
 
+    The cost is estimated first and the cheapest exact route runs: the ``d = 1`` chi-square closed
+    form (proofs/math.md §8), the isotropic closed form when Λ and Σ are multiples of ``I``, or the
+    engine (:func:`engine_cost`); at ``m = ∞`` the matrix power.  :func:`exact_cost` gives the
+    estimate alone.
+
     Raises
     ------
     DivergenceError
         When the value exceeds the float range (divergent regimes at large ``k``); the message
         gives its logarithm, which :func:`cot_log_error` returns.
+    EngineCostError
+        Before any work, when the cheapest route is estimated over ``max_seconds`` CPU seconds
+        (default :data:`MAX_SECONDS`; ``None``: no limit); the message gives the estimate.
+        :func:`theory.error_bracket` gives certified bounds there.
     """
-    return _to_float(_value(*_validated_cot(train_cov, n, k, test_cov), m), "cot_log_error")
+    P, sigma, k = _validated_cot(train_cov, n, k, test_cov)
+    return _to_float(_cheapest(P, sigma, k, m, "cot_error", max_seconds), "cot_log_error")
 
 
-def cot_log_error(train_cov, n, k, *, test_cov=None, m=None) -> float:
+def cot_log_error(train_cov, n, k, *, test_cov=None, m=None, max_seconds=MAX_SECONDS) -> float:
     """Natural logarithm of the exact :func:`cot_error` (finite at any size; ``-inf`` only for 0)."""
-    return _log(_value(*_validated_cot(train_cov, n, k, test_cov), m))
+    P, sigma, k = _validated_cot(train_cov, n, k, test_cov)
+    return _log(_cheapest(P, sigma, k, m, "cot_log_error", max_seconds))
 
 
 class _Formal:

@@ -15,6 +15,7 @@ as ``p/q`` (the library converts both exactly). Bad input raises ``ValueError`` 
 from __future__ import annotations
 
 import json
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -23,8 +24,15 @@ import numpy as np
 from theory._validate import as_covariance
 
 
+_FLOAT_MAX = Fraction(sys.float_info.max)
+
+
 def _number(token, name: str, where: str):
-    """A float, or a ``Fraction`` for a ``p/q`` string; ``ValueError`` naming ``name`` otherwise."""
+    """A float, or a ``Fraction`` for a ``p/q`` string; ``ValueError`` naming ``name`` otherwise.
+
+    A rational beyond the float range is refused here: the commands also evaluate the paper's bounds
+    and the validation in float64, so it could not be carried exactly through them.
+    """
     if isinstance(token, bool) or not isinstance(token, (int, float, str)):
         raise ValueError(f"{name}: {where} must be a number or a string such as \"1/3\", got {token!r}")
     if isinstance(token, str):
@@ -32,10 +40,18 @@ def _number(token, name: str, where: str):
         if not text:
             raise ValueError(f"{name}: {where} is empty")
         try:
-            return Fraction(text) if "/" in text else float(text)
+            value = Fraction(text) if "/" in text else float(text)
         except (ValueError, ZeroDivisionError):
             raise ValueError(f"{name}: cannot read {where} {token!r} as a number") from None
-    return float(token)
+        if isinstance(value, Fraction) and abs(value) > _FLOAT_MAX:
+            digits = len(str(abs(value.numerator) // value.denominator))
+            raise ValueError(f"{name}: {where} ({digits} digits) is beyond the float64 range (about 1.8e308)")
+        return value
+    try:
+        return float(token)
+    except OverflowError:
+        raise ValueError(f"{name}: {where} ({len(str(abs(token)))} digits) is beyond the float64 range "
+                         "(about 1.8e308)") from None
 
 
 def _array(values) -> np.ndarray:
@@ -48,8 +64,12 @@ def _array(values) -> np.ndarray:
 def _from_json(path: Path, name: str) -> np.ndarray:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{name}: {path} is not a UTF-8 JSON text file (byte {exc.start}: {exc.reason})") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"{name}: {path} is not valid JSON: {exc}") from None
+    except OSError as exc:
+        raise ValueError(f"{name}: cannot read {path}: {exc.strerror or exc}") from None
     if not isinstance(data, list) or not data:
         raise ValueError(f"{name}: {path} must hold a nonempty list of eigenvalues or matrix rows")
     if all(isinstance(row, list) for row in data):

@@ -51,8 +51,10 @@ def recompute_records(records: Path, only: str | None = None) -> None:
 
 def run(args) -> int:
     from theory import notes
+    from theory.commands._paths import writable_directory, writable_file
     from theory.derive import write_derivations
-    out = Path(args.out)
+    out = writable_directory(args.out, "--out")
+    writable_file(args.notes, "--notes")
     records = out / "ledger"
     if not args.render_only:
         recompute_records(records, args.only)

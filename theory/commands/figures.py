@@ -19,13 +19,17 @@ def configure(p):
 
 
 def run(args) -> int:
+    from theory.commands._paths import writable_directory
     from theory.figures import FIGURES, write_figures
     names = FIGURES
-    if args.only:
+    if args.only is not None:
         names = tuple(s.strip() for s in args.only.split(",") if s.strip())
+        if not names:
+            raise ValueError(f"--only: no figure names given ({args.only!r}); omit --only to draw every figure")
         unknown = [s for s in names if s not in FIGURES]
         if unknown:
             raise ValueError(f"--only: unknown figure(s) {', '.join(unknown)}; known: {', '.join(FIGURES)}")
+    writable_directory(args.out, "--out")
     start = time.perf_counter()
     for path in write_figures(args.out, names=names, quick=args.quick,
                               progress=lambda name: print(f"figure {name} ...", file=sys.stderr, flush=True)):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 NAME = "overthink"
@@ -19,11 +17,31 @@ def configure(p):
                    help="test prompt length m (default: m = ∞, the exact closed form)")
     p.add_argument("--k-max", type=int, default=8,
                    help="finite m only: scan k = 1..K with the exact engine (default 8; cost grows fast with K)")
+    p.add_argument("--max-seconds", type=float, default=60.0,
+                   help="finite m only: refuse, before any work, a scan whose estimated CPU seconds "
+                        "(theory.error.exact_cost summed over k = 1..K) exceed this (default 60)")
     p.add_argument("--json", action="store_true",
                    help="print a JSON object (diverges, k_star, max_eig, margin, err_star, errors, ...)")
     p.epilog = ("At m = ∞ the error ‖(I − Γ⁻¹Σ)^k‖_F² grows without bound iff λ_max(Γ⁻¹Σ) > 2 and k* is "
                 "certified by a tail bound; at finite m every Σ ≠ 0 eventually overthinks and k* is the "
                 "minimiser over the scanned window.")
+
+
+def _check_cost(train, n: int, test, m: int, k_max: int, budget: float) -> None:
+    """Refuse in one line, naming ``--k-max``, a finite-``m`` scan estimated over ``budget`` CPU seconds."""
+    import math
+
+    from theory.error import exact_cost
+    if not (budget > 0 and math.isfinite(budget)):
+        raise ValueError(f"--max-seconds must be a positive number of seconds, got {budget!r}")
+    total = 0.0
+    for k in range(1, k_max + 1):
+        seconds, route = exact_cost(train, n, k, test_cov=test, m=m)
+        total += seconds
+        if total > budget:
+            raise ValueError(f"--k-max: the exact scan k = 1..{k_max} at m = {m} would take an estimated "
+                             f"{total:.3g} CPU seconds or more ({route} at k = {k}), over --max-seconds "
+                             f"{budget:g}; lower --k-max or raise --max-seconds")
 
 
 def run(args) -> int:
@@ -32,9 +50,12 @@ def run(args) -> int:
 
     train = parse_spec(args.train, "--train")
     test = parse_spec(args.test, "--test")
+    if args.m is not None and args.k_max >= 1 and args.n >= 1 and args.m >= 1:
+        _check_cost(train, args.n, test, args.m, args.k_max, args.max_seconds)
     report = overthinking(train, args.n, test, m=args.m, k_max=args.k_max)
     if args.json:
-        print(json.dumps(report.as_dict(), indent=2))
+        from theory.commands._json import dumps
+        print(dumps(report.as_dict()))
         return 0
     where = "m = ∞" if report.m is None else f"m = {report.m}"
     k_star = "none (the error keeps falling towards its limit)" if report.k_star is None else str(report.k_star)

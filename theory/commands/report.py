@@ -10,7 +10,6 @@ expensive part; the figures take under a minute (seconds with ``--quick``).
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -31,17 +30,8 @@ def configure(p):
                    help="the claims' records to render (default: proofs/ledger; ignored with --recompute)")
 
 
-def _writable_directory(out: Path) -> None:
-    """Create ``out`` if needed; a clear ``ValueError`` when it cannot be written."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ValueError(f"--out: cannot create {out}: {exc.strerror or exc}") from None
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise ValueError(f"--out: {out} is not writable")
-
-
 def run(args) -> int:
+    from theory.commands._paths import writable_directory
     from theory.derive import FIGURE_DIR, compile_pdf, missing_tex_tools, write_derivations
     missing = missing_tex_tools()
     if missing:
@@ -52,8 +42,9 @@ def run(args) -> int:
         _figure_class()
     except ImportError as exc:
         raise ValueError(str(exc)) from None
-    out = Path(args.out)
-    _writable_directory(out)
+    if not args.recompute and not Path(args.records).is_dir():
+        raise ValueError(f"--records: no such directory {args.records!r}")
+    out = writable_directory(args.out, "--out")  # the prerequisites and the paths before any work
     start = time.perf_counter()
     records = Path(args.records)
     if args.recompute:

@@ -23,14 +23,18 @@ def configure(p):
 
 
 def _number(value, where: str):
-    """A JSON number, or a string "p/q" read as an exact rational."""
+    """A JSON number, or a string "p/q" read as an exact rational; refused beyond the float range
+    (the library validates definiteness in float64, so such an entry cannot be carried exactly)."""
+    from theory.commands._spec import _FLOAT_MAX
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError(f"{where} must be a number or a string such as \"1/3\", got {value!r}")
     if isinstance(value, str):
         try:
-            return Fraction(value.strip())
+            value = Fraction(value.strip())
         except (ValueError, ZeroDivisionError):
             raise ValueError(f"{where}: cannot read {value!r} as a rational number") from None
+    if isinstance(value, (int, Fraction)) and abs(value) > _FLOAT_MAX:
+        raise ValueError(f"{where} ({len(str(abs(int(value))))} digits) is beyond the float64 range (about 1.8e308)")
     return value
 
 
@@ -48,8 +52,13 @@ def read_tasks(path: str) -> list:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ValueError(f"--tasks: no such file {path!r}") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"--tasks: {path} is not a UTF-8 JSON text file (byte {exc.start}: {exc.reason}); "
+                         "it must hold a JSON list of covariances") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"--tasks: {path} is not valid JSON: {exc}") from None
+    except OSError as exc:
+        raise ValueError(f"--tasks: cannot read {path!r}: {exc.strerror or exc}") from None
     if not isinstance(data, list):
         raise ValueError(f"--tasks: {path} must hold a JSON list of covariances")
     return [_entries(item, f"--tasks[{i}]") for i, item in enumerate(data)]
@@ -91,7 +100,8 @@ def run(args) -> int:
         out["pi_exact"] = [str(p) for p in sel.pi]
         out["objective_exact"] = str(sel.objective)
     if args.json:
-        print(json.dumps(out, indent=2))
+        from theory.commands._json import dumps
+        print(dumps(out))
         return 0
     mode = "exact rational arithmetic" if sel.exact else "floating point"
     print(f"optimal selection ({mode}):")

@@ -8,7 +8,6 @@ refuted claim is a finding, not a failure of the tool.
 
 from __future__ import annotations
 
-import json
 import sys
 import textwrap
 from collections import Counter
@@ -85,9 +84,14 @@ def _table(results, full: bool) -> str:
 
 def run(args) -> int:
     from theory import ledger
+    from theory.commands._paths import writable_file
+    if args.markdown is not None:
+        writable_file(args.markdown, "--markdown")  # before any check runs
     specs = ledger.registered()
-    if args.only:
+    if args.only is not None:
         wanted = [s.strip() for s in args.only.split(",") if s.strip()]
+        if not wanted:
+            raise ValueError(f"--only: no claim ids given ({args.only!r}); omit --only to run every claim")
         known = [s.id for s in specs]
         unknown = [w for w in wanted if w not in known]
         if unknown:
@@ -102,7 +106,8 @@ def run(args) -> int:
         print(f" {r.verdict} ({r.seconds:.1f} s)", file=sys.stderr, flush=True)
         results.append(r)
     if args.json:
-        print(json.dumps([r.as_dict() for r in results], indent=2))
+        from theory.commands._json import dumps
+        print(dumps([r.as_dict() for r in results]))
     else:
         print(_table(results, args.full))
     if args.markdown:
