@@ -201,6 +201,15 @@ def positive_int(value, name: str, minimum: int = 1) -> int:
     return value
 
 
+def optional_bool(value, name: str) -> bool | None:
+    """Return ``value`` if it is ``None`` or a boolean (``numpy.bool_`` included); else ``ValueError``."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    raise ValueError(f"{name} must be True, False or None, got {value!r}")
+
+
 def same_dimension(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
     """Raise ``ValueError`` unless two square matrices have the same dimension."""
     if a.shape[0] != b.shape[0]:

@@ -24,17 +24,21 @@ transient growth and disagreement with the trace.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
-from math import ceil, log
+from functools import partial
+from math import ceil, gcd, log
 
 import numpy as np
 import sympy as sp
+from flint import fmpz, fmpz_mat
 
 from theory._exact import exact_matmul, exact_solve
 from theory._repr import RichRepr
-from theory._validate import as_covariance, as_exact_covariance, positive_int, same_dimension
+from theory._validate import as_covariance, as_exact_covariance, positive_float, positive_int, same_dimension
 from theory.covariance import gamma, gamma_exact
+from theory.error import _log
 
 # Eigenvalues of Γ^{-1}Σ within this relative distance of 2 are decided in exact arithmetic.
 BOUNDARY_RTOL = 1e-9
@@ -42,8 +46,18 @@ BOUNDARY_RTOL = 1e-9
 TRANSIENT_RTOL = 1e-13
 # ... or at this many steps; beyond it the conclusions are reported as not certified.
 K_CAP = 100_000
-# The report lists at least this many errors (for display), overflow permitting.
+# The report lists at least this many errors (for display).
 MIN_SCAN = 10
+# The m = ∞ scan is confirmed in exact arithmetic over at most this many steps (the entries of
+# the integer powers of I − Γ^{-1}Σ grow linearly in k; 500 steps take well under a second at d = 10).
+EXACT_STEPS = 500
+# Finite m, no k_max: the window is the largest whose estimated exact-engine cost (summed over k,
+# cold, theory.error.engine_cost) fits this many CPU seconds.  The estimates are calibrated on a
+# loaded 2-core machine; under heavier load runs took up to 3x the estimate, so 2 s keeps the
+# default call within ~10 s (d = 10: k_max = 9 commuting, 6 otherwise).
+DEFAULT_WINDOW_SECONDS = 2.0
+# An explicit k_max whose estimated cost is above this is refused (max_seconds=None: no limit).
+DEFAULT_MAX_SECONDS = 60.0
 
 
 # ----------------------------------------------------------------------------- exact m = ∞ quantities
@@ -180,14 +194,23 @@ class _Modal:
     def nu(self) -> np.ndarray:
         return 1.0 - self.mu
 
-    def errors(self, ks: np.ndarray) -> np.ndarray:
-        """``err_k`` for each ``k`` in ``ks`` as a sum of squares (never negative)."""
+    def log_errors(self, ks: np.ndarray) -> np.ndarray:
+        """``log err_k`` for each ``k`` in ``ks``, from a sum of squares (never negative).
+
+        ``err_k = ρ^{2k} ‖Γ^{-1/2}U diag((ν/ρ)^k) UᵀΓ^{1/2}‖_F²`` with ``ρ = max|ν_i|``: the powers
+        stay in ``[−1, 1]``, so nothing overflows at any ``k`` (``−inf`` only for an exact zero).
+        """
+        rho = float(np.max(np.abs(self.nu)))
+        if rho == 0:
+            return np.full(len(ks), -np.inf)
+        scaled = self.nu / rho
         out = np.empty(len(ks))
         for start in range(0, len(ks), 256):
             chunk = ks[start:start + 256]
-            powers = self.nu[None, :] ** chunk[:, None]
+            powers = scaled[None, :] ** chunk[:, None]
             mats = np.einsum("ai,ki,ib->kab", self.left, powers, self.right, optimize=True)
-            out[start:start + 256] = np.sum(mats ** 2, axis=(1, 2))
+            with np.errstate(divide="ignore"):
+                out[start:start + 256] = np.log(np.sum(mats ** 2, axis=(1, 2))) + 2 * chunk * np.log(rho)
         return out
 
 
@@ -332,21 +355,25 @@ def _limit_values(modal: _Modal) -> tuple[float, float]:
     return even, odd
 
 
-def _classify(errors: np.ndarray, diverges: bool, limits: tuple[float, float] | None,
+def _classify(logs: np.ndarray, diverges: bool, limits: tuple[float, float] | None,
               resolution: float = 0.0):
+    """``(k*, err*, first rise, behaviour)`` from ``log err_1, log err_2, ...`` (a float scan)."""
     # a rise must exceed float noise, relative to the error it rises from
-    rises = np.nonzero(np.diff(errors) > 1e-12 * errors[:-1])[0]
+    with np.errstate(invalid="ignore"):
+        rises = np.nonzero(np.diff(logs) > 1e-12)[0]
     first_rise = int(rises[0]) + 1 if rises.size else None
-    best = int(np.argmin(errors))
+    best = int(np.argmin(logs))
+    with np.errstate(over="ignore"):
+        err_best = float(np.exp(logs[best]))
     if diverges:
-        k_star, err_star = best + 1, float(errors[best])
+        k_star = best + 1
         behaviour = "rises from the start" if k_star == 1 else "falls then rises"
-        return k_star, err_star, first_rise, behaviour
+        return k_star, err_best, first_rise, behaviour
     inf_limit = min(limits)
-    if errors[best] < inf_limit - resolution:            # the infimum is attained at a finite k
-        k_star, err_star = best + 1, float(errors[best])
-    elif inf_limit <= resolution and errors[0] <= resolution:  # Σ = Γ: solved in one step
-        k_star, err_star = 1, float(errors[0])
+    if err_best < inf_limit - resolution:                 # the infimum is attained at a finite k
+        k_star, err_star = best + 1, err_best
+    elif inf_limit <= resolution and np.exp(logs[0]) <= resolution:  # Σ = Γ: solved in one step
+        k_star, err_star = 1, float(np.exp(logs[0]))
     else:
         k_star, err_star = None, inf_limit
     behaviour = "decreasing" if first_rise is None else "transient growth"
@@ -367,7 +394,77 @@ def _diverges_at_infinity(modal: _Modal, train_cov, n, test_cov) -> bool:
     return max_eig > 2
 
 
-def overthinking(train_cov, n, test_cov, *, m=None, k_max: int = 30) -> OverthinkingReport:
+def _exact_scan(train_cov, n, test_cov, steps: int, diverges: bool):
+    """Exact ``err_1, err_2, ...`` at ``m = ∞`` (``Fraction``), and what they prove.
+
+    ``M = I − Γ^{-1}Σ = A/q`` with ``A`` an integer matrix, so ``err_k = ‖A^k‖_F² / q^{2k}`` with FLINT
+    integer matrix products.  Returns ``(errors, constant, tail)``:
+
+    * ``constant``: ``M³ = M`` and ``err_1 = err_2`` — the eigenvalues of ``M`` (similar to the
+      symmetric ``N``, so diagonalisable) lie in ``{−1, 0, 1}``, so ``err_k = a + b(−1)^k`` for
+      ``k >= 1``, and ``b = 0``: every ``err_k`` is ``err_1``;
+    * ``tail`` (when ``diverges``): the first ``K`` with ``tr M^{2K} > d`` and
+      ``tr M^{2K} >= d · min_{k<=K} err_k``, and a strict rise seen by then.  Then ``ρ = max|ν_i| > 1``
+      (``ρ^{2K} >= tr N^{2K}/d > 1``) and for every ``k >= K``,
+      ``err_k >= tr N^{2k} >= ρ^{2k} >= ρ^{2K} >= tr N^{2K}/d >= min_{j<=K} err_j``
+      (proofs/math.md §13: ``err_k >= tr N^{2k}``), so the minimiser over ``k <= K`` is the
+      minimiser over all ``k``; None if not reached within ``steps``.
+    """
+    M = step_matrix_exact(train_cov, n, test_cov)
+    d = M.shape[0]
+    q = 1
+    for v in M.flat:
+        q = q * v.denominator // gcd(q, v.denominator)
+    A = fmpz_mat(d, d, [int(v * q) for v in M.flat])
+    P, errors, best, rose = A, [], None, False
+    for k in range(1, steps + 1):
+        if k > 1:
+            P = P * A
+        entries = P.entries()
+        scale = fmpz(q) ** (2 * k)
+        err = Fraction(int(sum(e * e for e in entries)), int(scale))
+        rose = rose or (bool(errors) and err > errors[-1])
+        errors.append(err)
+        best = err if best is None else min(best, err)
+        if k == 3 and errors[0] == errors[1] and P == A * (q * q):
+            return errors, True, None
+        if diverges and rose:
+            trace = sum(P[i, j] * P[j, i] for i in range(d) for j in range(d))
+            if trace > d * scale and trace * best.denominator >= d * best.numerator * scale:
+                return errors, False, k
+    return errors, False, None
+
+
+def _first_rise_exact(errors) -> int | None:
+    return next((k for k in range(1, len(errors)) if errors[k] > errors[k - 1]), None)
+
+
+def _finite(values) -> np.ndarray:
+    """``exp`` of log errors, up to the first that overflows a float (for display)."""
+    with np.errstate(over="ignore"):
+        out = np.exp(np.asarray(values, dtype=float))
+    bad = np.nonzero(~np.isfinite(out))[0]
+    return out[:bad[0]] if bad.size else out
+
+
+def _float_or_raise(value, what: str) -> float:
+    try:
+        out = float(value)
+    except OverflowError:
+        out = math.inf
+    if not math.isfinite(out):
+        raise ValueError(f"{what} is beyond the float range")
+    return out
+
+
+def _window_cost(d: int, k_max: int, commuting: bool) -> float:
+    """Estimated CPU seconds of ``err_1 .. err_{k_max}`` at one finite ``m`` (cold, errs high)."""
+    from theory.bracket import engine_cost_seconds
+    return sum(engine_cost_seconds(d, k, commuting) for k in range(1, k_max + 1))
+
+
+def overthinking(train_cov, n, test_cov, *, m=None, k_max=None,
+                 max_seconds=DEFAULT_MAX_SECONDS) -> OverthinkingReport:
     r"""Whether, when and why chain of thought overthinks (Remark 4.1).
 
     At ``m = ∞`` (default) the error is exact in closed form,
@@ -376,9 +473,14 @@ def overthinking(train_cov, n, test_cov, *, m=None, k_max: int = 30) -> Overthin
               = \sum_{ij} C_{ij} (\nu_i\nu_j)^k, \qquad \nu_i = 1 - \mu_i(\Gamma^{-1}\Sigma),
 
     it grows without bound iff ``λ_max(Γ^{-1}Σ) > 2``, and a tail bound fixes how far to scan for
-    ``k*`` (see :func:`_tail_scan_length`). At finite ``m`` the exact error of
-    :func:`theory.error.cot_log_error` (logarithm: no overflow) is scanned over ``k = 1..k_max``; it diverges for every ``Σ ≠ 0``
-    (the test sample covariance has unbounded spectrum), so ``k*`` is the minimiser over that window.
+    ``k*`` (see :func:`_tail_scan_length`).  The scan is in logarithms (no overflow at any ``k``) and
+    is confirmed in exact rational arithmetic over its first ``EXACT_STEPS`` steps (:func:`_exact_scan`):
+    ``certified`` is True only when the exact values prove the answer (diverging: an exact tail bound;
+    converging: the exact values cover the whole scan, whose tail bound holds in floats).  At finite
+    ``m`` the exact error of :func:`theory.error.cot_log_error` (logarithm: no overflow) is scanned over
+    ``k = 1..k_max``; it diverges for every ``Σ ≠ 0`` (the test sample covariance has unbounded
+    spectrum), so ``k*`` is the minimiser over that window.  A constant error curve (``Σ = 0``, or
+    ``M³ = M`` with ``err_1 = err_2`` at ``m = ∞``) is reported as ``"constant"`` with ``k* = 1``.
 
     Parameters
     ----------
@@ -388,8 +490,15 @@ def overthinking(train_cov, n, test_cov, *, m=None, k_max: int = 30) -> Overthin
         Training prompt length.
     m : int, optional
         Test prompt length; ``None`` (default) is ``m = ∞``.
-    k_max : int
-        Finite ``m`` only: the window ``k = 1..k_max`` scanned with the exact engine.
+    k_max : int, optional
+        Finite ``m`` only: the window ``k = 1..k_max`` scanned with the exact engine, ``k_max >= 2``.
+        Default: the largest window (at least 2) whose estimated cost fits ``DEFAULT_WINDOW_SECONDS``
+        (and ``max_seconds``).
+    max_seconds : float or None
+        Finite ``m`` only: an explicit ``k_max`` whose estimated cost
+        (:func:`theory.error.engine_cost`, CPU seconds summed over ``k``) exceeds this raises
+        ``ValueError`` before anything runs; ``None`` is no limit.  Rigorous brackets at any ``k``
+        at a bounded cost: :func:`theory.bracket.error_bracket_curve`.
 
     Returns
     -------
@@ -401,28 +510,65 @@ def overthinking(train_cov, n, test_cov, *, m=None, k_max: int = 30) -> Overthin
     max_eig = float(mu[-1])
     overshoot = _unit_columns(modal.left[:, mu > 1])
     if m is None:
+        if k_max is not None:
+            positive_int(k_max, "k_max", minimum=2)  # unused at m = ∞, but still a window length
         diverges = _diverges_at_infinity(modal, train_cov, n, test_cov)
         responsible = _responsible(modal, diverges)
         scale = float(np.sum(np.abs(modal.coupling)))
-        K, certified = _tail_scan_length(modal, diverges, scale)
-        # Show at least ten steps, short of float overflow (err_k <= U ρ^{2k}).
-        rho = max(float(np.max(np.abs(modal.nu))), 1.0)
-        K = max(K, min(MIN_SCAN, int(250 / max(np.log10(rho), 1e-300) / 2)))
-        errors = modal.errors(np.arange(1, K + 2))
+        K, float_certified = _tail_scan_length(modal, diverges, scale)
+        K = max(K, MIN_SCAN)
+        logs = modal.log_errors(np.arange(1, K + 2))
+        exact, constant, tail = _exact_scan(train_cov, n, test_cov, min(K + 1, EXACT_STEPS), diverges)
+        report = partial(OverthinkingReport, None, mu, max_eig, max_eig - 2, diverges,
+                         responsible=responsible, overshoot=overshoot)
+        if constant:
+            return report(k_star=1, err_star=float(exact[0]), first_rise=None, behaviour="constant",
+                          errors=np.full(K + 1, float(exact[0])), certified=True)
+        if diverges and tail is not None:
+            best = min(range(len(exact)), key=lambda i: (exact[i], i))
+            k_star = best + 1
+            return report(k_star=k_star, err_star=_float_or_raise(exact[best], "err*"),
+                          first_rise=_first_rise_exact(exact),
+                          behaviour="rises from the start" if k_star == 1 else "falls then rises",
+                          errors=_finite(np.concatenate([[_log(v) for v in exact], logs[len(exact):]])),
+                          certified=True)
+        covered = len(exact) == K + 1
+        if covered:
+            logs = np.array([_log(v) for v in exact])
         limits = None if diverges else _limit_values(modal)
-        k_star, err_star, first_rise, behaviour = _classify(errors, diverges, limits, TRANSIENT_RTOL * scale)
-        return OverthinkingReport(None, mu, max_eig, max_eig - 2, diverges, k_star, err_star, first_rise,
-                                  behaviour, responsible, overshoot, errors, certified)
+        k_star, err_star, first_rise, behaviour = _classify(logs, diverges, limits, TRANSIENT_RTOL * scale)
+        if covered:
+            first_rise = _first_rise_exact(exact)
+            behaviour = behaviour if diverges else ("decreasing" if first_rise is None else "transient growth")
+        return report(k_star=k_star, err_star=_float_or_raise(err_star, "err*"), first_rise=first_rise,
+                      behaviour=behaviour, errors=_finite(logs),
+                      certified=float_certified and covered and not diverges)
     m = positive_int(m, "m")
-    k_max = positive_int(k_max, "k_max", minimum=2)
+    if max_seconds is not None:
+        max_seconds = positive_float(max_seconds, "max_seconds")
+    d = G.shape[0]
+    commuting = bool(np.allclose(G @ sig, sig @ G, rtol=0, atol=0))
+    if k_max is None:
+        budget = DEFAULT_WINDOW_SECONDS if max_seconds is None else min(max_seconds, DEFAULT_WINDOW_SECONDS)
+        k_max = 2
+        while _window_cost(d, k_max + 1, commuting) <= budget:
+            k_max += 1
+    else:
+        k_max = positive_int(k_max, "k_max", minimum=2)
+        cost = _window_cost(d, k_max, commuting)
+        if max_seconds is not None and cost > max_seconds:
+            raise ValueError(f"k_max = {k_max} at finite m would cost about {cost:.3g} s of the exact engine "
+                             f"(d = {d}), over max_seconds = {max_seconds:g}; pass a smaller k_max, a larger "
+                             f"max_seconds, or max_seconds=None to run it anyway (or bracket it with "
+                             f"theory.bracket.error_bracket_curve)")
     responsible = _responsible(modal, _diverges_at_infinity(modal, train_cov, n, test_cov))
+    if not np.any(sig):  # Σ = 0: Ŝ_m = 0, the estimate never moves, err_k = ‖I‖_F² = d for all k
+        return OverthinkingReport(m, mu, max_eig, max_eig - 2, False, 1, float(d), None, "constant",
+                                  responsible, overshoot, np.full(k_max, float(d)), True)
     from theory.error import cot_log_error
     logs = np.array([cot_log_error(train_cov, n, k, test_cov=test_cov, m=m) for k in range(1, k_max + 1)])
-    with np.errstate(over="ignore"):
-        errors = np.exp(logs)
-    if not np.any(sig):  # Σ = 0: the estimate never moves, err_k = d for all k
-        return OverthinkingReport(m, mu, max_eig, max_eig - 2, False, None, float(errors[0]), None,
-                                  "decreasing", responsible, overshoot, errors, True)
+    report = partial(OverthinkingReport, m, mu, max_eig, max_eig - 2,
+                     responsible=responsible, overshoot=overshoot, errors=_finite(logs))
     rises = np.nonzero(np.diff(logs) > 1e-12)[0]
     first_rise = int(rises[0]) + 1 if rises.size else None
     best = int(np.argmin(logs))
@@ -430,8 +576,8 @@ def overthinking(train_cov, n, test_cov, *, m=None, k_max: int = 30) -> Overthin
         behaviour = "falls throughout the window"
     else:
         behaviour = "rises from the start" if best == 0 else "falls then rises"
-    return OverthinkingReport(m, mu, max_eig, max_eig - 2, True, best + 1, float(errors[best]), first_rise,
-                              behaviour, responsible, overshoot, errors, False)
+    return report(diverges=True, k_star=best + 1, err_star=_float_or_raise(math.exp(logs[best]), "err*"),
+                  first_rise=first_rise, behaviour=behaviour, certified=False)
 
 
 # ----------------------------------------------------------------------------- one more step at finite m
@@ -618,7 +764,7 @@ def lsa_experiment(d: int = 10, ns=(10, 20, 30), ms=(None, 40), *, normalisation
     for m in ms:
         for n in ns:
             n = positive_int(n, "ns")
-            report = overthinking(eigs, n, [1] * d, m=m, k_max=k_max)
+            report = overthinking(eigs, n, [1] * d, m=m, k_max=k_max, max_seconds=None)
             certified = report.certified if m is None else report.first_rise is not None
             rows.append(ExperimentRow(n, m, report.k_star, report.err_star, report.first_rise, certified,
                                       report.behaviour, report.max_eig, report.errors))
