@@ -38,7 +38,6 @@ from theory._exact import exact_matmul, exact_solve
 from theory._repr import RichRepr
 from theory._validate import as_covariance, as_exact_covariance, positive_float, positive_int, same_dimension
 from theory.covariance import gamma, gamma_exact
-from theory.error import _log
 
 # Eigenvalues of Γ^{-1}Σ within this relative distance of 2 are decided in exact arithmetic.
 BOUNDARY_RTOL = 1e-9
@@ -48,9 +47,11 @@ TRANSIENT_RTOL = 1e-13
 K_CAP = 100_000
 # The report lists at least this many errors (for display).
 MIN_SCAN = 10
-# The m = ∞ scan is confirmed in exact arithmetic over at most this many steps (the entries of
-# the integer powers of I − Γ^{-1}Σ grow linearly in k; 500 steps take well under a second at d = 10).
+# Diverging at m = ∞: the exact scan that certifies k* runs at most this many steps, and stops
+# when the integer powers of I − Γ^{-1}Σ (entries growing linearly in k) pass EXACT_BITS bits; a
+# d = 10 float input (entries of ~700 bits) reaches that in ~90 steps, about a second.
 EXACT_STEPS = 500
+EXACT_BITS = 1 << 16
 # Finite m, no k_max: the window is the largest whose estimated exact-engine cost (summed over k,
 # cold, theory.error.engine_cost) fits this many CPU seconds.  The estimates are calibrated on a
 # loaded 2-core machine; under heavier load runs took up to 3x the estimate, so 2 s keeps the
@@ -267,6 +268,7 @@ class OverthinkingReport(RichRepr):
     first_rise : int or None
         Smallest ``k >= 1`` with ``err_{k+1} > err_k``; None if the error never rises.
     behaviour : str
+        ``"constant"`` (every ``err_k`` equal, e.g. ``Σ = 0``; ``k_star = 1``),
         ``"decreasing"`` (never rises), ``"rises from the start"`` (diverges, ``k_star = 1``),
         ``"falls then rises"`` (diverges, ``k_star > 1``), ``"transient growth"`` (rises somewhere
         but converges); at finite ``m`` also ``"falls throughout the window"`` (no rise up to
@@ -278,10 +280,13 @@ class OverthinkingReport(RichRepr):
         ``(d, s)``: unit eigenvectors with eigenvalue ``> 1`` (each step overshoots; the error along
         them alternates in sign, and grows iff the eigenvalue exceeds 2).
     errors : numpy.ndarray
-        ``err_1, err_2, ...`` over the scanned range (``errors[k-1] = err_k``).
+        ``err_1, err_2, ...`` over the scanned range (``errors[k-1] = err_k``), up to the first that
+        exceeds the float range (the scan itself is in logarithms); never NaN or inf.
     certified : bool
-        Whether the scan reached the step beyond which a tail bound fixes the answer (at ``m = ∞``);
-        always False at finite ``m``, where the scan is a finite window.
+        At ``m = ∞``: diverging, ``k*`` is proved over all ``k`` in exact arithmetic (exact errors and
+        the tail bound ``err_k >= tr N^{2K}/d``, :func:`_exact_scan`); converging, the scan reached the
+        step beyond which the (float) tail bound fixes the answer; a constant curve, proved exactly.
+        At finite ``m``: only for ``Σ = 0`` (constant); otherwise False, the scan is a finite window.
     """
 
     m: int | None
@@ -394,11 +399,23 @@ def _diverges_at_infinity(modal: _Modal, train_cov, n, test_cov) -> bool:
     return max_eig > 2
 
 
-def _exact_scan(train_cov, n, test_cov, steps: int, diverges: bool):
-    """Exact ``err_1, err_2, ...`` at ``m = ∞`` (``Fraction``), and what they prove.
+@dataclass(frozen=True)
+class _ExactScan:
+    """The exact ``err_1 .. err_K`` at ``m = ∞`` (see :func:`_exact_scan`)."""
+
+    logs: np.ndarray        # log err_k, each from the exact value (rounded once)
+    best: Fraction          # min_k err_k over the scan (smallest k on ties: k_star = best_k)
+    best_k: int
+    first_rise: int | None  # smallest k with err_{k+1} > err_k (exact comparison), within the scan
+    constant: bool
+    tail: int | None
+
+
+def _exact_scan(train_cov, n, test_cov, steps: int, diverges: bool) -> _ExactScan:
+    """Exact ``err_1, err_2, ...`` at ``m = ∞`` and what they prove.
 
     ``M = I − Γ^{-1}Σ = A/q`` with ``A`` an integer matrix, so ``err_k = ‖A^k‖_F² / q^{2k}`` with FLINT
-    integer matrix products.  Returns ``(errors, constant, tail)``:
+    integer matrix products, compared in integers.  It proves:
 
     * ``constant``: ``M³ = M`` and ``err_1 = err_2`` — the eigenvalues of ``M`` (similar to the
       symmetric ``N``, so diagonalisable) lie in ``{−1, 0, 1}``, so ``err_k = a + b(−1)^k`` for
@@ -416,27 +433,33 @@ def _exact_scan(train_cov, n, test_cov, steps: int, diverges: bool):
     for v in M.flat:
         q = q * v.denominator // gcd(q, v.denominator)
     A = fmpz_mat(d, d, [int(v * q) for v in M.flat])
-    P, errors, best, rose = A, [], None, False
+    q2 = fmpz(q) ** 2
+    # err_k = nums[k-1] / q^{2k}: err_i < err_j iff nums_i q^{2(j-i)} < nums_j (integers only)
+    P, nums, best, first_rise, tail, constant = A, [], 0, None, None, False
     for k in range(1, steps + 1):
         if k > 1:
             P = P * A
-        entries = P.entries()
-        scale = fmpz(q) ** (2 * k)
-        err = Fraction(int(sum(e * e for e in entries)), int(scale))
-        rose = rose or (bool(errors) and err > errors[-1])
-        errors.append(err)
-        best = err if best is None else min(best, err)
-        if k == 3 and errors[0] == errors[1] and P == A * (q * q):
-            return errors, True, None
-        if diverges and rose:
+        num = sum(e * e for e in P.entries())
+        if first_rise is None and nums and num > nums[-1] * q2:
+            first_rise = k - 1
+        nums.append(num)
+        if num < nums[best] * q2 ** (k - 1 - best):
+            best = k - 1
+        if k == 3 and nums[1] == nums[0] * q2 and P == A * q2:
+            constant = True
+            break
+        if num.bit_length() > 2 * EXACT_BITS:
+            break
+        if diverges and first_rise is not None:
             trace = sum(P[i, j] * P[j, i] for i in range(d) for j in range(d))
-            if trace > d * scale and trace * best.denominator >= d * best.numerator * scale:
-                return errors, False, k
-    return errors, False, None
-
-
-def _first_rise_exact(errors) -> int | None:
-    return next((k for k in range(1, len(errors)) if errors[k] > errors[k - 1]), None)
+            # tr M^{2k} > d and tr M^{2k} >= d err_best, both sides times q^{2k}
+            if trace > d * q2 ** k and trace >= d * nums[best] * q2 ** (k - 1 - best):
+                tail = k
+                break
+    log_q2 = math.log(int(q2))
+    logs = np.array([math.log(int(v)) - (k + 1) * log_q2 if v else -math.inf for k, v in enumerate(nums)])
+    return _ExactScan(logs, Fraction(int(nums[best]), int(q2 ** (best + 1))), best + 1, first_rise,
+                      constant, tail)
 
 
 def _finite(values) -> np.ndarray:
@@ -474,9 +497,10 @@ def overthinking(train_cov, n, test_cov, *, m=None, k_max=None,
 
     it grows without bound iff ``λ_max(Γ^{-1}Σ) > 2``, and a tail bound fixes how far to scan for
     ``k*`` (see :func:`_tail_scan_length`).  The scan is in logarithms (no overflow at any ``k``) and
-    is confirmed in exact rational arithmetic over its first ``EXACT_STEPS`` steps (:func:`_exact_scan`):
-    ``certified`` is True only when the exact values prove the answer (diverging: an exact tail bound;
-    converging: the exact values cover the whole scan, whose tail bound holds in floats).  At finite
+    is redone in exact rational arithmetic over its first steps (:func:`_exact_scan`): diverging,
+    ``certified`` is True only when the exact values and an exact tail bound prove ``k*`` over all
+    ``k``; converging, the first ``MIN_SCAN + 1`` errors are exact and the tail bound of
+    :func:`_tail_scan_length` is evaluated in floats.  At finite
     ``m`` the exact error of :func:`theory.error.cot_log_error` (logarithm: no overflow) is scanned over
     ``k = 1..k_max``; it diverges for every ``Σ ≠ 0`` (the test sample covariance has unbounded
     spectrum), so ``k*`` is the minimiser over that window.  A constant error curve (``Σ = 0``, or
@@ -518,31 +542,32 @@ def overthinking(train_cov, n, test_cov, *, m=None, k_max=None,
         K, float_certified = _tail_scan_length(modal, diverges, scale)
         K = max(K, MIN_SCAN)
         logs = modal.log_errors(np.arange(1, K + 2))
-        exact, constant, tail = _exact_scan(train_cov, n, test_cov, min(K + 1, EXACT_STEPS), diverges)
+        # diverging, the exact tail bound is looser than the float one: let it run past K
+        exact = _exact_scan(train_cov, n, test_cov, EXACT_STEPS if diverges else min(K + 1, MIN_SCAN + 1),
+                            diverges)
         report = partial(OverthinkingReport, None, mu, max_eig, max_eig - 2, diverges,
                          responsible=responsible, overshoot=overshoot)
-        if constant:
-            return report(k_star=1, err_star=float(exact[0]), first_rise=None, behaviour="constant",
-                          errors=np.full(K + 1, float(exact[0])), certified=True)
-        if diverges and tail is not None:
-            best = min(range(len(exact)), key=lambda i: (exact[i], i))
-            k_star = best + 1
-            return report(k_star=k_star, err_star=_float_or_raise(exact[best], "err*"),
-                          first_rise=_first_rise_exact(exact),
-                          behaviour="rises from the start" if k_star == 1 else "falls then rises",
-                          errors=_finite(np.concatenate([[_log(v) for v in exact], logs[len(exact):]])),
-                          certified=True)
-        covered = len(exact) == K + 1
-        if covered:
-            logs = np.array([_log(v) for v in exact])
+        if exact.constant:
+            return report(k_star=1, err_star=float(exact.best), first_rise=None, behaviour="constant",
+                          errors=np.full(K + 1, float(exact.best)), certified=True)
+        shown = np.concatenate([exact.logs, logs[len(exact.logs):]])[:max(K + 1, exact.best_k + 1)]
+        if diverges and exact.tail is not None:
+            return report(k_star=exact.best_k, err_star=_float_or_raise(exact.best, "err*"),
+                          first_rise=exact.first_rise,
+                          behaviour="rises from the start" if exact.best_k == 1 else "falls then rises",
+                          errors=_finite(shown), certified=True)
+        covered = len(exact.logs) >= K + 1
+        # diverging without the exact tail bound: not certified; converging: the tail bound of
+        # _tail_scan_length (floats), with the first MIN_SCAN + 1 errors exact
         limits = None if diverges else _limit_values(modal)
-        k_star, err_star, first_rise, behaviour = _classify(logs, diverges, limits, TRANSIENT_RTOL * scale)
+        k_star, err_star, first_rise, behaviour = _classify(shown, diverges, limits, TRANSIENT_RTOL * scale)
         if covered:
-            first_rise = _first_rise_exact(exact)
-            behaviour = behaviour if diverges else ("decreasing" if first_rise is None else "transient growth")
+            first_rise = exact.first_rise
+            if not diverges:
+                behaviour = "decreasing" if first_rise is None else "transient growth"
         return report(k_star=k_star, err_star=_float_or_raise(err_star, "err*"), first_rise=first_rise,
-                      behaviour=behaviour, errors=_finite(logs),
-                      certified=float_certified and covered and not diverges)
+                      behaviour=behaviour, errors=_finite(shown),
+                      certified=float_certified and not diverges)
     m = positive_int(m, "m")
     if max_seconds is not None:
         max_seconds = positive_float(max_seconds, "max_seconds")
