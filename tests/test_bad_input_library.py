@@ -111,6 +111,12 @@ def test_exact_input_is_decided_exactly():
         as_exact_covariance([[0, 1], [1, 0]])  # zero diagonal, nonzero row
 
 
+def test_exact_input_beyond_the_float_range_is_refused_by_float_functions():
+    with pytest.raises(ValueError, match="cov has entries beyond the float range"):
+        as_covariance([10 ** 400, 1], "cov")
+    assert as_exact_covariance([10 ** 400, 1])[0, 0] == 10 ** 400
+
+
 def _psd_by_principal_minors(A) -> bool:
     """Independent route: a symmetric matrix is PSD iff every principal minor is >= 0."""
     import sympy

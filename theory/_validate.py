@@ -156,7 +156,11 @@ def as_covariance(cov, name: str = "cov") -> np.ndarray:
     if _is_exact(arr):
         exact = _fractions(arr, name)
         _check_exact(exact, name)
-        return np.array([[float(v) for v in row] for row in exact], dtype=float)
+        try:
+            return np.array([[float(v) for v in row] for row in exact], dtype=float)
+        except OverflowError:
+            raise ValueError(f"{name} has entries beyond the float range; this function works in "
+                             f"floats") from None
     if arr.dtype == object:
         arr = np.array([[float(_to_fraction(v, name)) for v in row] for row in arr], dtype=float)
     else:
