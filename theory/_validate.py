@@ -4,10 +4,18 @@ Every public function of :mod:`theory` passes its arguments through these helper
 input fails early with a ``ValueError`` that names the argument and the problem, never with a NaN
 or a traceback from deep inside NumPy.
 
-Tolerances (float input only; exact input is checked exactly):
+Exact input (every entry an int, ``Fraction`` or sympy Rational) is checked exactly: symmetry by
+equality, positive semi-definiteness by exact elimination (:func:`theory._exact.psd_violation`).
+Float input (any entry a float) is checked with scale-free tolerances, relative to the size of the
+matrix itself and with no absolute floor, so that ``c C`` is accepted exactly when ``C`` is
+(``C = 0`` is a valid PSD covariance):
 
-* symmetry: ``max|C - Cᵀ| <= SYMMETRY_RTOL * max(1, max|C|)``;
-* positive semi-definiteness: ``λ_min(C) >= -PSD_RTOL * max(1, λ_max(C))``.
+* symmetry: ``max|C − Cᵀ| <= SYMMETRY_RTOL · max|C|``;
+* positive semi-definiteness: ``λ_min(C) >= −PSD_RTOL · ‖C‖₂`` with ``‖C‖₂ = max_i |λ_i(C)|``.
+
+A float matrix accepted as symmetric within the tolerance is symmetrised before use: ``(C + Cᵀ)/2``
+in floats by :func:`as_covariance`, and exactly, ``(a + b)/2`` as ``Fraction``, by
+:func:`as_exact_covariance`.
 """
 
 from __future__ import annotations
@@ -17,7 +25,16 @@ from fractions import Fraction
 
 import numpy as np
 
+from theory._exact import psd_violation
+
+# A float matrix assembled in floating point (Q D Qᵀ, a sample covariance) is symmetric only up to
+# the rounding of its entries: each is a sum of d products, off by at most ~d·2^-53·max|C| from
+# its mirror (1e-16·d).  1e-10 leaves a margin of 10^5 over that for d up to 10^1..10^2 and is
+# still far below any asymmetry that carries information.
 SYMMETRY_RTOL = 1e-10
+# eigvalsh is backward stable: it returns the exact eigenvalues of C + E with ‖E‖₂ <= c·d·2^-53·‖C‖₂,
+# so a PSD matrix (singular ones included) can show λ_min ≈ −1e-16·d·‖C‖₂.  1e-10 is far above
+# that noise and rejects any indefiniteness larger than a ten-billionth of the matrix's own scale.
 PSD_RTOL = 1e-10
 
 
@@ -40,6 +57,12 @@ def _to_fraction(value, name: str) -> Fraction:
         return _to_fraction(float(value), name)
     raise ValueError(f"{name} must contain real numbers (int, float, Fraction or sympy Rational), "
                      f"got {type(value).__name__}")
+
+
+def _is_exact_entry(value) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    return isinstance(value, (numbers.Integral, Fraction)) or bool(getattr(value, "is_Rational", False))
 
 
 def _as_2d(cov, name: str) -> np.ndarray:
@@ -70,51 +93,102 @@ def _as_2d(cov, name: str) -> np.ndarray:
     return arr
 
 
+def _fractions(arr: np.ndarray, name: str) -> np.ndarray:
+    d = arr.shape[0]
+    out = np.empty((d, d), dtype=object)
+    for i in range(d):
+        for j in range(d):
+            v = arr[i, j]
+            out[i, j] = _to_fraction(v.item() if arr.dtype != object else v, name)
+    return out
+
+
+def _is_exact(arr: np.ndarray) -> bool:
+    if arr.dtype.kind in "iu":
+        return True
+    if arr.dtype.kind == "f":
+        return False
+    return all(_is_exact_entry(v) for v in arr.flat)
+
+
+def _check_exact(out: np.ndarray, name: str) -> None:
+    """Exact symmetry and exact positive semi-definiteness of a Fraction matrix."""
+    d = out.shape[0]
+    for i in range(d):
+        for j in range(i + 1, d):
+            if out[i, j] != out[j, i]:
+                raise ValueError(f"{name} must be symmetric: entry ({i}, {j}) = {out[i, j]} "
+                                 f"differs from ({j}, {i}) = {out[j, i]}")
+    why = psd_violation(out)
+    if why is not None:
+        raise ValueError(f"{name} must be positive semi-definite (decided exactly): {why}")
+
+
+def _check_float(arr: np.ndarray, name: str) -> np.ndarray:
+    """Symmetry and definiteness of a float matrix within the tolerances; returns (C + Cᵀ)/2."""
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, found NaN or inf")
+    scale = float(np.max(np.abs(arr)))
+    asym = float(np.max(np.abs(arr - arr.T)))
+    if asym > SYMMETRY_RTOL * scale:
+        raise ValueError(f"{name} must be symmetric: max|C - C^T| = {asym:.3g} exceeds "
+                         f"{SYMMETRY_RTOL:g} * max|C| = {SYMMETRY_RTOL * scale:.3g}")
+    arr = (arr + arr.T) / 2
+    eig = np.linalg.eigvalsh(arr)
+    if not np.all(np.isfinite(eig)):
+        raise ValueError(f"{name} is too large for float eigenvalues (max|C| = {scale:.3g})")
+    norm = float(max(abs(eig[0]), abs(eig[-1])))
+    if eig[0] < -PSD_RTOL * norm:
+        raise ValueError(f"{name} must be positive semi-definite: eigenvalue {eig[0]:.6g} < "
+                         f"-{PSD_RTOL:g} * ||C||_2 = {-PSD_RTOL * norm:.3g}")
+    return arr
+
+
 def as_covariance(cov, name: str = "cov") -> np.ndarray:
     """Validate a covariance and return it as a symmetric float64 array of shape ``(d, d)``.
 
     A 1-D input is read as the eigenvalues of a diagonal covariance.  Raises ``ValueError`` for
-    non-square, empty, non-finite, non-symmetric or indefinite input.
+    non-square, empty, non-finite, non-symmetric or indefinite input.  Exact input (ints,
+    ``Fraction``, sympy Rational) is checked exactly; float input within the scale-free tolerances
+    of this module (``SYMMETRY_RTOL``, ``PSD_RTOL``) and symmetrised, ``(C + Cᵀ)/2``.
     """
     arr = _as_2d(cov, name)
+    if _is_exact(arr):
+        exact = _fractions(arr, name)
+        _check_exact(exact, name)
+        try:
+            return np.array([[float(v) for v in row] for row in exact], dtype=float)
+        except OverflowError:
+            raise ValueError(f"{name} has entries beyond the float range; this function works in "
+                             f"floats") from None
     if arr.dtype == object:
         arr = np.array([[float(_to_fraction(v, name)) for v in row] for row in arr], dtype=float)
     else:
         arr = arr.astype(float)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, found NaN or inf")
-    scale = max(1.0, float(np.max(np.abs(arr))))
-    asym = float(np.max(np.abs(arr - arr.T)))
-    if asym > SYMMETRY_RTOL * scale:
-        raise ValueError(f"{name} must be symmetric: max|C - C^T| = {asym:.3g} exceeds "
-                         f"{SYMMETRY_RTOL:g} * {scale:.3g}")
-    arr = (arr + arr.T) / 2
-    eig = np.linalg.eigvalsh(arr)
-    if eig[0] < -PSD_RTOL * max(1.0, float(eig[-1])):
-        raise ValueError(f"{name} must be positive semi-definite: smallest eigenvalue {eig[0]:.6g}")
-    return arr
+    return _check_float(arr, name)
 
 
 def as_exact_covariance(cov, name: str = "cov") -> np.ndarray:
     """Validate a covariance and return it as a ``(d, d)`` object array of ``Fraction``.
 
     Floats are converted exactly (a float is a dyadic rational), so no rounding enters here.
-    Symmetry is checked exactly; positive semi-definiteness with the float test of
-    :func:`as_covariance` (tolerance ``PSD_RTOL``).
+    Exact input (ints, ``Fraction``, sympy Rational) must be exactly symmetric and exactly PSD.
+    Float input is checked as :func:`as_covariance` checks it (symmetric and PSD within the
+    scale-free tolerances) and then symmetrised exactly, entry ``(i, j)`` and ``(j, i)`` both
+    becoming ``(a + b)/2`` as a ``Fraction``, so that a matrix built in floating point (``Q D Qᵀ``,
+    symmetric only to a few ulps) is accepted.
     """
     arr = _as_2d(cov, name)
-    d = arr.shape[0]
-    out = np.empty((d, d), dtype=object)
-    for i in range(d):
-        for j in range(d):
-            out[i, j] = _to_fraction(arr[i, j].item() if hasattr(arr[i, j], "item") and arr.dtype != object
-                                     else arr[i, j], name)
+    out = _fractions(arr, name)
+    if _is_exact(arr):
+        _check_exact(out, name)
+        return out
+    _check_float(np.array([[float(v) for v in row] for row in out], dtype=float), name)
+    d = out.shape[0]
     for i in range(d):
         for j in range(i + 1, d):
             if out[i, j] != out[j, i]:
-                raise ValueError(f"{name} must be symmetric: entry ({i}, {j}) = {out[i, j]} "
-                                 f"differs from ({j}, {i}) = {out[j, i]}")
-    as_covariance(out.astype(float), name)  # definiteness, with the stated float tolerance
+                out[i, j] = out[j, i] = (out[i, j] + out[j, i]) / 2
     return out
 
 
@@ -129,6 +203,15 @@ def positive_int(value, name: str, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
     return value
+
+
+def optional_bool(value, name: str) -> bool | None:
+    """Return ``value`` if it is ``None`` or a boolean (``numpy.bool_`` included); else ``ValueError``."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    raise ValueError(f"{name} must be True, False or None, got {value!r}")
 
 
 def same_dimension(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:

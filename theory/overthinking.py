@@ -24,16 +24,19 @@ transient growth and disagreement with the trace.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
-from math import ceil, log
+from functools import partial
+from math import ceil, gcd, log
 
 import numpy as np
 import sympy as sp
+from flint import fmpz, fmpz_mat
 
 from theory._exact import exact_matmul, exact_solve
 from theory._repr import RichRepr
-from theory._validate import as_covariance, as_exact_covariance, positive_int, same_dimension
+from theory._validate import as_covariance, as_exact_covariance, positive_float, positive_int, same_dimension
 from theory.covariance import gamma, gamma_exact
 
 # Eigenvalues of Γ^{-1}Σ within this relative distance of 2 are decided in exact arithmetic.
@@ -42,8 +45,20 @@ BOUNDARY_RTOL = 1e-9
 TRANSIENT_RTOL = 1e-13
 # ... or at this many steps; beyond it the conclusions are reported as not certified.
 K_CAP = 100_000
-# The report lists at least this many errors (for display), overflow permitting.
+# The report lists at least this many errors (for display).
 MIN_SCAN = 10
+# Diverging at m = ∞: the exact scan that certifies k* runs at most this many steps, and stops
+# when the integer powers of I − Γ^{-1}Σ (entries growing linearly in k) pass EXACT_BITS bits; a
+# d = 10 float input (entries of ~700 bits) reaches that in ~90 steps, about a second.
+EXACT_STEPS = 500
+EXACT_BITS = 1 << 16
+# Finite m, no k_max: the window is the largest whose estimated exact-engine cost (summed over k,
+# cold, theory.error.engine_cost) fits this many CPU seconds.  The estimates are calibrated on a
+# loaded 2-core machine; under heavier load runs took up to 3x the estimate, so 2 s keeps the
+# default call within ~10 s (d = 10: k_max = 9 commuting, 6 otherwise).
+DEFAULT_WINDOW_SECONDS = 2.0
+# An explicit k_max whose estimated cost is above this is refused (max_seconds=None: no limit).
+DEFAULT_MAX_SECONDS = 60.0
 
 
 # ----------------------------------------------------------------------------- exact m = ∞ quantities
@@ -180,14 +195,23 @@ class _Modal:
     def nu(self) -> np.ndarray:
         return 1.0 - self.mu
 
-    def errors(self, ks: np.ndarray) -> np.ndarray:
-        """``err_k`` for each ``k`` in ``ks`` as a sum of squares (never negative)."""
+    def log_errors(self, ks: np.ndarray) -> np.ndarray:
+        """``log err_k`` for each ``k`` in ``ks``, from a sum of squares (never negative).
+
+        ``err_k = ρ^{2k} ‖Γ^{-1/2}U diag((ν/ρ)^k) UᵀΓ^{1/2}‖_F²`` with ``ρ = max|ν_i|``: the powers
+        stay in ``[−1, 1]``, so nothing overflows at any ``k`` (``−inf`` only for an exact zero).
+        """
+        rho = float(np.max(np.abs(self.nu)))
+        if rho == 0:
+            return np.full(len(ks), -np.inf)
+        scaled = self.nu / rho
         out = np.empty(len(ks))
         for start in range(0, len(ks), 256):
             chunk = ks[start:start + 256]
-            powers = self.nu[None, :] ** chunk[:, None]
+            powers = scaled[None, :] ** chunk[:, None]
             mats = np.einsum("ai,ki,ib->kab", self.left, powers, self.right, optimize=True)
-            out[start:start + 256] = np.sum(mats ** 2, axis=(1, 2))
+            with np.errstate(divide="ignore"):
+                out[start:start + 256] = np.log(np.sum(mats ** 2, axis=(1, 2))) + 2 * chunk * np.log(rho)
         return out
 
 
@@ -244,6 +268,7 @@ class OverthinkingReport(RichRepr):
     first_rise : int or None
         Smallest ``k >= 1`` with ``err_{k+1} > err_k``; None if the error never rises.
     behaviour : str
+        ``"constant"`` (every ``err_k`` equal, e.g. ``Σ = 0``; ``k_star = 1``),
         ``"decreasing"`` (never rises), ``"rises from the start"`` (diverges, ``k_star = 1``),
         ``"falls then rises"`` (diverges, ``k_star > 1``), ``"transient growth"`` (rises somewhere
         but converges); at finite ``m`` also ``"falls throughout the window"`` (no rise up to
@@ -255,10 +280,13 @@ class OverthinkingReport(RichRepr):
         ``(d, s)``: unit eigenvectors with eigenvalue ``> 1`` (each step overshoots; the error along
         them alternates in sign, and grows iff the eigenvalue exceeds 2).
     errors : numpy.ndarray
-        ``err_1, err_2, ...`` over the scanned range (``errors[k-1] = err_k``).
+        ``err_1, err_2, ...`` over the scanned range (``errors[k-1] = err_k``), up to the first that
+        exceeds the float range (the scan itself is in logarithms); never NaN or inf.
     certified : bool
-        Whether the scan reached the step beyond which a tail bound fixes the answer (at ``m = ∞``);
-        always False at finite ``m``, where the scan is a finite window.
+        At ``m = ∞``: diverging, ``k*`` is proved over all ``k`` in exact arithmetic (exact errors and
+        the tail bound ``err_k >= tr N^{2K}/d``, :func:`_exact_scan`); converging, the scan reached the
+        step beyond which the (float) tail bound fixes the answer; a constant curve, proved exactly.
+        At finite ``m``: only for ``Σ = 0`` (constant); otherwise False, the scan is a finite window.
     """
 
     m: int | None
@@ -332,21 +360,25 @@ def _limit_values(modal: _Modal) -> tuple[float, float]:
     return even, odd
 
 
-def _classify(errors: np.ndarray, diverges: bool, limits: tuple[float, float] | None,
+def _classify(logs: np.ndarray, diverges: bool, limits: tuple[float, float] | None,
               resolution: float = 0.0):
+    """``(k*, err*, first rise, behaviour)`` from ``log err_1, log err_2, ...`` (a float scan)."""
     # a rise must exceed float noise, relative to the error it rises from
-    rises = np.nonzero(np.diff(errors) > 1e-12 * errors[:-1])[0]
+    with np.errstate(invalid="ignore"):
+        rises = np.nonzero(np.diff(logs) > 1e-12)[0]
     first_rise = int(rises[0]) + 1 if rises.size else None
-    best = int(np.argmin(errors))
+    best = int(np.argmin(logs))
+    with np.errstate(over="ignore"):
+        err_best = float(np.exp(logs[best]))
     if diverges:
-        k_star, err_star = best + 1, float(errors[best])
+        k_star = best + 1
         behaviour = "rises from the start" if k_star == 1 else "falls then rises"
-        return k_star, err_star, first_rise, behaviour
+        return k_star, err_best, first_rise, behaviour
     inf_limit = min(limits)
-    if errors[best] < inf_limit - resolution:            # the infimum is attained at a finite k
-        k_star, err_star = best + 1, float(errors[best])
-    elif inf_limit <= resolution and errors[0] <= resolution:  # Σ = Γ: solved in one step
-        k_star, err_star = 1, float(errors[0])
+    if err_best < inf_limit - resolution:                 # the infimum is attained at a finite k
+        k_star, err_star = best + 1, err_best
+    elif inf_limit <= resolution and np.exp(logs[0]) <= resolution:  # Σ = Γ: solved in one step
+        k_star, err_star = 1, float(np.exp(logs[0]))
     else:
         k_star, err_star = None, inf_limit
     behaviour = "decreasing" if first_rise is None else "transient growth"
@@ -367,7 +399,95 @@ def _diverges_at_infinity(modal: _Modal, train_cov, n, test_cov) -> bool:
     return max_eig > 2
 
 
-def overthinking(train_cov, n, test_cov, *, m=None, k_max: int = 30) -> OverthinkingReport:
+@dataclass(frozen=True)
+class _ExactScan:
+    """The exact ``err_1 .. err_K`` at ``m = ∞`` (see :func:`_exact_scan`)."""
+
+    logs: np.ndarray        # log err_k, each from the exact value (rounded once)
+    best: Fraction          # min_k err_k over the scan (smallest k on ties: k_star = best_k)
+    best_k: int
+    first_rise: int | None  # smallest k with err_{k+1} > err_k (exact comparison), within the scan
+    constant: bool
+    tail: int | None
+
+
+def _exact_scan(train_cov, n, test_cov, steps: int, diverges: bool) -> _ExactScan:
+    """Exact ``err_1, err_2, ...`` at ``m = ∞`` and what they prove.
+
+    ``M = I − Γ^{-1}Σ = A/q`` with ``A`` an integer matrix, so ``err_k = ‖A^k‖_F² / q^{2k}`` with FLINT
+    integer matrix products, compared in integers.  It proves:
+
+    * ``constant``: ``M³ = M`` and ``err_1 = err_2`` — the eigenvalues of ``M`` (similar to the
+      symmetric ``N``, so diagonalisable) lie in ``{−1, 0, 1}``, so ``err_k = a + b(−1)^k`` for
+      ``k >= 1``, and ``b = 0``: every ``err_k`` is ``err_1``;
+    * ``tail`` (when ``diverges``): the first ``K`` with ``tr M^{2K} > d`` and
+      ``tr M^{2K} >= d · min_{k<=K} err_k``, and a strict rise seen by then.  Then ``ρ = max|ν_i| > 1``
+      (``ρ^{2K} >= tr N^{2K}/d > 1``) and for every ``k >= K``,
+      ``err_k >= tr N^{2k} >= ρ^{2k} >= ρ^{2K} >= tr N^{2K}/d >= min_{j<=K} err_j``
+      (proofs/math.md §13: ``err_k >= tr N^{2k}``), so the minimiser over ``k <= K`` is the
+      minimiser over all ``k``; None if not reached within ``steps``.
+    """
+    M = step_matrix_exact(train_cov, n, test_cov)
+    d = M.shape[0]
+    q = 1
+    for v in M.flat:
+        q = q * v.denominator // gcd(q, v.denominator)
+    A = fmpz_mat(d, d, [int(v * q) for v in M.flat])
+    q2 = fmpz(q) ** 2
+    # err_k = nums[k-1] / q^{2k}: err_i < err_j iff nums_i q^{2(j-i)} < nums_j (integers only)
+    P, nums, best, first_rise, tail, constant = A, [], 0, None, None, False
+    for k in range(1, steps + 1):
+        if k > 1:
+            P = P * A
+        num = sum(e * e for e in P.entries())
+        if first_rise is None and nums and num > nums[-1] * q2:
+            first_rise = k - 1
+        nums.append(num)
+        if num < nums[best] * q2 ** (k - 1 - best):
+            best = k - 1
+        if k == 3 and nums[1] == nums[0] * q2 and P == A * q2:
+            constant = True
+            break
+        if num.bit_length() > 2 * EXACT_BITS:
+            break
+        if diverges and first_rise is not None:
+            trace = sum(P[i, j] * P[j, i] for i in range(d) for j in range(d))
+            # tr M^{2k} > d and tr M^{2k} >= d err_best, both sides times q^{2k}
+            if trace > d * q2 ** k and trace >= d * nums[best] * q2 ** (k - 1 - best):
+                tail = k
+                break
+    log_q2 = math.log(int(q2))
+    logs = np.array([math.log(int(v)) - (k + 1) * log_q2 if v else -math.inf for k, v in enumerate(nums)])
+    return _ExactScan(logs, Fraction(int(nums[best]), int(q2 ** (best + 1))), best + 1, first_rise,
+                      constant, tail)
+
+
+def _finite(values) -> np.ndarray:
+    """``exp`` of log errors, up to the first that overflows a float (for display)."""
+    with np.errstate(over="ignore"):
+        out = np.exp(np.asarray(values, dtype=float))
+    bad = np.nonzero(~np.isfinite(out))[0]
+    return out[:bad[0]] if bad.size else out
+
+
+def _float_or_raise(value, what: str) -> float:
+    try:
+        out = float(value)
+    except OverflowError:
+        out = math.inf
+    if not math.isfinite(out):
+        raise ValueError(f"{what} is beyond the float range")
+    return out
+
+
+def _window_cost(d: int, k_max: int, commuting: bool) -> float:
+    """Estimated CPU seconds of ``err_1 .. err_{k_max}`` at one finite ``m`` (cold, errs high)."""
+    from theory.bracket import engine_cost_seconds
+    return sum(engine_cost_seconds(d, k, commuting) for k in range(1, k_max + 1))
+
+
+def overthinking(train_cov, n, test_cov, *, m=None, k_max=None,
+                 max_seconds=DEFAULT_MAX_SECONDS) -> OverthinkingReport:
     r"""Whether, when and why chain of thought overthinks (Remark 4.1).
 
     At ``m = ∞`` (default) the error is exact in closed form,
@@ -376,9 +496,15 @@ def overthinking(train_cov, n, test_cov, *, m=None, k_max: int = 30) -> Overthin
               = \sum_{ij} C_{ij} (\nu_i\nu_j)^k, \qquad \nu_i = 1 - \mu_i(\Gamma^{-1}\Sigma),
 
     it grows without bound iff ``λ_max(Γ^{-1}Σ) > 2``, and a tail bound fixes how far to scan for
-    ``k*`` (see :func:`_tail_scan_length`). At finite ``m`` the exact error of
-    :func:`theory.error.cot_log_error` (logarithm: no overflow) is scanned over ``k = 1..k_max``; it diverges for every ``Σ ≠ 0``
-    (the test sample covariance has unbounded spectrum), so ``k*`` is the minimiser over that window.
+    ``k*`` (see :func:`_tail_scan_length`).  The scan is in logarithms (no overflow at any ``k``) and
+    is redone in exact rational arithmetic over its first steps (:func:`_exact_scan`): diverging,
+    ``certified`` is True only when the exact values and an exact tail bound prove ``k*`` over all
+    ``k``; converging, the first ``MIN_SCAN + 1`` errors are exact and the tail bound of
+    :func:`_tail_scan_length` is evaluated in floats.  At finite
+    ``m`` the exact error of :func:`theory.error.cot_log_error` (logarithm: no overflow) is scanned over
+    ``k = 1..k_max``; it diverges for every ``Σ ≠ 0`` (the test sample covariance has unbounded
+    spectrum), so ``k*`` is the minimiser over that window.  A constant error curve (``Σ = 0``, or
+    ``M³ = M`` with ``err_1 = err_2`` at ``m = ∞``) is reported as ``"constant"`` with ``k* = 1``.
 
     Parameters
     ----------
@@ -388,8 +514,15 @@ def overthinking(train_cov, n, test_cov, *, m=None, k_max: int = 30) -> Overthin
         Training prompt length.
     m : int, optional
         Test prompt length; ``None`` (default) is ``m = ∞``.
-    k_max : int
-        Finite ``m`` only: the window ``k = 1..k_max`` scanned with the exact engine.
+    k_max : int, optional
+        Finite ``m`` only: the window ``k = 1..k_max`` scanned with the exact engine, ``k_max >= 2``.
+        Default: the largest window (at least 2) whose estimated cost fits ``DEFAULT_WINDOW_SECONDS``
+        (and ``max_seconds``).
+    max_seconds : float or None
+        Finite ``m`` only: an explicit ``k_max`` whose estimated cost
+        (:func:`theory.error.engine_cost`, CPU seconds summed over ``k``) exceeds this raises
+        ``ValueError`` before anything runs; ``None`` is no limit.  Rigorous brackets at any ``k``
+        at a bounded cost: :func:`theory.bracket.error_bracket_curve`.
 
     Returns
     -------
@@ -401,28 +534,66 @@ def overthinking(train_cov, n, test_cov, *, m=None, k_max: int = 30) -> Overthin
     max_eig = float(mu[-1])
     overshoot = _unit_columns(modal.left[:, mu > 1])
     if m is None:
+        if k_max is not None:
+            positive_int(k_max, "k_max", minimum=2)  # unused at m = ∞, but still a window length
         diverges = _diverges_at_infinity(modal, train_cov, n, test_cov)
         responsible = _responsible(modal, diverges)
         scale = float(np.sum(np.abs(modal.coupling)))
-        K, certified = _tail_scan_length(modal, diverges, scale)
-        # Show at least ten steps, short of float overflow (err_k <= U ρ^{2k}).
-        rho = max(float(np.max(np.abs(modal.nu))), 1.0)
-        K = max(K, min(MIN_SCAN, int(250 / max(np.log10(rho), 1e-300) / 2)))
-        errors = modal.errors(np.arange(1, K + 2))
+        K, float_certified = _tail_scan_length(modal, diverges, scale)
+        K = max(K, MIN_SCAN)
+        logs = modal.log_errors(np.arange(1, K + 2))
+        # diverging, the exact tail bound is looser than the float one: let it run past K
+        exact = _exact_scan(train_cov, n, test_cov, EXACT_STEPS if diverges else min(K + 1, MIN_SCAN + 1),
+                            diverges)
+        report = partial(OverthinkingReport, None, mu, max_eig, max_eig - 2, diverges,
+                         responsible=responsible, overshoot=overshoot)
+        if exact.constant:
+            return report(k_star=1, err_star=float(exact.best), first_rise=None, behaviour="constant",
+                          errors=np.full(K + 1, float(exact.best)), certified=True)
+        shown = np.concatenate([exact.logs, logs[len(exact.logs):]])[:max(K + 1, exact.best_k + 1)]
+        if diverges and exact.tail is not None:
+            return report(k_star=exact.best_k, err_star=_float_or_raise(exact.best, "err*"),
+                          first_rise=exact.first_rise,
+                          behaviour="rises from the start" if exact.best_k == 1 else "falls then rises",
+                          errors=_finite(shown), certified=True)
+        covered = len(exact.logs) >= K + 1
+        # diverging without the exact tail bound: not certified; converging: the tail bound of
+        # _tail_scan_length (floats), with the first MIN_SCAN + 1 errors exact
         limits = None if diverges else _limit_values(modal)
-        k_star, err_star, first_rise, behaviour = _classify(errors, diverges, limits, TRANSIENT_RTOL * scale)
-        return OverthinkingReport(None, mu, max_eig, max_eig - 2, diverges, k_star, err_star, first_rise,
-                                  behaviour, responsible, overshoot, errors, certified)
+        k_star, err_star, first_rise, behaviour = _classify(shown, diverges, limits, TRANSIENT_RTOL * scale)
+        if covered:
+            first_rise = exact.first_rise
+            if not diverges:
+                behaviour = "decreasing" if first_rise is None else "transient growth"
+        return report(k_star=k_star, err_star=_float_or_raise(err_star, "err*"), first_rise=first_rise,
+                      behaviour=behaviour, errors=_finite(shown),
+                      certified=float_certified and not diverges)
     m = positive_int(m, "m")
-    k_max = positive_int(k_max, "k_max", minimum=2)
+    if max_seconds is not None:
+        max_seconds = positive_float(max_seconds, "max_seconds")
+    d = G.shape[0]
+    commuting = bool(np.allclose(G @ sig, sig @ G, rtol=0, atol=0))
+    if k_max is None:
+        budget = DEFAULT_WINDOW_SECONDS if max_seconds is None else min(max_seconds, DEFAULT_WINDOW_SECONDS)
+        k_max = 2
+        while _window_cost(d, k_max + 1, commuting) <= budget:
+            k_max += 1
+    else:
+        k_max = positive_int(k_max, "k_max", minimum=2)
+        cost = _window_cost(d, k_max, commuting)
+        if max_seconds is not None and cost > max_seconds:
+            raise ValueError(f"k_max = {k_max} at finite m would cost about {cost:.3g} s of the exact engine "
+                             f"(d = {d}), over max_seconds = {max_seconds:g}; pass a smaller k_max, a larger "
+                             f"max_seconds, or max_seconds=None to run it anyway (or bracket it with "
+                             f"theory.bracket.error_bracket_curve)")
     responsible = _responsible(modal, _diverges_at_infinity(modal, train_cov, n, test_cov))
+    if not np.any(sig):  # Σ = 0: Ŝ_m = 0, the estimate never moves, err_k = ‖I‖_F² = d for all k
+        return OverthinkingReport(m, mu, max_eig, max_eig - 2, False, 1, float(d), None, "constant",
+                                  responsible, overshoot, np.full(k_max, float(d)), True)
     from theory.error import cot_log_error
     logs = np.array([cot_log_error(train_cov, n, k, test_cov=test_cov, m=m) for k in range(1, k_max + 1)])
-    with np.errstate(over="ignore"):
-        errors = np.exp(logs)
-    if not np.any(sig):  # Σ = 0: the estimate never moves, err_k = d for all k
-        return OverthinkingReport(m, mu, max_eig, max_eig - 2, False, None, float(errors[0]), None,
-                                  "decreasing", responsible, overshoot, errors, True)
+    report = partial(OverthinkingReport, m, mu, max_eig, max_eig - 2,
+                     responsible=responsible, overshoot=overshoot, errors=_finite(logs))
     rises = np.nonzero(np.diff(logs) > 1e-12)[0]
     first_rise = int(rises[0]) + 1 if rises.size else None
     best = int(np.argmin(logs))
@@ -430,8 +601,8 @@ def overthinking(train_cov, n, test_cov, *, m=None, k_max: int = 30) -> Overthin
         behaviour = "falls throughout the window"
     else:
         behaviour = "rises from the start" if best == 0 else "falls then rises"
-    return OverthinkingReport(m, mu, max_eig, max_eig - 2, True, best + 1, float(errors[best]), first_rise,
-                              behaviour, responsible, overshoot, errors, False)
+    return report(diverges=True, k_star=best + 1, err_star=_float_or_raise(math.exp(logs[best]), "err*"),
+                  first_rise=first_rise, behaviour=behaviour, certified=False)
 
 
 # ----------------------------------------------------------------------------- one more step at finite m
@@ -618,7 +789,7 @@ def lsa_experiment(d: int = 10, ns=(10, 20, 30), ms=(None, 40), *, normalisation
     for m in ms:
         for n in ns:
             n = positive_int(n, "ns")
-            report = overthinking(eigs, n, [1] * d, m=m, k_max=k_max)
+            report = overthinking(eigs, n, [1] * d, m=m, k_max=k_max, max_seconds=None)
             certified = report.certified if m is None else report.first_rise is not None
             rows.append(ExperimentRow(n, m, report.k_star, report.err_star, report.first_rise, certified,
                                       report.behaviour, report.max_eig, report.errors))

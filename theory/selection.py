@@ -33,7 +33,7 @@ import numpy as np
 
 from theory._exact import exact_matmul
 from theory._repr import RichRepr
-from theory._validate import as_covariance, as_exact_covariance, positive_int, same_dimension
+from theory._validate import as_covariance, as_exact_covariance, optional_bool, positive_int, same_dimension
 
 # Exhaustive enumeration of supports is a brute-force oracle: 2^T subsets.
 MAX_ENUMERATION_TASKS = 12
@@ -77,6 +77,7 @@ def _task_list(task_covs) -> list:
 def _validated(task_covs, target_cov, exact):
     """Validated tasks and target as float arrays or Fraction object arrays, and the mode."""
     items = _task_list(task_covs)
+    exact = optional_bool(exact, "exact")
     if exact is None:
         exact = all(_is_exact_input(t) for t in items) and _is_exact_input(target_cov)
     convert = as_exact_covariance if exact else as_covariance
@@ -169,6 +170,8 @@ class SelectionQP(RichRepr):
     ratios : numpy.ndarray, (T, d, d)
         ``B_ℓ = Σ^{-1} Λ_ℓ``, so that ``Q`` is their Frobenius Gram matrix.
     exact : bool
+    target_condition : float
+        ``κ(Σ)`` (float path; it sets the rounding level of ``B_ℓ``); 1.0 on the exact path.
     """
 
     Q: np.ndarray
@@ -176,6 +179,7 @@ class SelectionQP(RichRepr):
     d: int
     ratios: np.ndarray
     exact: bool
+    target_condition: float = 1.0
 
     def objective(self, pi):
         """``πᵀQπ − 2bᵀπ + d`` (exact for an exact QP and exact ``pi``)."""
@@ -218,13 +222,15 @@ def selection_qp(task_covs, target_cov, *, exact: bool | None = None) -> Selecti
                      dtype=object)
     else:
         eig = np.linalg.eigvalsh(sigma)
-        if eig[0] <= 1e-12 * max(1.0, eig[-1]):
+        # scale-free: beyond a condition number of 1e12 the float inverse keeps under 4 digits
+        if eig[0] <= 1e-12 * eig[-1]:
             raise ValueError("target_cov must be positive definite (its inverse enters the QP): "
                              f"smallest eigenvalue {eig[0]:.6g}")
         ratios = np.linalg.solve(sigma, np.eye(d)) @ np.stack(tasks)
         flat = ratios.reshape(T, -1)
         Q = flat @ flat.T
         b = np.einsum("iaa->i", ratios)
+        return SelectionQP(Q, b, d, ratios, exact, float(eig[-1] / eig[0]))
     return SelectionQP(Q, b, d, ratios, exact)
 
 
@@ -444,8 +450,10 @@ class Selection(RichRepr):
 def _optimal_face(qp: SelectionQP, pi_star, nu, exact):
     """The optimal polytope: tasks E, null directions, vertices (or None) and the min-norm point."""
     T = len(qp.b)
-    tol_nu = 0 if exact else 1e-9 * max(1.0, float(np.max(np.abs(qp.Q))))
+    # ν = ∇f − λ has the scale of the gradient 2(Qπ − b): relative to it, with no absolute floor.
+    tol_nu = 0 if exact else 1e-9 * max(float(np.max(np.abs(qp.Q))), float(np.max(np.abs(qp.b))))
     E = [l for l in range(T) if (nu[l] == 0 if exact else nu[l] <= tol_nu)]
+    E = E or [l for l in range(T) if pi_star[l] > 0]  # the support is optimal by construction
     # The affine set {π_E : B_E π_E = X*, 1ᵀπ_E = 1}, as rows A π_E = c.  Exactly, ker Q_EE = ker B_E,
     # so [Q_EE; 1ᵀ] serves; in floats Q squares the conditioning, so use [vec B_ℓ; 1] itself.
     if exact:
@@ -453,10 +461,17 @@ def _optimal_face(qp: SelectionQP, pi_star, nu, exact):
         c = [sum((qp.Q[i, j] * pi_star[j] for j in E), Fraction(0)) for i in E] + [Fraction(1)]
         kernel = _nullspace_exact(A, len(E))
     else:
-        A = np.vstack([qp.ratios[E].reshape(len(E), -1).T, np.ones((1, len(E)))])
+        # Row scaling leaves the solution set unchanged; it puts the block vec B_ℓ (any scale, up to
+        # κ(Σ)) and the row of ones on the same footing, so that one relative rank tolerance serves.
+        block = qp.ratios[E].reshape(len(E), -1).T
+        A = np.vstack([block / max(float(np.max(np.abs(block))), 1e-300), np.ones((1, len(E)))])
         c = A @ np.asarray([pi_star[j] for j in E])
         _, s, vt = np.linalg.svd(A, full_matrices=A.shape[0] < A.shape[1])
-        rank = int(np.sum(s > 1e-9 * max(1.0, s[0])))
+        # B_ℓ = Σ^{-1}Λ_ℓ carries a relative float error ~ d·κ(Σ)·2^-53 (one solve): a singular
+        # value below that, relative to the largest, is rounding, not rank.
+        rel_tol = max(1e-9, 100 * qp.d * np.finfo(float).eps * qp.target_condition)
+        rank_tol = rel_tol * s[0]
+        rank = int(np.sum(s > rank_tol))
         kernel = [list(v) for v in vt[rank:]]
     r = len(kernel)
     zero = Fraction(0) if exact else 0.0
@@ -482,8 +497,8 @@ def _optimal_face(qp: SelectionQP, pi_star, nu, exact):
         else:
             sub = A[:, S]
             x, *_ = np.linalg.lstsq(sub, c, rcond=None)
-            if (np.linalg.matrix_rank(sub, tol=1e-9 * max(1.0, np.abs(sub).max())) < rank
-                    or np.linalg.norm(sub @ x - c) > 1e-9 * max(1.0, np.linalg.norm(c))
+            if (np.linalg.matrix_rank(sub, tol=rank_tol) < rank
+                    or np.linalg.norm(sub @ x - c) > rel_tol * max(np.linalg.norm(c), s[0] * np.linalg.norm(x))
                     or x.min() < -1e-10):
                 continue
             x = np.clip(x, 0.0, None)
@@ -492,6 +507,12 @@ def _optimal_face(qp: SelectionQP, pi_star, nu, exact):
             v[E[p]] = val
         if not any((w == v) if exact else np.allclose(w, v, rtol=0, atol=1e-10) for w in vertices):
             vertices.append(v)
+    if not vertices:
+        # Floats only (exactly, π* itself lies on a basis): rounding rejected every basis of an
+        # ill-conditioned face.  π* is optimal (certified by the gap); the set is not described.
+        return (tuple(E), null, None, None, star,
+                "a vertex of the optimal set found by the active-set method (no basis of the optimal "
+                "face passed the float checks: the face is too ill-conditioned to enumerate)")
     V = np.array(vertices, dtype=object if exact else float)
     if len(vertices) == 1:
         return tuple(E), null, V, True, V[0], "the unique optimum (the null directions leave the simplex)"

@@ -1,0 +1,290 @@
+"""Silent wrong results and valid input refused, at the library boundary (one test per class).
+
+Each class: a tiny-scale indefinite covariance accepted; a covariance built in floating point
+refused; an ill-conditioned or degenerate input reported as certified (NaN, overflow, a constant
+curve called decreasing); a default call that hangs; an empty array reduced after filtering; a
+non-boolean taken as a flag.
+"""
+
+import itertools
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import theory
+from theory._exact import psd_violation
+from theory._validate import as_covariance, as_exact_covariance
+from theory.overthinking import infinite_m_error_exact, overthinking
+from theory.selection import select_tasks, selection_objective
+
+
+def _rotation(d, seed):
+    q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((d, d)))
+    return q
+
+
+def _float_built_singular(seed=0):
+    """``Q D Qᵀ`` with a zero eigenvalue, assembled in floats: neither exactly symmetric nor PSD."""
+    q = _rotation(6, seed)
+    return q @ np.diag([3.0, 2.0, 1.0, 0.5, 0.1, 0.0]) @ q.T
+
+
+# ----------------------------------------------------------------------------- 1. scale-free PSD
+
+@pytest.mark.parametrize("call", [
+    lambda: theory.cot_error([[1e-12, 1e-11], [1e-11, 1e-12]], 10, 1),
+    lambda: theory.gamma([-1e-11], 10),
+    lambda: theory.cot_error([-1e-11, 1e-12], 10, 1, m=5),
+    lambda: overthinking([1e-12, -5e-11], 10, [1, 1]),
+])
+def test_tiny_indefinite_training_covariance_is_refused(call):
+    with pytest.raises(ValueError, match="train_cov must be positive semi-definite"):
+        call()
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-20, 1e-12, 1.0, 1e12, 1e200])
+def test_psd_decision_is_scale_free(scale):
+    # eigenvalues 3 and -1: indefinite at every scale; the PSD matrix accepted at every scale
+    indefinite = scale * np.array([[1.0, 2.0], [2.0, 1.0]])
+    with pytest.raises(ValueError, match="test_cov must be positive semi-definite"):
+        as_covariance(indefinite, "test_cov")
+    with pytest.raises(ValueError, match="test_cov must be positive semi-definite"):
+        as_exact_covariance(indefinite, "test_cov")
+    psd = scale * _float_built_singular()
+    assert as_covariance(psd).shape == (6, 6)
+    assert as_exact_covariance(psd).shape == (6, 6)
+
+
+def test_psd_tolerance_fails_if_loosened():
+    # λ_min = -1e-8 λ_max, rotated so that the decision is the eigenvalue test's: accepted by any
+    # tolerance >= 1e-8 (e.g. 1e-2), refused by PSD_RTOL = 1e-10.
+    q = _rotation(3, 1)
+    cov = q @ np.diag([1.0, 0.5, -1e-8]) @ q.T
+    with pytest.raises(ValueError, match="eigenvalue -1e-08"):
+        as_covariance(cov, "cov")
+    with pytest.raises(ValueError, match="positive semi-definite"):
+        as_exact_covariance(cov, "cov")
+
+
+def test_psd_tolerance_fails_if_tightened_below_float_noise():
+    # Singular PSD matrices assembled in floats: about half show a computed λ_min < 0, at float
+    # noise (~1e-16 ‖C‖); all must be accepted, so a tolerance below that noise fails here.
+    noisy = 0
+    for seed in range(20):
+        cov = _float_built_singular(seed)
+        lam_min = np.linalg.eigvalsh((cov + cov.T) / 2)[0]
+        noisy += lam_min < 0
+        assert -lam_min < 1e-15 * 3
+        assert np.allclose(as_covariance(cov), cov, rtol=0, atol=1e-15)
+        as_exact_covariance(cov)
+    assert noisy >= 3
+
+
+def test_symmetry_tolerance_is_scale_free_both_ways():
+    cov = _float_built_singular()
+    asym = np.max(np.abs(cov - cov.T))
+    assert 0 < asym <= 1e-15  # built in floats: not exactly symmetric
+    for scale in (1e-30, 1.0, 1e30):
+        as_covariance(scale * cov)
+        skew = scale * np.array([[1.0, 1e-8], [0.0, 1.0]])  # relative asymmetry 1e-8 > 1e-10
+        with pytest.raises(ValueError, match="must be symmetric"):
+            as_covariance(skew, "cov")
+
+
+def test_zero_covariance_is_valid():
+    assert not np.any(as_covariance(np.zeros((3, 3))))
+    assert all(v == 0 for v in as_exact_covariance([0.0, 0.0]).flat)
+    assert all(v == 0 for v in as_exact_covariance([0, 0]).flat)
+
+
+def test_exact_input_is_decided_exactly():
+    eps = Fraction(1, 10 ** 30)
+    # floats cannot see the difference (1 - 1e-30 rounds to 1): only the exact test refuses it
+    with pytest.raises(ValueError, match="decided exactly"):
+        as_covariance([[Fraction(1), Fraction(1)], [Fraction(1), 1 - eps]], "cov")
+    with pytest.raises(ValueError, match="decided exactly"):
+        as_exact_covariance([[Fraction(1), Fraction(1)], [Fraction(1), 1 - eps]], "cov")
+    as_exact_covariance([[Fraction(1), Fraction(1)], [Fraction(1), 1 + eps]])
+    as_exact_covariance([[1, 1], [1, 1]])  # singular PSD
+    with pytest.raises(ValueError, match="decided exactly"):
+        as_exact_covariance([[0, 1], [1, 0]])  # zero diagonal, nonzero row
+
+
+def test_exact_input_beyond_the_float_range_is_refused_by_float_functions():
+    with pytest.raises(ValueError, match="cov has entries beyond the float range"):
+        as_covariance([10 ** 400, 1], "cov")
+    assert as_exact_covariance([10 ** 400, 1])[0, 0] == 10 ** 400
+
+
+def _psd_by_principal_minors(A) -> bool:
+    """Independent route: a symmetric matrix is PSD iff every principal minor is >= 0."""
+    import sympy
+    d = len(A)
+    for r in range(1, d + 1):
+        for idx in itertools.combinations(range(d), r):
+            if sympy.Matrix([[A[i][j] for j in idx] for i in idx]).det() < 0:
+                return False
+    return True
+
+
+def test_exact_psd_agrees_with_principal_minors():
+    rng = np.random.default_rng(20261203)
+    decided = {True: 0, False: 0}
+    for _ in range(300):
+        d = int(rng.integers(1, 5))
+        B = rng.integers(-2, 3, size=(d, int(rng.integers(1, d + 1))))
+        A = B @ B.T - int(rng.integers(0, 2)) * np.diag(rng.integers(0, 2, size=d))
+        A = [[Fraction(int(v), 3) for v in row] for row in A]
+        psd = _psd_by_principal_minors(A)
+        decided[psd] += 1
+        assert (psd_violation(A) is None) == psd, A
+    assert min(decided.values()) >= 30  # both answers exercised
+
+
+# ----------------------------------------------------------------------------- 2. float-built input accepted
+
+def test_float_built_covariance_is_accepted_and_symmetrised_exactly():
+    cov = _float_built_singular(3)
+    pairs = [(i, j) for i in range(6) for j in range(i + 1, 6) if cov[i, j] != cov[j, i]]
+    assert pairs  # the rounding made it asymmetric
+    out = as_exact_covariance(cov)
+    for i, j in pairs:
+        assert out[i, j] == out[j, i] == (Fraction(cov[i, j]) + Fraction(cov[j, i])) / 2
+    assert out[0, 0] == Fraction(cov[0, 0])
+    # the exact engine takes it (it refused it before: "entry (0, 1) = ... differs from ...")
+    assert theory.cot_error(np.eye(6), 10, 1, test_cov=cov) > 0
+
+
+def test_exact_input_stays_checked_exactly_for_symmetry():
+    with pytest.raises(ValueError, match=r"test_cov must be symmetric: entry \(0, 1\)"):
+        as_exact_covariance([[Fraction(1), Fraction(1, 3)], [Fraction(1, 3) + Fraction(1, 10 ** 40), 1]],
+                            "test_cov")
+
+
+# ----------------------------------------------------------------------------- 3. overthinking certified
+
+def test_ill_conditioned_overthinking_is_exact_and_finite():
+    lam, n, sig = [1, 1e-6, 1e-12], 10, [1, 1, 1]
+    report = overthinking(lam, n, sig)
+    exact = [infinite_m_error_exact(lam, n, sig, k) for k in (1, 2, 3)]
+    assert exact[0] < exact[1] < exact[2]
+    assert (report.k_star, report.behaviour, report.certified) == (1, "rises from the start", True)
+    assert report.err_star == float(exact[0])
+    assert np.all(np.isfinite(report.errors)) and np.isfinite(report.err_star)
+
+
+def test_overflowing_errors_never_reach_the_report():
+    # μ ≈ 4e15: ρ^{2k} leaves the float range at k ≈ 10; the scan is in logarithms
+    report = overthinking([1e-8, 1e-8], 10, [1e8, 1.0])
+    assert report.k_star == 1 and report.certified
+    assert np.all(np.isfinite(report.errors)) and np.isfinite(report.err_star)
+    assert report.err_star == float(infinite_m_error_exact([1e-8, 1e-8], 10, [1e8, 1.0], 1))
+    assert not np.any(np.isnan(list(report.as_dict()["errors"])))
+
+
+def test_own_near_degenerate_top_eigenvalues():
+    lam, n, sig = [1, 1e-8, 1e-13], 5, [1, 1, 1]
+    report = overthinking(lam, n, sig)
+    exact = [infinite_m_error_exact(lam, n, sig, k) for k in range(1, 8)]
+    assert report.certified and report.k_star == 1 + min(range(7), key=lambda i: (exact[i], i))
+
+
+def test_certified_only_when_the_exact_certificate_holds(monkeypatch):
+    import sys
+    ot = sys.modules["theory.overthinking"]
+    lam, n, sig = [1, 1e-6, 1e-12], 10, [1, 1, 1]
+    monkeypatch.setattr(ot, "EXACT_STEPS", 1)  # the exact tail bound needs two steps here
+    assert not ot.overthinking(lam, n, sig).certified
+    monkeypatch.setattr(ot, "EXACT_STEPS", 2)
+    assert ot.overthinking(lam, n, sig).certified
+
+
+@pytest.mark.parametrize("lam, n, sig, value", [
+    ([1, 2], 10, [0, 0], 2),                                                   # Σ = 0: M = I
+    ([Fraction(1), Fraction(2)], 3, [Fraction(14, 3), Fraction(22, 3)], 2),   # Σ = 2Γ: M = −I
+    ([Fraction(1), Fraction(2)], 3, [Fraction(7, 3), Fraction(11, 3)], 0),    # Σ = Γ: M = 0
+    ([1, 2, 4], 7, [0, 0, 0], 3),
+])
+def test_constant_curves_are_labelled_constant(lam, n, sig, value):
+    # at finite m only Σ = 0 keeps the curve constant (Ŝ_m = 0); otherwise Ŝ_m ≠ Σ moves it
+    for m in (None, 5) if not any(sig) else (None,):
+        report = overthinking(lam, n, sig, m=m, k_max=3)
+        assert report.behaviour == "constant" and report.k_star == 1 and report.first_rise is None
+        assert report.err_star == value and report.certified
+        assert np.all(report.errors == value)
+
+
+# ----------------------------------------------------------------------------- 4. no hang at finite m
+
+def test_default_finite_m_call_is_bounded_and_explicit_windows_are_costed():
+    import time
+    lam = 1 / np.arange(1, 11)
+    lam = lam * 10 / lam.sum()
+    rng = np.random.default_rng(7)
+    q = _rotation(10, 7)
+    sig = q @ np.diag(rng.uniform(0.5, 1.5, 10)) @ q.T
+    with pytest.raises(ValueError, match=r"k_max = 30 at finite m would cost about .* max_seconds=None"):
+        overthinking(lam, 30, sig, m=40, k_max=30)
+    start = time.perf_counter()
+    report = overthinking(lam, 30, sig, m=40)
+    assert time.perf_counter() - start < 120  # hang guard; the default window is costed at ~2 s
+    assert len(report.errors) >= 2 and np.all(np.isfinite(report.errors))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"k_max": 0}, "k_max must be an integer >= 2"),
+    ({"k_max": -3}, "k_max must be an integer >= 2"),
+    ({"k_max": 1.5}, "k_max must be an integer"),
+    ({"m": 5, "k_max": 3, "max_seconds": "x"}, "max_seconds must be a finite positive number"),
+    ({"m": 5, "k_max": 3, "max_seconds": 0}, "max_seconds must be a finite positive number"),
+])
+def test_overthinking_arguments_are_validated_at_every_m(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        overthinking([1, 2], 10, [1, 1], **kwargs)
+
+
+# ----------------------------------------------------------------------------- 5. selection
+
+@pytest.mark.parametrize("seed", [5, 28, 36, 123, 154, 11])
+def test_rotated_ill_conditioned_target_enumerates_its_optimal_set(seed):
+    # Σ = Q diag(1.93, 1.06e-9) Qᵀ (κ ≈ 1.8e9) and tasks Q diag(u_ℓ λ) Qᵀ: Σ^{-1}Λ_ℓ = Q diag(u_ℓ) Qᵀ
+    # carries float error ~ κ·2^-53 ≈ 1e-7 relative, which a rank tolerance of 1e-9 read as rank;
+    # every basis of the optimal face was then refused and an empty array reached a max().
+    # seeds 5, 28, 36, 123, 154 raised "zero-size array to reduction operation maximum" before
+    rng = np.random.default_rng(seed)
+    q = _rotation(2, seed)
+    ev = np.array([1.93212030, 1.06229132e-9])
+    sigma = q @ np.diag(ev) @ q.T
+    tasks = [q @ np.diag(ev * rng.uniform(0.5, 2, 2)) @ q.T for _ in range(5)]
+    sel = select_tasks(tasks, sigma)
+    assert sel.certified and np.isclose(sel.pi.sum(), 1, rtol=0, atol=1e-12)
+    best = min(selection_objective(np.eye(5)[j], tasks, sigma) for j in range(5))
+    assert sel.objective <= best + 1e-9 * max(1.0, best)
+    if sel.vertices is not None:
+        for v in sel.vertices:
+            assert selection_objective(v, tasks, sigma) <= sel.objective + 1e-6
+
+
+def test_selection_is_scale_free():
+    rng = np.random.default_rng(3)
+    tasks = [rng.uniform(0.1, 2, 3) for _ in range(4)]
+    sigma = np.array([1.0, 2.0, 3.0])
+    ref = select_tasks(tasks, sigma).pi
+    for scale in (1e-20, 1e20):
+        assert np.allclose(select_tasks([t * scale for t in tasks], sigma * scale).pi, ref, rtol=0, atol=1e-9)
+    for scale in (1e-20, 1.0, 1e20):  # κ(Σ) = 1e13 is refused at every scale
+        with pytest.raises(ValueError, match="target_cov must be positive definite"):
+            select_tasks([t[:2] for t in tasks], np.array([1.0, 1e-13]) * scale)
+
+
+@pytest.mark.parametrize("flag", ["yes", 1, 0, "False", 1.0])
+def test_exact_flag_must_be_a_boolean(flag):
+    with pytest.raises(ValueError, match="exact must be True, False or None"):
+        select_tasks([[1, 2]], [1, 1], exact=flag)
+
+
+def test_exact_flag_accepts_booleans():
+    assert select_tasks([[1, 2]], [1, 1], exact=np.bool_(True)).exact
+    assert not select_tasks([[1, 2]], [1, 1], exact=False).exact
+
