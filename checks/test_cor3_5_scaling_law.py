@@ -310,7 +310,7 @@ def test_fixed_k_constants_rows():
 
 def test_one_rotated_mismatch_is_a_route_disagreement(monkeypatch, clear_caches):
     # Only the first rotated comparison disagrees: the sweep must count it, not keep the last one.
-    ot = importlib.import_module("theory.overthinking")  # the package re-exports a function of that name
+    import theory.overthinking as ot
     real, calls = ot.infinite_m_error_exact, []
 
     def first_wrong(lam, n, sig, k):

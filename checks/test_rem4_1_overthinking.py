@@ -46,7 +46,7 @@ def test_error_rises_infinitely_often_while_the_trace_falls():
     assert all(errs[2 * j + 1] > errs[2 * j] for j in range(11))
     assert all(errs[2 * j + 2] < errs[2 * j + 1] for j in range(10))
     lam, n, sig = claim.EXAMPLE_RISES_WHILE_TRACE_FALLS
-    report = ot.overthinking(lam.astype(float), n, sig.astype(float))
+    report = ot.overthinking_report(lam.astype(float), n, sig.astype(float))
     assert not report.diverges and report.behaviour == "transient growth" and report.first_rise == 2
     assert report.k_star is None and report.err_star == 0.0      # the infimum 0 is approached only
 
@@ -62,7 +62,7 @@ def test_optimal_steps_differ():
     errs, traces = claim.exact_curves(claim.EXAMPLE_K_STAR_DIFFERS, 14)
     assert min(range(1, 15), key=lambda k: errs[k]) == 4
     assert min(range(1, 15), key=lambda k: traces[k]) == 9
-    report = ot.overthinking(lam.astype(float), n, sig.astype(float))
+    report = ot.overthinking_report(lam.astype(float), n, sig.astype(float))
     assert report.diverges and report.certified and report.k_star == 4
 
 
@@ -72,7 +72,7 @@ def test_larger_n_can_raise_k_star():
     assert claim.exact_k_star(lam, na, sig, 12)[0] == 1
     assert claim.exact_k_star(lam, nb, sig, 12)[0] == 2
     # commuting, so err_k = Σ ν_i^{2k}: increments change sign once and the first minimum is global
-    assert ot.overthinking(lam.astype(float), nb, sig.astype(float)).k_star == 2
+    assert ot.overthinking_report(lam.astype(float), nb, sig.astype(float)).k_star == 2
 
 
 def test_larger_n_can_lower_the_best_error():
@@ -107,7 +107,7 @@ def test_experiment_at_finite_m_falls_then_rises_and_larger_n_is_worse():
 def test_monte_carlo_agrees_with_the_exact_engine():
     # Seeded Monte Carlo, 40 000 draws, |z| <= 5 at n = 30, m = 40, k = 1..3 (low k: light enough tails).
     eigs = ot.skewed_spectrum(10, "trace")
-    exact = ot.overthinking(eigs, 30, [1] * 10, m=40, k_max=3).errors
+    exact = ot.overthinking_report(eigs, 30, [1] * 10, m=40, k_max=3).errors
     means, ses = claim.monte_carlo_errors(eigs, 30, 40, (1, 2, 3), 40_000, claim.SEED + 1)
     z = [(mu - ex) / se for mu, se, ex in zip(means, ses, exact)]
     assert max(abs(v) for v in z) <= 5, z

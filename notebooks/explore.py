@@ -162,7 +162,7 @@ def curve_data(train_cov, test_cov, n: int, m: int | None, k_curve: int, k_exact
     every ``k <= k_curve``, with the verdicts (and ``k*`` certified from the bracket)."""
     ks = np.arange(1, k_curve + 1)
     limit = figures.limit_curve(train_cov, n, ks, test_cov=test_cov)
-    report = theory.overthinking(train_cov, n, test_cov)
+    report = theory.overthinking_report(train_cov, n, test_cov)
     exact, seconds, finite_report = [], [], None
     if m is not None:
         for k in ks[:k_exact]:
@@ -171,7 +171,7 @@ def curve_data(train_cov, test_cov, n: int, m: int | None, k_curve: int, k_exact
             seconds.append(time.perf_counter() - start)
         if len(exact) >= 2:
             # the same exact values, from the engine's cache
-            finite_report = theory.overthinking(train_cov, n, test_cov, m=m, k_max=len(exact))
+            finite_report = theory.overthinking_report(train_cov, n, test_cov, m=m, k_max=len(exact))
     band, brackets, band_seconds, k_star = None, (), 0.0, None
     if m is not None:
         start = time.perf_counter()
@@ -243,7 +243,7 @@ def reproduction_code(train_cov, test_cov, n: int, m: int | None, k_curve: int, 
         "",
         "# m = ∞: err_k = ‖(I − Γ⁻¹Σ)^k‖_F² in closed form (through its logarithm: no overflow)",
         "limit = np.exp([theory.limit_log_error(train_cov, n, int(j), test_cov=test_cov) for j in ks])",
-        "report = theory.overthinking(train_cov, n, test_cov)",
+        "report = theory.overthinking_report(train_cov, n, test_cov)",
     ]
     if m is not None:
         lines += [
@@ -252,7 +252,7 @@ def reproduction_code(train_cov, test_cov, n: int, m: int | None, k_curve: int, 
             f"for j in ks[:{window}]])",
         ]
         if window >= 2:
-            lines.append(f"finite_report = theory.overthinking(train_cov, n, test_cov, m=m, k_max={window})")
+            lines.append(f"finite_report = theory.overthinking_report(train_cov, n, test_cov, m=m, k_max={window})")
         lines += [
             f"# m = {m}: certified brackets lower <= err_k <= upper for k = 0..{k_curve} (the zonal trace;",
             "# the exact engine off), and k* certified over all k from them",

@@ -193,10 +193,9 @@ def test_overthink_select_verify_json_are_strict(capsys, tmp_path, monkeypatch):
 
 
 def test_overthink_refuses_an_over_budget_scan_before_any_work(capsys, monkeypatch):
-    import importlib
+    import theory.overthinking as module
 
-    module = importlib.import_module("theory.overthinking")  # the package attribute is the function
-    monkeypatch.setattr(module, "overthinking", lambda *a, **k: _refuse("work"))
+    monkeypatch.setattr(module, "overthinking_report", lambda *a, **k: _refuse("work"))
     one_line_error(capsys, ["overthink", "--train", "1,3", "--test", "2,1", "--n", "6", "--m", "12",
                             "--k-max", "25"], "overthink", "--k-max", "--max-seconds 60")
     one_line_error(capsys, ["overthink", "--train", "1,3", "--test", "2,1", "--n", "6", "--m", "12",

@@ -15,7 +15,7 @@ import pytest
 import theory
 from theory._exact import psd_violation
 from theory._validate import as_covariance, as_exact_covariance
-from theory.overthinking import infinite_m_error_exact, overthinking
+from theory.overthinking import infinite_m_error_exact, overthinking_report
 from theory.selection import select_tasks, selection_objective
 
 
@@ -36,7 +36,7 @@ def _float_built_singular(seed=0):
     lambda: theory.cot_error([[1e-12, 1e-11], [1e-11, 1e-12]], 10, 1),
     lambda: theory.gamma([-1e-11], 10),
     lambda: theory.cot_error([-1e-11, 1e-12], 10, 1, m=5),
-    lambda: overthinking([1e-12, -5e-11], 10, [1, 1]),
+    lambda: overthinking_report([1e-12, -5e-11], 10, [1, 1]),
 ])
 def test_tiny_indefinite_training_covariance_is_refused(call):
     with pytest.raises(ValueError, match="train_cov must be positive semi-definite"):
@@ -166,7 +166,7 @@ def test_exact_input_stays_checked_exactly_for_symmetry():
 
 def test_ill_conditioned_overthinking_is_exact_and_finite():
     lam, n, sig = [1, 1e-6, 1e-12], 10, [1, 1, 1]
-    report = overthinking(lam, n, sig)
+    report = overthinking_report(lam, n, sig)
     exact = [infinite_m_error_exact(lam, n, sig, k) for k in (1, 2, 3)]
     assert exact[0] < exact[1] < exact[2]
     assert (report.k_star, report.behaviour, report.certified) == (1, "rises from the start", True)
@@ -176,7 +176,7 @@ def test_ill_conditioned_overthinking_is_exact_and_finite():
 
 def test_overflowing_errors_never_reach_the_report():
     # μ ≈ 4e15: ρ^{2k} leaves the float range at k ≈ 10; the scan is in logarithms
-    report = overthinking([1e-8, 1e-8], 10, [1e8, 1.0])
+    report = overthinking_report([1e-8, 1e-8], 10, [1e8, 1.0])
     assert report.k_star == 1 and report.certified
     assert np.all(np.isfinite(report.errors)) and np.isfinite(report.err_star)
     assert report.err_star == float(infinite_m_error_exact([1e-8, 1e-8], 10, [1e8, 1.0], 1))
@@ -185,7 +185,7 @@ def test_overflowing_errors_never_reach_the_report():
 
 def test_own_near_degenerate_top_eigenvalues():
     lam, n, sig = [1, 1e-8, 1e-13], 5, [1, 1, 1]
-    report = overthinking(lam, n, sig)
+    report = overthinking_report(lam, n, sig)
     exact = [infinite_m_error_exact(lam, n, sig, k) for k in range(1, 8)]
     assert report.certified and report.k_star == 1 + min(range(7), key=lambda i: (exact[i], i))
 
@@ -195,9 +195,9 @@ def test_certified_only_when_the_exact_certificate_holds(monkeypatch):
     ot = sys.modules["theory.overthinking"]
     lam, n, sig = [1, 1e-6, 1e-12], 10, [1, 1, 1]
     monkeypatch.setattr(ot, "EXACT_STEPS", 1)  # the exact tail bound needs two steps here
-    assert not ot.overthinking(lam, n, sig).certified
+    assert not ot.overthinking_report(lam, n, sig).certified
     monkeypatch.setattr(ot, "EXACT_STEPS", 2)
-    assert ot.overthinking(lam, n, sig).certified
+    assert ot.overthinking_report(lam, n, sig).certified
 
 
 @pytest.mark.parametrize("lam, n, sig, value", [
@@ -209,7 +209,7 @@ def test_certified_only_when_the_exact_certificate_holds(monkeypatch):
 def test_constant_curves_are_labelled_constant(lam, n, sig, value):
     # at finite m only Σ = 0 keeps the curve constant (Ŝ_m = 0); otherwise Ŝ_m ≠ Σ moves it
     for m in (None, 5) if not any(sig) else (None,):
-        report = overthinking(lam, n, sig, m=m, k_max=3)
+        report = overthinking_report(lam, n, sig, m=m, k_max=3)
         assert report.behaviour == "constant" and report.k_star == 1 and report.first_rise is None
         assert report.err_star == value and report.certified
         assert np.all(report.errors == value)
@@ -225,9 +225,9 @@ def test_default_finite_m_call_is_bounded_and_explicit_windows_are_costed():
     q = _rotation(10, 7)
     sig = q @ np.diag(rng.uniform(0.5, 1.5, 10)) @ q.T
     with pytest.raises(ValueError, match=r"k_max = 30 at finite m would cost about .* max_seconds=None"):
-        overthinking(lam, 30, sig, m=40, k_max=30)
+        overthinking_report(lam, 30, sig, m=40, k_max=30)
     start = time.perf_counter()
-    report = overthinking(lam, 30, sig, m=40)
+    report = overthinking_report(lam, 30, sig, m=40)
     assert time.perf_counter() - start < 120  # hang guard; the default window is costed at ~2 s
     assert len(report.errors) >= 2 and np.all(np.isfinite(report.errors))
 
@@ -241,7 +241,7 @@ def test_default_finite_m_call_is_bounded_and_explicit_windows_are_costed():
 ])
 def test_overthinking_arguments_are_validated_at_every_m(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        overthinking([1, 2], 10, [1, 1], **kwargs)
+        overthinking_report([1, 2], 10, [1, 1], **kwargs)
 
 
 # ----------------------------------------------------------------------------- 5. selection

@@ -132,7 +132,7 @@ def _library_numbers(n: int, m: int, k: int) -> dict:
     b = theory.error_bracket(lam, n, k, sigma, m, exact_budget=0)  # the zonal trace's bracket
     return {"limit": math.exp(theory.limit_log_error(lam, n, k, test_cov=sigma)),
             "exact": theory.cot_error(lam, n, k, test_cov=sigma, m=m),
-            "max_eig": theory.overthinking(lam, n, sigma).max_eig,
+            "max_eig": theory.overthinking_report(lam, n, sigma).max_eig,
             "lower": b.lower_float, "upper": b.upper_float}
 
 

@@ -17,6 +17,7 @@ from theory import _exact
 from theory.covariance import gamma
 from theory.scaling import rational_orthogonal
 from theory.scaling import cot_error_d1  # the d = 1 chi-square closed form: an independent route
+from theory._exact import exact_power
 
 # The package exports the function ``overthinking`` under the module's name: bind the module itself.
 ot = importlib.import_module("theory.overthinking")
@@ -75,10 +76,6 @@ def _as_float(a):
     return np.array(a, dtype=float)
 
 
-def _exact_power(M, k):
-    return ot._exact_power(M, k)
-
-
 @given(problems())
 def test_eventual_growth_condition(problem):
     """err_k → ∞ at m = ∞ iff λ_max(Γ^{-1}Σ) > 2: the exact root count against exact powers.
@@ -87,7 +84,7 @@ def test_eventual_growth_condition(problem):
     (U = tr Γ tr Γ^{-1}). With the margin |λ_max − 2| > 0.05, ρ >= 1.05 and k = 256 separates the two.
     """
     lam, sig, n = problem
-    report = ot.overthinking(_as_float(lam), n, _as_float(sig))
+    report = ot.overthinking_report(_as_float(lam), n, _as_float(sig))
     assume(abs(report.margin) > 0.05)
     growth = ot.eventual_growth_exact(lam, n, sig)
     assert report.diverges == growth == (report.max_eig > 2)
@@ -106,7 +103,7 @@ def test_remark41_trace_is_an_exact_lower_bound(problem):
     _, upper = ot.gamma_condition_bounds_exact(lam, n)
     lower_c, upper_c = ot.remark41_bracket(_as_float(lam), n)
     for k in range(0, 4):
-        P = _exact_power(M, k)
+        P = exact_power(M, k)
         asym = sum(((P[i, j] - P[j, i]) ** 2 for i in range(P.shape[0]) for j in range(P.shape[0])),
                    Fraction(0))
         err = ot.infinite_m_error_exact(lam, n, sig, k)
@@ -136,7 +133,7 @@ def test_k1_equality_iff_commuting(problem):
 @given(problems())
 def test_report_k_star_is_the_exact_minimiser(problem):
     lam, sig, n = problem
-    report = ot.overthinking(_as_float(lam), n, _as_float(sig))
+    report = ot.overthinking_report(_as_float(lam), n, _as_float(sig))
     assume(report.diverges and report.certified and len(report.errors) <= 20)
     exact = [ot.infinite_m_error_exact(lam, n, sig, k) for k in range(1, len(report.errors) + 1)]
     best = min(exact)
@@ -150,8 +147,8 @@ def test_report_k_star_is_the_exact_minimiser(problem):
 def test_larger_n_never_removes_divergence(problem, extra):
     """Γ_n decreases in n (Loewner), so every eigenvalue of Γ_n^{-1}Σ increases and divergence persists."""
     lam, sig, n = problem
-    a = ot.overthinking(_as_float(lam), n, _as_float(sig))
-    b = ot.overthinking(_as_float(lam), n + extra, _as_float(sig))
+    a = ot.overthinking_report(_as_float(lam), n, _as_float(sig))
+    b = ot.overthinking_report(_as_float(lam), n + extra, _as_float(sig))
     # float eigen-solves of well-scaled matrices: error well below 1e-12 relative to the largest
     assert np.all(b.eigenvalues >= a.eigenvalues - 1e-12 * max(1.0, a.max_eig))
     if ot.eventual_growth_exact(lam, n, sig):
@@ -175,7 +172,7 @@ def test_divergence_onset_is_sharp(problem):
 
 def test_commuting_closed_form_and_direction():
     # Λ = diag(1, 1/10), Σ = I, n = 10: Γ = 1.1 Λ + 0.11 I = diag(1.21, 0.22), μ = (0.826, 4.545).
-    report = ot.overthinking([1.0, 0.1], 10, [1.0, 1.0])
+    report = ot.overthinking_report([1.0, 0.1], 10, [1.0, 1.0])
     mu = np.array([1 / 1.21, 1 / 0.22])
     assert np.allclose(report.eigenvalues, np.sort(mu), rtol=1e-12)   # float eigen-solve accuracy
     assert report.diverges and report.k_star == 1 and report.behaviour == "rises from the start"
@@ -186,27 +183,27 @@ def test_commuting_closed_form_and_direction():
 
 
 def test_never_diverging_has_no_finite_k_star():
-    report = ot.overthinking([1.0, 1.0], 5, [1.0, 0.5])
+    report = ot.overthinking_report([1.0, 1.0], 5, [1.0, 0.5])
     assert not report.diverges and report.k_star is None and report.err_star == 0.0
     assert report.behaviour == "decreasing" and report.certified
 
 
 def test_sigma_equal_gamma_is_solved_in_one_step():
     G = gamma([2.0, 1.0], 4)
-    report = ot.overthinking([2.0, 1.0], 4, G)
+    report = ot.overthinking_report([2.0, 1.0], 4, G)
     assert report.k_star == 1 and report.err_star < 1e-25
 
 
 def test_singular_test_covariance_keeps_its_null_directions():
     # Σ = diag(1, 0): the second coordinate of w is never learned; err_k → 1.
-    report = ot.overthinking([1.0, 1.0], 10, [1.0, 0.0])
+    report = ot.overthinking_report([1.0, 1.0], 10, [1.0, 0.0])
     assert not report.diverges and report.k_star is None and report.err_star == pytest.approx(1.0, rel=1e-12)
 
 
 def test_exact_boundary_is_decided_exactly():
     # Λ = (1), n = 1: Γ = 3; Σ = 6 gives λ_max(Γ^{-1}Σ) = 2 exactly: bounded (err_k = 1 for all k).
     assert not ot.eventual_growth_exact([1], 1, [6])
-    report = ot.overthinking([1.0], 1, [6.0])
+    report = ot.overthinking_report([1.0], 1, [6.0])
     assert not report.diverges and abs(report.margin) < 1e-12 and report.responsible.shape == (1, 0)
     assert ot.eventual_growth_exact([1], 1, [Fraction(6) + Fraction(1, 10**12)])
 
@@ -221,7 +218,7 @@ def test_exact_boundary_is_decided_exactly():
 ])
 def test_bad_input(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
-        ot.overthinking(*args, **kwargs)
+        ot.overthinking_report(*args, **kwargs)
 
 
 @pytest.mark.parametrize("fn", [ot.infinite_m_error_exact, ot.remark41_trace_exact])
@@ -275,7 +272,7 @@ def test_d1_optimal_steps_do_not_decrease_with_m(lam, sig, n):
 
 @given(variance, variance, st.integers(1, 20), st.integers(2, 30))
 def test_finite_m_report_in_d1(lam, sig, n, m):
-    report = ot.overthinking([lam], n, [sig], m=m, k_max=4)
+    report = ot.overthinking_report([lam], n, [sig], m=m, k_max=4)
     exact = [float(cot_error_d1(lam, n, k, m=m, test_var=sig)) for k in range(1, 5)]
     assert np.allclose(report.errors, exact, rtol=1e-12)    # the engine rounds once; the closed form is exact
     assert report.diverges and not report.certified
@@ -286,7 +283,7 @@ def test_finite_m_bad_input():
     with pytest.raises(ValueError, match="k must be"):
         ot.step_gain([1, 2], 3, [1, 1], k=0)
     with pytest.raises(ValueError, match="k_max"):
-        ot.overthinking([1, 2], 3, [1, 1], m=5, k_max=1)
+        ot.overthinking_report([1, 2], 3, [1, 1], m=5, k_max=1)
     with pytest.raises(ValueError, match="normalisation"):
         ot.skewed_spectrum(4, "log")
     with pytest.raises(ValueError, match="ns"):

@@ -13,7 +13,7 @@ from theory.lsa import cot_rollout, embed_prompt, lsa_forward, read_estimate, tr
 from theory.moments import monte_carlo_sas, wishart_sas
 from theory.montecarlo import MCResult, mc_cot_error
 from theory.overthinking import (LSAExperiment, OverthinkingReport, StepGain, divergence_onset,
-                                 eventual_growth_exact, infinite_m_error_exact, lsa_experiment, overthinking,
+                                 eventual_growth_exact, infinite_m_error_exact, lsa_experiment, overthinking_report,
                                  remark41_bracket, remark41_trace_exact, step_gain)
 from theory.pseudo_newton import cot_closed_form, cot_recurrence
 from theory.rmt import (MPPhase, critical_nu, isotropic_cot_error, mp_cot_error, mp_cot_error_quad, mp_phase,
@@ -39,7 +39,7 @@ __all__ = [
     "Selection", "select_tasks", "select_tasks_by_enumeration", "selection_qp", "hard_task_mass",
     "mixture_preconditioner", "mixture_cot_error", "true_optimal_selection", "qp_vs_true_error",
     "qp_vs_uniform", "task_type_experiment", "task_type_pool",
-    "overthinking", "OverthinkingReport", "infinite_m_error_exact", "remark41_trace_exact", "remark41_bracket",
+    "overthinking_report", "OverthinkingReport", "infinite_m_error_exact", "remark41_trace_exact", "remark41_bracket",
     "eventual_growth_exact", "divergence_onset", "step_gain", "StepGain", "lsa_experiment", "LSAExperiment",
     "wishart_trace_moment", "isotropic_cot_error", "proportional_expansion", "mp_cot_error", "mp_cot_error_quad",
     "mp_phase", "MPPhase", "critical_nu",

@@ -9,6 +9,7 @@ Notation (arXiv 2510.03605, poster):
 
 from __future__ import annotations
 
+import numbers
 from fractions import Fraction
 
 import numpy as np
@@ -39,6 +40,17 @@ def gamma(train_cov, n) -> np.ndarray:
         raise ValueError("train_cov must be nonzero: with Λ = 0, Γ = 0 is singular")
     d = lam.shape[0]
     return (1 + 1 / n) * lam + (np.trace(lam) / n) * np.eye(d)
+
+
+def gamma_eigenvalues(eigs, n, trace=None) -> list:
+    """Γ's eigenvalues ``(1 + 1/n)λ_i + tr Λ/n`` from Λ's, in whatever arithmetic the inputs carry.
+
+    The one formula behind the spectral routes (exact rationals, sympy symbols, floats); ``trace``
+    stands in for ``Σ λ_i`` where a derivation keeps it as a symbol.
+    """
+    total = sum(eigs) if trace is None else trace
+    inv_n = Fraction(1, n) if isinstance(n, numbers.Integral) else 1 / n  # exact for an int n
+    return [(1 + inv_n) * lam + total * inv_n for lam in eigs]
 
 
 def gamma_exact(train_cov, n) -> np.ndarray:

@@ -34,6 +34,7 @@ from pathlib import Path
 import sympy
 
 from theory._tex import Step
+from theory.covariance import gamma_eigenvalues
 
 SECTION_DIR = "sections"
 MASTER = "derivations.tex"
@@ -958,7 +959,7 @@ def _contraction_symbols(d: int):
     n = sympy.Symbol("n", positive=True)
     lams = sympy.symbols(f"lambda_1:{d + 1}", positive=True)
     T = sympy.Symbol("T", positive=True)  # stands for tr Λ = Σ λ_i
-    gam = [(1 + 1 / n) * l + T / n for l in lams]
+    gam = gamma_eigenvalues(lams, n, trace=T)
     return n, lams, T, gam
 
 

@@ -51,12 +51,12 @@ import numpy as np
 
 from flint import fmpz
 
-from theory._exact import exact_inverse
+from theory._exact import exact_inverse, log_or_minus_inf
 from theory._repr import RichRepr
 from theory._stein import (STRUCTURE_SIZES, GapTable, binomial_structure, exact_traces, frobenius_ceiling,
                            integer_scaled, kronecker_decode, reduce_states, run_numbers)
 from theory._validate import _as_2d, _to_fraction, as_exact_covariance, positive_int, same_dimension
-from theory.covariance import gamma_exact
+from theory.covariance import gamma_eigenvalues, gamma_exact
 
 
 class DivergenceError(OverflowError):
@@ -570,15 +570,10 @@ def exact_cost(train_cov, n, k, *, test_cov=None, m=None) -> tuple[float, str]:
 
 
 def _log(value: Fraction) -> float:
-    """Natural log of a nonnegative rational, accurate to double precision at any size."""
+    """Natural log of a nonnegative rational (``−∞`` at 0): :func:`theory._exact.log_or_minus_inf`."""
     if value < 0:
         raise AssertionError(f"an expected squared norm is negative: {value}")
-    if value == 0:
-        return -math.inf
-    e = value.numerator.bit_length() - value.denominator.bit_length()
-    mantissa = float(value / Fraction(2) ** e)  # in (1/2, 2): rounded once
-    return math.log(mantissa) + e * math.log(2)
-
+    return log_or_minus_inf(value)
 
 def _to_float(value: Fraction, log_hint: str) -> float:
     try:
@@ -785,8 +780,7 @@ def cot_error_poly_symbolic(eigs, n, k):
     m = sympy.Symbol("m", positive=True)
     if k == 0:
         return sympy.Integer(d)
-    total = sum(eigs)
-    gam = [(1 + 1 / n) * lam + total / n for lam in eigs]
+    gam = gamma_eigenvalues(eigs, n)
     st = binomial_structure(k, "commuting")
     formal = {g: _Formal({(0, ((a, b + 1),)): 1}) for g, (a, b) in enumerate(st.gaps.keys)}
 

@@ -445,7 +445,7 @@ def phase_map(ax, *, d: int = 10, ns=None, ss=None):
     exact divergence boundary ``λ_max(Γ^{-1}Σ) = 2``."""
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
-    from theory.overthinking import overthinking
+    from theory.overthinking import overthinking_report
     lam = skewed_spectrum(d)
     default_ns, default_ss = _phase_grid(quick=False)
     ns = default_ns if ns is None else np.asarray(ns)
@@ -455,7 +455,7 @@ def phase_map(ax, *, d: int = 10, ns=None, ss=None):
     for a, s in enumerate(ss):
         sig = mismatched_test(lam, s)
         for b, n in enumerate(ns):
-            report = overthinking(lam, int(n), sig)
+            report = overthinking_report(lam, int(n), sig)
             code[a, b] = _PHASES[report.behaviour][0]
             max_eig[a, b] = report.max_eig
     colours = [c for _, _, c in sorted(_PHASES.values())]
@@ -556,7 +556,7 @@ def figure_overthinking(*, d: int = 10, ns=(10, 20, 30), m: int = 40, k_max: int
     exceeds 2 (for ``d = 10`` exactly when ``n > 152660/2341 ≈ 65.2``, as the ``rem4.1`` derivation
     solves).
     """
-    from theory.overthinking import overthinking
+    from theory.overthinking import overthinking_report
     from theory.overthinking import skewed_spectrum as exact_skewed
     Figure = _figure_class()
     k_max, exact_budget, samples = _capped("overthinking", quick, k_max=k_max, exact_budget=exact_budget,
@@ -584,7 +584,7 @@ def figure_overthinking(*, d: int = 10, ns=(10, 20, 30), m: int = 40, k_max: int
     legend_markers(ax_m, mc=True, star=True, band=True, k_range=True, loc="upper left", fontsize=_LEGEND)
     ax_m.set_title(f"(a) the paper's setting: m = {m}, bands beyond k = {reach}", fontsize=_TITLE)
     for j, n in enumerate(large_ns):
-        report = overthinking(exact_eigs, n, [1] * d)
+        report = overthinking_report(exact_eigs, n, [1] * d)
         k_star = report.k_star if report.k_star is not None and report.k_star <= k_max else None
         label = (f"n = {n}: " + (f"k* = {report.k_star}" if report.k_star else "keeps falling")
                  + rf", $\lambda_{{\max}}$ = {report.max_eig:.2f}")

@@ -34,6 +34,7 @@ from fractions import Fraction
 import numpy as np
 from array_api_compat import device
 
+from theory._exact import log_fraction
 from theory._backend import SAMPLERS, factor_width, get_backend
 from theory._repr import RichRepr
 from theory._validate import as_covariance, positive_int, same_dimension
@@ -408,11 +409,6 @@ def _shifted_power_sums(xp, log_v, log_scale, shift):
 # Exact bookkeeping on the host
 
 
-def _log_fraction(x: Fraction) -> float:
-    """Natural log of a positive Fraction of any size (``math.log`` takes big ints)."""
-    return math.log(x.numerator) - math.log(x.denominator)
-
-
 def _fraction_from_log(log_x: float) -> Fraction:
     """``exp(log_x)`` as an exact Fraction ``f·2^e`` of the float mantissa, without overflow."""
     e = math.floor(log_x / _LN2)
@@ -521,8 +517,8 @@ def _finish(acc: _Moments) -> dict:
     m4 = s4 / count - 4 * a * s3 / count + 6 * a * a * s2 / count - 3 * a ** 4
     n = int(count)
     se2 = m2 / (n - 1)  # (m2 · N/(N−1)) / N
-    log_mean = _log_fraction(mean)
-    log_se = 0.5 * _log_fraction(se2) if se2 > 0 else -math.inf
+    log_mean = log_fraction(mean)
+    log_se = 0.5 * log_fraction(se2) if se2 > 0 else -math.inf
     mean_f = _to_float(mean)
     se_f = math.sqrt(_to_float(se2)) if se2 > 0 else 0.0
     if m2 > 0 and m4 > 0:

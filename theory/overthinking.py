@@ -34,7 +34,7 @@ import numpy as np
 import sympy as sp
 from flint import fmpz, fmpz_mat
 
-from theory._exact import exact_matmul, exact_solve
+from theory._exact import exact_matmul, exact_power, exact_solve
 from theory._repr import RichRepr
 from theory._validate import as_covariance, as_exact_covariance, positive_float, positive_int, same_dimension
 from theory.covariance import gamma, gamma_exact
@@ -85,22 +85,6 @@ def step_matrix_exact(train_cov, n, test_cov) -> np.ndarray:
     return M
 
 
-def _exact_power(M, k: int):
-    d = M.shape[0]
-    out = np.empty((d, d), dtype=object)
-    out[...] = Fraction(0)
-    for i in range(d):
-        out[i, i] = Fraction(1)
-    base = M
-    while k:
-        if k & 1:
-            out = exact_matmul(out, base)
-        k >>= 1
-        if k:
-            base = exact_matmul(base, base)
-    return out
-
-
 def infinite_m_error_exact(train_cov, n, test_cov, k) -> Fraction:
     r"""Exact CoT error at ``m = ∞`` (proofs/math.md §13).
 
@@ -109,7 +93,7 @@ def infinite_m_error_exact(train_cov, n, test_cov, k) -> Fraction:
     ``k >= 0`` (``err_0 = d``).
     """
     k = positive_int(k, "k", minimum=0)
-    P = _exact_power(step_matrix_exact(train_cov, n, test_cov), k)
+    P = exact_power(step_matrix_exact(train_cov, n, test_cov), k)
     return sum((v * v for v in P.flat), Fraction(0))
 
 
@@ -122,7 +106,7 @@ def remark41_trace_exact(train_cov, n, test_cov, k) -> Fraction:
     (the two matrices are similar, so the trace is rational for rational input).
     """
     k = positive_int(k, "k", minimum=0)
-    P = _exact_power(step_matrix_exact(train_cov, n, test_cov), 2 * k)
+    P = exact_power(step_matrix_exact(train_cov, n, test_cov), 2 * k)
     return sum((P[i, i] for i in range(P.shape[0])), Fraction(0))
 
 
@@ -486,7 +470,7 @@ def _window_cost(d: int, k_max: int, commuting: bool) -> float:
     return sum(engine_cost_seconds(d, k, commuting) for k in range(1, k_max + 1))
 
 
-def overthinking(train_cov, n, test_cov, *, m=None, k_max=None,
+def overthinking_report(train_cov, n, test_cov, *, m=None, k_max=None,
                  max_seconds=DEFAULT_MAX_SECONDS) -> OverthinkingReport:
     r"""Whether, when and why chain of thought overthinks (Remark 4.1).
 
@@ -789,7 +773,7 @@ def lsa_experiment(d: int = 10, ns=(10, 20, 30), ms=(None, 40), *, normalisation
     for m in ms:
         for n in ns:
             n = positive_int(n, "ns")
-            report = overthinking(eigs, n, [1] * d, m=m, k_max=k_max, max_seconds=None)
+            report = overthinking_report(eigs, n, [1] * d, m=m, k_max=k_max, max_seconds=None)
             certified = report.certified if m is None else report.first_rise is not None
             rows.append(ExperimentRow(n, m, report.k_star, report.err_star, report.first_rise, certified,
                                       report.behaviour, report.max_eig, report.errors))

@@ -33,7 +33,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from theory._exact import exact_inverse, exact_matmul
+from theory._exact import exact_inverse, exact_matmul, log_fraction, log_or_minus_inf
 from theory._repr import RichRepr
 from theory._validate import as_covariance, as_exact_covariance, positive_float, positive_int, same_dimension
 from theory.covariance import gamma, gamma_exact, hardness
@@ -63,16 +63,6 @@ def _diagonal_eigenvalues(train_cov, name: str = "train_cov") -> list[Fraction]:
                          f"got λ_min = {min(eig)}")
     return eig
 
-
-def log_fraction(x: Fraction) -> float:
-    """Natural logarithm of a positive ``Fraction`` without overflow (``math.log`` takes big ints)."""
-    if x <= 0:
-        raise ValueError(f"x must be positive, got {x}")
-    return math.log(x.numerator) - math.log(x.denominator)
-
-
-def _log_or_minus_inf(x: Fraction) -> float:
-    return log_fraction(x) if x > 0 else -math.inf
 
 
 def _finite_or_inf(log_value: float) -> float:
@@ -553,7 +543,7 @@ def _log_errors(lam: np.ndarray, sig: np.ndarray, n: int, ks, m, raw_train, raw_
     if d == 1:
         ratio = _d1_ratio(_scalar(raw_train), None if raw_test is None else _scalar(raw_test))
         errs = _d1_errors(Fraction(n, n + 2) * ratio, m, max(ks))
-        return [_log_or_minus_inf(errs[k]) for k in ks], "d = 1 closed form"
+        return [log_or_minus_inf(errs[k]) for k in ks], "d = 1 closed form"
     from theory.error import cot_log_error
     return ([cot_log_error(raw_train, n, k, test_cov=raw_test, m=m) for k in ks], "exact engine")
 

@@ -31,7 +31,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from theory._exact import exact_matmul
+from theory._exact import exact_inverse, exact_matmul, nullspace, solve_unique
 from theory._repr import RichRepr
 from theory._validate import as_covariance, as_exact_covariance, optional_bool, positive_int, same_dimension
 
@@ -91,63 +91,12 @@ def _validated(task_covs, target_cov, exact):
 
 # ----------------------------------------------------------------------------- exact linear algebra
 
-def _rref(rows: list[list[Fraction]], ncols: int) -> tuple[list[list[Fraction]], list[int]]:
-    """Reduced row echelon form (exact) of a list of rows; returns (rows, pivot columns)."""
-    R = [list(r) for r in rows]
-    pivots = []
-    r = 0
-    for c in range(ncols):
-        p = next((i for i in range(r, len(R)) if R[i][c] != 0), None)
-        if p is None:
-            continue
-        R[r], R[p] = R[p], R[r]
-        piv = R[r][c]
-        R[r] = [v / piv for v in R[r]]
-        for i in range(len(R)):
-            if i != r and R[i][c] != 0:
-                f = R[i][c]
-                R[i] = [a - f * bb for a, bb in zip(R[i], R[r])]
-        pivots.append(c)
-        r += 1
-        if r == len(R):
-            break
-    return R, pivots
-
-
-def _solve_exact(A: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction] | None:
-    """The unique solution of a consistent system of full column rank, else ``None``."""
-    ncols = len(A[0])
-    R, piv = _rref([row + [v] for row, v in zip(A, rhs)], ncols + 1)
-    if piv[-1:] == [ncols] or len(piv) < ncols:  # inconsistent, or a free variable
-        return None
-    return [R[i][ncols] for i in range(ncols)]
-
-
-def _nullspace_exact(A: list[list[Fraction]], ncols: int) -> list[list[Fraction]]:
-    """A basis of ``{v : A v = 0}`` (exact), one vector per free column of the RREF."""
-    R, piv = _rref(A, ncols)
-    basis = []
-    for free in (c for c in range(ncols) if c not in piv):
-        v = [Fraction(0)] * ncols
-        v[free] = Fraction(1)
-        for i, c in enumerate(piv):
-            v[c] = -R[i][free]
-        basis.append(v)
-    return basis
-
-
 def _inverse_exact(A: np.ndarray, name: str) -> np.ndarray:
-    d = A.shape[0]
-    R, piv = _rref([[A[i, j] for j in range(d)] + [Fraction(int(i == j)) for j in range(d)]
-                    for i in range(d)], 2 * d)
-    if piv[:d] != list(range(d)):
+    try:
+        return exact_inverse(A, name)
+    except ValueError:
         raise ValueError(f"{name} must be positive definite (its inverse enters the QP), "
-                         "but it is singular")
-    out = np.empty((d, d), dtype=object)
-    for i in range(d):
-        for j in range(d):
-            out[i, j] = R[i][d + j]
-    return out
+                         "but it is singular") from None
 
 
 # ----------------------------------------------------------------------------- the QP
@@ -270,7 +219,7 @@ def _face_minimiser(Q, b, free, exact):
     k = len(free)
     if exact:
         A = [[Q[i, j] for j in free] + [Fraction(-1)] for i in free] + [[Fraction(1)] * k + [Fraction(0)]]
-        sol = _solve_exact(A, [b[i] for i in free] + [Fraction(1)])
+        sol = solve_unique(A, [b[i] for i in free] + [Fraction(1)])
         return None if sol is None else sol[:k]
     A = np.zeros((k + 1, k + 1))
     A[:k, :k] = Q[np.ix_(free, free)]
@@ -459,7 +408,7 @@ def _optimal_face(qp: SelectionQP, pi_star, nu, exact):
     if exact:
         A = [[qp.Q[i, j] for j in E] for i in E] + [[Fraction(1)] * len(E)]
         c = [sum((qp.Q[i, j] * pi_star[j] for j in E), Fraction(0)) for i in E] + [Fraction(1)]
-        kernel = _nullspace_exact(A, len(E))
+        kernel = nullspace(A, len(E))
     else:
         # Row scaling leaves the solution set unchanged; it puts the block vec B_ℓ (any scale, up to
         # κ(Σ)) and the row of ones on the same footing, so that one relative rank tolerance serves.
@@ -491,7 +440,7 @@ def _optimal_face(qp: SelectionQP, pi_star, nu, exact):
     vertices: list = []
     for S in itertools.combinations(range(len(E)), rank):
         if exact:
-            x = _solve_exact([[row[p] for p in S] for row in A], c)
+            x = solve_unique([[row[p] for p in S] for row in A], c)
             if x is None or min(x) < 0:
                 continue
         else:

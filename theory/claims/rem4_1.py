@@ -35,7 +35,7 @@ from theory.covariance import gamma
 from theory.ledger import (CLAIM, CONDITION, FINDING, Claim, Counterexample, RouteDisagreement, decide, holds,
                            require_z, undecided)
 from theory.overthinking import (divergence_onset, eventual_growth_exact, gamma_condition_bounds_exact,
-                                 infinite_m_error_exact, lsa_experiment, overthinking, remark41_bracket,
+                                 infinite_m_error_exact, lsa_experiment, overthinking_report, remark41_bracket,
                                  remark41_trace_exact, skewed_spectrum, step_gain, step_matrix_exact)
 from theory.scaling import cot_error_d1, rational_orthogonal
 
@@ -142,7 +142,7 @@ def trace_identity_survey(count: int, k_max: int = 3):
     disagreements)``.
     """
     rng = np.random.default_rng(np.random.SeedSequence(SEED))
-    from theory.overthinking import _exact_power
+    from theory._exact import exact_power
     id_fail = br_fail = eq_fail = growth_fail = 0
     worst = 0.0
     for t in range(count):
@@ -152,7 +152,7 @@ def trace_identity_survey(count: int, k_max: int = 3):
         _, sharp = remark41_bracket(lam.astype(float), n)
         commute = bool((lam.dot(sig) == sig.dot(lam)).all())
         for k in range(k_max + 1):
-            P = _exact_power(M, k)
+            P = exact_power(M, k)
             d = P.shape[0]
             asym = sum(((P[i, j] - P[j, i]) ** 2 for i in range(d) for j in range(d)), Fraction(0))
             err = infinite_m_error_exact(lam, n, sig, k)
@@ -163,7 +163,7 @@ def trace_identity_survey(count: int, k_max: int = 3):
             if tr > 0 and k > 0 and sharp > 1 + 1e-9:
                 # the sharp float constant (κ + 1/κ)/2 (U = tr Γ tr Γ^{-1} only bounds it from above)
                 worst = max(worst, float(err / tr) / sharp)
-        report = overthinking(lam.astype(float), n, sig.astype(float))
+        report = overthinking_report(lam.astype(float), n, sig.astype(float))
         growth_fail += report.diverges != eventual_growth_exact(lam, n, sig)
     return id_fail, br_fail, eq_fail, worst, growth_fail
 
@@ -258,7 +258,7 @@ def trace_step_by_step(full: bool):
     lam, n, sig = EXAMPLE_RISES_WHILE_TRACE_FALLS
 
     def counterexample():
-        report = overthinking(lam.astype(float), n, sig.astype(float))
+        report = overthinking_report(lam.astype(float), n, sig.astype(float))
         return Counterexample(
             tex(r"$\Lambda = «lam:mat»$, $\Sigma = «sig:mat»$, $n = «n»$ ($\lambda_{\max}(\Gamma^{-1}\Sigma) = «mx:.4g» < 2$): "
                 r"the trace falls at every step and the error tends to $0$, yet $\mathrm{err}_{k+1} > \mathrm{err}_k$ at "
@@ -285,7 +285,7 @@ def trace_best_k(full: bool):
     k_tr = min(range(1, kk + 1), key=lambda k: t3[k])
 
     def counterexample():
-        report = overthinking(lam.astype(float), n, sig.astype(float))
+        report = overthinking_report(lam.astype(float), n, sig.astype(float))
         return Counterexample(
             tex(r"$\Lambda = «lam:mat»$, $\Sigma = «sig:mat»$, $n = «n»$: $k^* = «ke»$ for the error, $«kt»$ for the "
                 r"trace (exact, $k \le «kk»$; both curves rise for ever after, $\lambda_{\max}(\Gamma^{-1}\Sigma) = "
@@ -335,7 +335,7 @@ def larger_n_best(full: bool):
     def counterexample():
         # commuting problems: err_k is a sum of exponentials whose increments change sign once,
         # so the float report's first minimum is global
-        cert = [overthinking(L.astype(float), nn, S.astype(float)).k_star
+        cert = [overthinking_report(L.astype(float), nn, S.astype(float)).k_star
                 for L, nn, S in ((lam4, na, sig4), (lam4, nb, sig4), (lam5, nc, sig5), (lam5, nd, sig5))]
         return Counterexample(
             tex(r"$\Lambda = «l4:mat»$, $\Sigma = «s4:mat»$: $k^* = «ka»$ at $n = «na»$ (the onset) and $«kb»$ at "
@@ -527,7 +527,7 @@ def derivation() -> list[Step]:
     n_c = threshold.start
     exact_lam = [Fraction(1, i) for i in range(1, D + 1)]
     exact_sigma = [sum(exact_lam) / D] * D
-    checks = sympy.Matrix([[m, int(overthinking(exact_lam, m, exact_sigma).diverges)]
+    checks = sympy.Matrix([[m, int(overthinking_report(exact_lam, m, exact_sigma).diverges)]
                            for m in (int(sympy.floor(n_c)), int(sympy.ceiling(n_c)))])
     return [
         Step(tex(r"Commuting case, $d = «d»$: $\Gamma = \operatorname{diag}(\gamma_i)$, $\Sigma = \operatorname{diag}(\sigma_i)$. "

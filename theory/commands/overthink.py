@@ -46,13 +46,13 @@ def _check_cost(train, n: int, test, m: int, k_max: int, budget: float) -> None:
 
 def run(args) -> int:
     from theory.commands._spec import parse_spec
-    from theory.overthinking import overthinking
+    from theory.overthinking import overthinking_report
 
     train = parse_spec(args.train, "--train")
     test = parse_spec(args.test, "--test")
     if args.m is not None and args.k_max >= 1 and args.n >= 1 and args.m >= 1:
         _check_cost(train, args.n, test, args.m, args.k_max, args.max_seconds)
-    report = overthinking(train, args.n, test, m=args.m, k_max=args.k_max)
+    report = overthinking_report(train, args.n, test, m=args.m, k_max=args.k_max)
     if args.json:
         from theory.commands._json import dumps
         print(dumps(report.as_dict()))
