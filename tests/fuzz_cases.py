@@ -639,7 +639,9 @@ def _specs() -> list[Spec]:
              {**_covs("train_cov", "test_cov"), "n": int_corruptions(), "k": _k()},
              check_log, ("train_cov", "test_cov")))
     add(Spec("cot_error_d1", ("train_var", "n", "k"), dict(train_var=Fraction(1, 2), n=n, k=k, m=m, test_var=1),
-             {"train_var": positive_number_corruptions(), "test_var": positive_number_corruptions(),
+             {"train_var": positive_number_corruptions(),
+              "test_var": [("zero test variance", 0, "edge") if c[0] == "zero" else c
+                           for c in positive_number_corruptions() if c[0] != "None"],  # None: Σ = Λ
               "n": int_corruptions(), "k": _k(), "m": _m()}, check_nonneg_scalar))
     add(Spec("divergence_log_lower_bound", ("train_cov", "n", "k", "m"), dict(cov2, n=n, k=k, m=m),
              {**_covs("train_cov", "test_cov"), "n": int_corruptions(), "k": _k(),

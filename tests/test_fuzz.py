@@ -8,7 +8,7 @@ stderr naming the option, never a traceback.  The corruptions are catalogued in
 
 Size: the default (``ci``, derandomized) profile draws ``FUZZ_EXAMPLES`` = 2 examples per
 (function, argument) and per (command, option) group, without shrinking (a hang costs a full
-timeout per shrink step): 363 tests, about 900 forked calls, 73 s on a busy 2-core machine (24 s
+timeout per shrink step): 363 tests, about 900 forked calls, 43 to 73 s on a busy 2-core machine (24 s
 of it four hangs at 6 s each).  ``HYPOTHESIS_PROFILE=heavy`` draws 60 each (every catalogued
 corruption, plus drawn scales) and shrinks.  ``TTS_FUZZ_TIMEOUT`` sets the per-call hang guard
 (default 6 s; every base call answers in well under 0.1 s once the parent is warm).
@@ -67,9 +67,6 @@ KNOWN_FAILING: dict[str, str] = {
         'entry (0, 1) = 1530257875472781/45035996'),
     'test_argument[cot_error_d1-k]': (
         '1e6, 10**30: no answer within 6 s (a hang)'),
-    'test_argument[cot_error_d1-test_var]': (
-        'zero: accepted (zero) and returned: Fraction(1, 1); None: accepted (None) and returned: '
-        'Fraction(23, 343)'),
     'test_argument[cot_error_poly-k]': (
         '1e6, 10**30: no answer within 6 s (a hang)'),
     'test_argument[cot_error_poly-test_cov]': (
