@@ -8,8 +8,8 @@ stderr naming the option, never a traceback.  The corruptions are catalogued in
 
 Size: the default (``ci``, derandomized) profile draws ``FUZZ_EXAMPLES`` = 2 examples per
 (function, argument) and per (command, option) group, without shrinking (a hang costs a full
-timeout per shrink step): 363 tests, about 900 forked calls, 43 to 73 s on a busy 2-core machine (24 s
-of it four hangs at 6 s each).  ``HYPOTHESIS_PROFILE=heavy`` draws 60 each (every catalogued
+timeout per shrink step): 363 tests, about 900 forked calls, 43 to 73 s on a busy 2-core
+machine (24 s of it four hangs at 6 s each).  ``HYPOTHESIS_PROFILE=heavy`` draws 60 each (every catalogued
 corruption, plus drawn scales) and shrinks.  ``TTS_FUZZ_TIMEOUT`` sets the per-call hang guard
 (default 6 s; every base call answers in well under 0.1 s once the parent is warm).
 """
