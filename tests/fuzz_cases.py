@@ -585,7 +585,7 @@ def _specs() -> list[Spec]:
                  {"seed": int_corruptions(minimum=0, huge=False), "tasks_per_type": int_corruptions(huge=False),
                   "d": int_corruptions(huge=False) + [("below 100", 99, "reject")],
                   "target": str_corruptions(), "normalise": [("string", "yes", "reject"), ("None", None, "reject")]}))
-    add(Spec("overthinking", ("train_cov", "n", "test_cov"), dict(cov2, n=n, m=m, k_max=3),
+    add(Spec("overthinking_report", ("train_cov", "n", "test_cov"), dict(cov2, n=n, m=m, k_max=3),
              {**_covs("train_cov", "test_cov"), "n": int_corruptions(), "m": _m(),
               "k_max": int_corruptions()}, check_overthinking, ("train_cov", "test_cov")))
     for name, check in (("infinite_m_error_exact", check_nonneg_scalar),

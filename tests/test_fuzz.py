@@ -396,14 +396,14 @@ KNOWN_FAILING: dict[str, str] = {
         '400-digit integer: OverflowError names no argument: integer division result too large for a '
         'float; Q D Q^T in float: rejected (Q D Q^T in float): ValueError: train_cov must be symmetric: '
         'entry (0, 1) = 1530257875472781/45035996'),
-    'test_argument[overthinking-k_max]': (
+    'test_argument[overthinking_report-k_max]': (
         '1e6, 10**30: no answer within 6 s (a hang)'),
-    'test_argument[overthinking-test_cov]': (
+    'test_argument[overthinking_report-test_cov]': (
         'condition 1e300, scale 1e150: result.errors contains inf; 400-digit integer: OverflowError names'
         ' no argument: integer division result too large for a float; Q D Q^T in float: rejected (Q D Q^T'
         ' in float): ValueError: test_cov must be symmetric: entry (0, 1) = 1530257875472781/450359962; '
         'scale 1e300: result.err_star is inf'),
-    'test_argument[overthinking-train_cov]': (
+    'test_argument[overthinking_report-train_cov]': (
         '400-digit integer: OverflowError names no argument: integer division result too large for a '
         'float; Q D Q^T in float: rejected (Q D Q^T in float): ValueError: train_cov must be symmetric: '
         'entry (0, 1) = 1530257875472781/45035996; scale 1e-300: result.err_star is inf; scale 1e-150: '
