@@ -200,3 +200,25 @@ def test_overthink_refuses_an_over_budget_scan_before_any_work(capsys, monkeypat
                             "--k-max", "25"], "overthink", "--k-max", "--max-seconds 60")
     one_line_error(capsys, ["overthink", "--train", "1,3", "--test", "2,1", "--n", "6", "--m", "12",
                             "--max-seconds", "0"], "overthink", "--max-seconds")
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["overthink", "--train", "1,2", "--test", "1,1", "--n", "0"], "--n must be"),
+    (["overthink", "--train", "1,2", "--test", "1,1", "--n", "5", "--m", "0"], "--m must be"),
+    (["overthink", "--train", "1,2", "--test", "1,1", "--n", "5", "--m", "5", "--k-max", "1"], "--k-max must be"),
+    (["overthink", "--train", "1,2", "--test", "1,0.5,0.25", "--n", "5"], "--train and --test must have"),
+    (["error", "--train", "1,2", "--test", "1,2,3", "--n", "3", "--k", "1"], "--train and --test must have"),
+])
+def test_library_messages_name_the_option_typed(capsys, argv, option):
+    # the library says "n must be ..." or "train_cov and test_cov must ..."; the command line names
+    # the option that supplied the argument
+    line = one_line_error(capsys, argv, argv[0], option)
+    assert "train_cov" not in line and "test_cov" not in line
+
+
+def test_option_names_replace_only_the_subject_of_a_complaint():
+    from theory.cli import _one_line
+    options = {"n": "--n", "m": "--m", "k_max": "--k-max"}
+    assert _one_line(ValueError("n must be >= 1 at m = 12"), options) == "--n must be >= 1 at m = 12"
+    assert _one_line(ValueError("k_max: too large"), options) == "--k-max: too large"
+    assert _one_line(ValueError("n_max must be"), options) == "n_max must be"

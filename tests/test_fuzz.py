@@ -538,61 +538,9 @@ KNOWN_FAILING: dict[str, str] = {
     'test_argument[wishart_trace_moment-powers]': (
         'empty: accepted (empty) and returned: 1; zero power: accepted (zero power) and returned: d; '
         'huge: RecursionError: maximum recursion depth exceeded'),
-    'test_cli[bogus]': (
-        'unknown command: 2 lines on stderr (expected exactly one):'),
-    'test_cli[derive]': (
-        'derive --render-only without records, derive --render-only --notes /nonexistent/r.md, derive '
-        '--render-only --out /etc/passwd/x: the error line names no argument: tts derive: error: no '
-        'ledger records to render'),
-    'test_cli[error---k]': (
-        "error --k '1000000': MemoryError: ; error --k '1:1000000': no answer within 20 s (a hang)"),
-    'test_cli[error---train]': (
-        "error --train '{dir}/binary.json': the error line names no argument: tts error: error: 'utf-8' "
-        "codec can't decode byte 0x93 in position 0: invali; error --train '0,0': the error line names no"
-        ' argument: tts error: error: train_cov must be nonzero: with Λ = 0, Γ = 0 is singular; error '
-        'missing --train: 3 lines on stderr (expected exactly one):'),
-    'test_cli[figures]': (
-        "figures --only ',': accepted (exit status 0):; figures --out /etc/passwd/x: NotADirectoryError: "
-        "[Errno 20] Not a directory: '/etc/passwd/x'"),
-    'test_cli[none]': (
-        'no command: 2 lines on stderr (expected exactly one):'),
-    'test_cli[overthink---k-max]': (
-        "overthink --k-max '0': the error line names no argument: tts overthink: error: k_max must be an "
-        "integer >= 2, got 0; overthink --k-max '-1': the error line names no argument: tts overthink: "
-        "error: k_max must be an integer >= 2, got -1; overthink --k-max 'abc': 3 lines on stderr "
-        "(expected exactly one):; overthink --k-max '1000000': no answer within 20 s (a hang)"),
-    'test_cli[overthink---m]': (
-        "overthink --m '0': the error line names no argument: tts overthink: error: m must be an integer "
-        ">= 1, got 0; overthink --m '-1': the error line names no argument: tts overthink: error: m must "
-        "be an integer >= 1, got -1; overthink --m '1.5': 3 lines on stderr (expected exactly one):"),
-    'test_cli[overthink---n]': (
-        "overthink --n '0': the error line names no argument: tts overthink: error: n must be an integer "
-        ">= 1, got 0; overthink --n '-1': the error line names no argument: tts overthink: error: n must "
-        "be an integer >= 1, got -1; overthink --n '1.5', overthink --n 'abc', overthink --n 'True': 3 "
-        'lines on stderr (expected exactly one):'),
-    'test_cli[overthink---test]': (
-        "overthink --test '1,0.5,0.25': the error line names no argument: tts overthink: error: train_cov"
-        ' and test_cov must have the same dimension, g'),
     'test_cli[overthink---train]': (
         "overthink --train '{dir}/binary.json': the error line names no argument: tts overthink: error: "
         "'utf-8' codec can't decode byte 0x93 in position 0: in"),
-    'test_cli[report]': (
-        'report --records /nonexistent, report --records /etc/passwd: 2 lines on stderr (expected exactly'
-        ' one):'),
-    'test_cli[select---target]': (
-        'select --tasks {dir}/tasks.json --target 1,0.5,0.25, select --tasks {dir}/tasks.json --target 1:'
-        ' the error line names no argument: tts select: error: task_covs and target_cov must have the '
-        'same dimension, go; select --tasks {dir}/tasks.json --target {dir}/binary.json: the error line '
-        "names no argument: tts select: error: 'utf-8' codec can't decode byte 0x93 in position 0: inval"),
-    'test_cli[select---tasks]': (
-        'select --tasks /etc/passwd/x --target 1,1: NotADirectoryError: [Errno 20] Not a directory: '
-        "'/etc/passwd/x'; select --tasks {dir}/binary.json --target 1,1: the error line names no "
-        "argument: tts select: error: 'utf-8' codec can't decode byte 0x93 in position 0: inval; select "
-        '--tasks {dir}/tasks_empty.json --target 1,1: the error line names no argument: tts select: '
-        'error: task_...'),
-    'test_cli[verify]': (
-        "verify --only ',': the error line names no argument: tts verify: error: no claims are registered"
-        ' (theory/claims/ is empty); verify --fast --full: 3 lines on stderr (expected exactly one):'),
     'test_returns_plain_bool[eventual_growth_exact]': (
         'returns sympy BooleanFalse/BooleanTrue, not bool'),
     'test_rotation_invariance[m=inf]': (

@@ -3,7 +3,9 @@
 Every error of the user's making ends the same way: exit status 2 and one line on stderr,
 ``tts <command>: error: <what, naming the option>``. That covers argparse's own errors, the
 ``ValueError`` a command raises at its boundary, and an ``OverflowError`` (a number beyond float64)
-from anywhere below; any other exception is a bug and keeps its traceback.
+from anywhere below; any other exception is a bug and keeps its traceback. A command module may
+declare ``OPTIONS``, the library argument each of its options supplies, so that a message from the
+library names the option the user typed.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import re
 import sys
 
 
@@ -40,12 +43,22 @@ def build_parser() -> argparse.ArgumentParser:
         mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
         mod.configure(p)
-        p.set_defaults(_run=mod.run)
+        p.set_defaults(_run=mod.run, _options=getattr(mod, "OPTIONS", {}))
     return parser
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+def _one_line(exc: BaseException, options=None) -> str:
+    """The message on one line, the library's argument names replaced by the command's options.
+
+    ``options`` maps a library argument (``train_cov``) to the option that supplies it (``--train``);
+    a name is replaced only as a whole word that is the subject of the complaint ("n must ...",
+    "train_cov and test_cov must ...", "k_max: ..."), so ``n`` does not touch ``n_max`` and a value
+    quoted in the sentence ("at m = 12") stays as it is.
+    """
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    for arg, option in (options or {}).items():
+        text = re.sub(rf"(?<![\w-]){re.escape(arg)}(?=\s+must\b|\s+and\b|:)", option, text)
+    return text
 
 
 def main(argv=None) -> int:
@@ -53,7 +66,7 @@ def main(argv=None) -> int:
     try:
         return int(args._run(args) or 0)
     except (ValueError, OverflowError) as exc:  # bad input, or a number beyond float64: one line
-        print(f"tts {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"tts {args.command}: error: {_one_line(exc, args._options)}", file=sys.stderr)
         return 2
 
 

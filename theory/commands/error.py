@@ -19,6 +19,9 @@ NAME = "error"
 HELP = "exact chain-of-thought test error err_k (any m, any test covariance), Monte Carlo, bounds"
 
 _LOG_FLOAT_MAX = math.log(1.7976931348623157e308)
+# The library argument each option supplies: library messages name the option instead.
+OPTIONS = {"train_cov": "--train", "test_cov": "--test", "n": "--n", "k": "--k", "m": "--m",
+           "max_seconds": "--max-seconds", "samples": "--mc", "seed": "--seed"}
 _DEFAULT_SECONDS = 60.0
 
 

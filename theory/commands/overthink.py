@@ -6,6 +6,9 @@ import numpy as np
 
 NAME = "overthink"
 HELP = "when does more chain of thought hurt: divergence, optimal k*, responsible directions (Remark 4.1)"
+# The library argument each option supplies: library messages name the option instead.
+OPTIONS = {"train_cov": "--train", "test_cov": "--test", "n": "--n", "m": "--m", "k_max": "--k-max",
+           "max_seconds": "--max-seconds"}
 
 
 def configure(p):

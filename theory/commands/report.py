@@ -42,9 +42,9 @@ def run(args) -> int:
         _figure_class()
     except ImportError as exc:
         raise ValueError(str(exc)) from None
+    out = writable_directory(args.out, "--out")  # the prerequisites and the paths before any work
     if not args.recompute and not Path(args.records).is_dir():
         raise ValueError(f"--records: no such directory {args.records!r}")
-    out = writable_directory(args.out, "--out")  # the prerequisites and the paths before any work
     start = time.perf_counter()
     records = Path(args.records)
     if args.recompute:

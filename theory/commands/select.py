@@ -9,6 +9,8 @@ from pathlib import Path
 NAME = "select"
 HELP = "solve the task-selection QP for a pool of task covariances and a target, with a certificate"
 
+# The library argument each option supplies: library messages name the option instead.
+OPTIONS = {"task_covs": "--tasks", "target_cov": "--target"}
 
 def configure(p):
     p.add_argument("--tasks", metavar="FILE", required=True,
