@@ -333,3 +333,15 @@ def test_cli_bad_input(argv, match, capsys):
     from theory.cli import main
     assert main(["overthink", *argv]) == 2
     assert match in capsys.readouterr().err
+
+
+def test_converging_scan_runs_until_the_transient_is_below_float_resolution():
+    # Commuting case: Γ = 1.3 I, μ = (0.5, 0.1), so err_k = 0.25^k + 0.81^k exactly, falling to 0.
+    # The scan must run until what is left of the transient is below 1e-12 of the error's scale
+    # (err_1 = 1.06), or a late dip or rise could hide beyond it; 0.81^k < 1.06e-12 needs k >= 132.
+    # A looser stopping rule (a transient of 1e-2 left, about 24 steps) fails this.
+    report = ot.overthinking_report([1.0, 1.0], 10, [0.65, 0.13])
+    K = len(report.errors)
+    assert report.errors[-1] < 1e-12 * report.errors[0] and K >= 132
+    assert report.errors[-1] == pytest.approx(0.25 ** K + 0.81 ** K, rel=1e-9)
+    assert report.behaviour == "decreasing" and report.k_star is None and report.certified
