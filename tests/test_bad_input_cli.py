@@ -222,3 +222,10 @@ def test_option_names_replace_only_the_subject_of_a_complaint():
     assert _one_line(ValueError("n must be >= 1 at m = 12"), options) == "--n must be >= 1 at m = 12"
     assert _one_line(ValueError("k_max: too large"), options) == "--k-max: too large"
     assert _one_line(ValueError("n_max must be"), options) == "n_max must be"
+    assert (_one_line(ValueError("task_covs[0] and task_covs[1] must match"), {"task_covs": "--tasks"})
+            == "--tasks entry 0 and --tasks entry 1 must match")
+
+
+def test_render_only_without_records_names_the_option(capsys, tmp_path):
+    one_line_error(capsys, ["derive", "--render-only", "--out", str(tmp_path / "d"), "--notes",
+                            str(tmp_path / "n.md")], "derive", "--render-only", "--out")

@@ -57,7 +57,9 @@ def _one_line(exc: BaseException, options=None) -> str:
     """
     text = " ".join(str(exc).split()) or type(exc).__name__
     for arg, option in (options or {}).items():
-        text = re.sub(rf"(?<![\w-]){re.escape(arg)}(?=\s+must\b|\s+and\b|:)", option, text)
+        # "task_covs[1] must ..." names an entry of a list option: "--tasks entry 1 must ..."
+        text = re.sub(rf"(?<![\w-]){re.escape(arg)}(?:\[(\d+)\])?(?=\s+must\b|\s+and\b|:)",
+                      lambda m: option + (f" entry {m.group(1)}" if m.group(1) else ""), text)
     return text
 
 

@@ -58,6 +58,9 @@ def run(args) -> int:
     records = out / "ledger"
     if not args.render_only:
         recompute_records(records, args.only)
+    elif not any(records.glob("*.json")):
+        raise ValueError(f"--render-only: no ledger records to render in {records} (the records live in "
+                         f"--out's ledger/; run without --render-only to compute them)")
     Path(args.notes).write_text(notes.render_notes(notes.read_records(records)), encoding="utf-8")
     print(f"tts derive: wrote {args.notes}", file=sys.stderr)
     written = write_derivations(out, records)
