@@ -347,7 +347,7 @@ def test_true_optimal_selection_at_extreme_scales():
 @pytest.mark.parametrize("pi, match", [([True, False], r"pi\[0\] must be a real number"),
                                        ([float("nan"), 1.0], r"pi\[0\] must be finite"),
                                        (["a", "b"], r"pi\[0\] must be a real number"),
-                                       ([[0.5, 0.5]], "pi must have one entry per task")])
+                                       ([1.0], "pi must have one entry per task")])
 def test_selection_weights_are_numbers(pi, match):
     for call in (lambda: theory.mixture_preconditioner(_SEL_TASKS, pi, 5),
                  lambda: theory.mixture_cot_error(_SEL_TASKS, pi, 5, [1.0, 1.0], 1),
@@ -384,3 +384,37 @@ def test_qp_comparisons_validate_their_lists(fn):
 def test_task_type_normalise_must_be_a_boolean(fn, flag):
     with pytest.raises(ValueError, match="normalise must be True or False"):
         getattr(theory, fn)(0, tasks_per_type=1, d=100, normalise=flag)
+
+
+def test_selection_objective_and_scipy_route_at_the_edges():
+    ref = selection_objective([0.3, 0.7], _SEL_TASKS, [1.0, 1.0])
+    tiny = selection_objective([0.3, 0.7], [t * 1e-300 for t in _SEL_TASKS], [1e-300, 1e-300])
+    assert np.isclose(tiny, ref, rtol=1e-13, atol=0)  # B_ℓ unchanged by a common scale
+    for pi, match in (([float("nan"), 1.0], r"pi\[0\] must be finite"), ([True, False], r"pi\[0\] must be a real")):
+        with pytest.raises(ValueError, match=match):
+            selection_objective(pi, _SEL_TASKS, [1.0, 1.0])
+        with pytest.raises(ValueError, match=match):  # the exact route (integer tasks) too
+            selection_objective(pi, [[1, 3], [2, 1]], [1, 1])
+    with pytest.raises(ValueError, match="task_covs and target_cov: .* beyond the float range"):
+        selection_objective([0.5, 0.5], [t * 1e300 for t in _SEL_TASKS], [1.0, 1.0])
+    with pytest.raises(ValueError, match="target_cov must be positive definite"):
+        selection_objective([0.5, 0.5], _SEL_TASKS, [1.0, 0.0])
+    from theory.selection import select_tasks_scipy
+    pi, _ = select_tasks_scipy([t * 1e-300 for t in _SEL_TASKS], [1e-300, 1e-300])
+    assert np.allclose(pi, select_tasks(_SEL_TASKS, [1.0, 1.0]).pi, rtol=0, atol=1e-6)  # SLSQP's ftol
+    with pytest.raises(ValueError, match="task_covs and target_cov"):
+        select_tasks_scipy([t * 1e300 for t in _SEL_TASKS], [1.0, 1.0])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(alpha=float("nan")), "alpha must be a finite real"), (dict(alpha="x"), "alpha must be a finite real"),
+    (dict(B=True), "B must be an integer"), (dict(B=1.5), "B must be an integer"),
+    (dict(B=11), r"B must be in 1\.\.d"), (dict(d=True), "d must be an integer"),
+    (dict(rng=0), "rng must be a numpy.random.Generator"), (dict(floor=-1.0), "floor must be > 0"),
+    (dict(jitter=float("inf")), "jitter must be a finite real"),
+    (dict(jitter=1e300), "beyond the float range")])
+def test_task_type_spectrum_arguments(kwargs, match):
+    from theory.selection import task_type_spectrum
+    args = dict(alpha=0.5, B=3, d=10, rng=np.random.default_rng(0)) | kwargs
+    with pytest.raises(ValueError, match=match):
+        task_type_spectrum(args.pop("alpha"), args.pop("B"), args.pop("d"), args.pop("rng"), **args)

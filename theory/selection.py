@@ -170,31 +170,43 @@ def selection_qp(task_covs, target_cov, *, exact: bool | None = None) -> Selecti
         b = np.array([sum((ratios[i][a, a] for a in range(d)), Fraction(0)) for i in range(T)],
                      dtype=object)
     else:
-        # B_ℓ = Σ^{-1}Λ_ℓ is unchanged when Σ and every Λ_ℓ are divided by one number: dividing by
-        # max|Σ| keeps a target near 1e-300 or 1e300 from under- or overflowing in the solve.
-        scale = float(np.max(np.abs(sigma)))
-        if scale == 0:
-            raise ValueError("target_cov must be positive definite (its inverse enters the QP), "
-                             "but it is the zero matrix")
-        sigma_unit = sigma / scale
-        eig = np.linalg.eigvalsh(sigma_unit)
-        # scale-free: beyond a condition number of 1e12 the float inverse keeps under 4 digits
-        if eig[0] <= 1e-12 * eig[-1]:
-            raise ValueError("target_cov must be positive definite (its inverse enters the QP): "
-                             f"smallest eigenvalue {eig[0] * scale:.6g} <= 1e-12 * the largest "
-                             f"{eig[-1] * scale:.6g}")
+        ratios, condition = _float_ratios(tasks, sigma)
+        flat = ratios.reshape(T, -1)
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
-            ratios = np.linalg.solve(sigma_unit, np.eye(d)) @ (np.stack(tasks) / scale)
-            flat = ratios.reshape(T, -1)
             Q = flat @ flat.T
-        b = np.einsum("iaa->i", ratios)
-        if not (np.all(np.isfinite(Q)) and np.all(np.isfinite(ratios))):
-            big = float(np.max(np.abs(np.nan_to_num(ratios, posinf=np.inf))))
+        if not np.all(np.isfinite(Q)):
             raise ValueError("task_covs and target_cov: the QP's Q_ℓℓ' = tr(Λ_ℓ Σ^{-2} Λ_ℓ') is "
-                             f"beyond the float range (Σ^{{-1}}Λ_ℓ has entries of size {big:.3g}, "
-                             "and Q squares them); rescale the tasks relative to the target")
-        return SelectionQP(Q, b, d, ratios, exact, float(eig[-1] / eig[0]))
+                             "beyond the float range (Σ^{-1}Λ_ℓ has entries of size "
+                             f"{float(np.max(np.abs(ratios))):.3g}, and Q squares them); rescale the "
+                             "tasks relative to the target")
+        b = np.einsum("iaa->i", ratios)
+        return SelectionQP(Q, b, d, ratios, exact, condition)
     return SelectionQP(Q, b, d, ratios, exact)
+
+
+def _float_ratios(tasks, sigma) -> tuple[np.ndarray, float]:
+    """``B_ℓ = Σ^{-1}Λ_ℓ`` in floats, stacked ``(T, d, d)``, and ``κ(Σ)``.
+
+    ``B_ℓ`` is unchanged when Σ and every Λ_ℓ are divided by one number: dividing by ``max|Σ|``
+    keeps a target near 1e-300 or 1e300 from under- or overflowing in the solve.
+    """
+    scale = float(np.max(np.abs(sigma)))
+    if scale == 0:
+        raise ValueError("target_cov must be positive definite (its inverse enters the QP), "
+                         "but it is the zero matrix")
+    unit = sigma / scale
+    eig = np.linalg.eigvalsh(unit)
+    # scale-free: beyond a condition number of 1e12 the float inverse keeps under 4 digits
+    if eig[0] <= 1e-12 * eig[-1]:
+        raise ValueError("target_cov must be positive definite (its inverse enters the QP): "
+                         f"smallest eigenvalue {eig[0] * scale:.6g} <= 1e-12 * the largest "
+                         f"{eig[-1] * scale:.6g}")
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+        ratios = np.linalg.solve(unit, np.eye(unit.shape[0])) @ (np.stack(tasks) / scale)
+    if not np.all(np.isfinite(ratios)):
+        raise ValueError("task_covs and target_cov: Σ^{-1}Λ_ℓ is beyond the float range; rescale the "
+                         "tasks relative to the target")
+    return ratios, float(eig[-1] / eig[0])
 
 
 def selection_objective(pi, task_covs, target_cov, *, exact: bool | None = None):
@@ -205,21 +217,21 @@ def selection_objective(pi, task_covs, target_cov, *, exact: bool | None = None)
     Exact (a ``Fraction``) when the covariances and ``pi`` are exact, else a float.
     """
     tasks, sigma, exact = _validated(task_covs, target_cov, exact)
-    pi = np.asarray(pi, dtype=object if exact else float).ravel()
-    if pi.shape[0] != len(tasks):
-        raise ValueError(f"pi must have one entry per task ({len(tasks)}), got {pi.shape[0]}")
+    pi = _weights(pi, len(tasks), exact=exact)
     d = sigma.shape[0]
     if exact:
-        pi = [Fraction(p) if not isinstance(p, Fraction) else p for p in pi]
         M = np.empty((d, d), dtype=object)
         for a in range(d):
             for c in range(d):
                 M[a, c] = sum((p * lam[a, c] for p, lam in zip(pi, tasks)), Fraction(0))
         R = exact_matmul(_inverse_exact(sigma, "target_cov"), M)
         return sum(((int(a == c) - R[a, c]) ** 2 for a in range(d) for c in range(d)), Fraction(0))
-    M = np.einsum("l,lac->ac", pi, np.stack(tasks))
-    R = np.eye(d) - np.linalg.solve(sigma, M)
-    return float(np.sum(R * R))
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+        R = np.eye(d) - np.einsum("l,lac->ac", np.asarray(pi), _float_ratios(tasks, sigma)[0])
+        value = float(np.sum(R * R))
+    if not math.isfinite(value):
+        raise ValueError("task_covs and target_cov: ‖I − Σ^{-1}M(π)‖_F² is beyond the float range")
+    return value
 
 
 # ----------------------------------------------------------------------------- the solver
@@ -613,7 +625,10 @@ def select_tasks_scipy(task_covs, target_cov) -> tuple[np.ndarray, float]:
     tasks, sigma, _ = _validated(task_covs, target_cov, False)
     d = sigma.shape[0]
     T = len(tasks)
-    ratios = np.linalg.solve(sigma, np.stack(tasks))
+    ratios = _float_ratios(tasks, sigma)[0]
+    if float(np.max(np.abs(ratios))) > 1e150:  # f ~ ‖B_ℓ‖² would overflow inside SLSQP
+        raise ValueError("task_covs and target_cov: Σ^{-1}Λ_ℓ has entries beyond 1e150, so the "
+                         "objective ‖I − Σ^{-1}M(π)‖_F² is beyond the float range")
 
     def residual(pi):
         return np.eye(d) - np.einsum("l,lac->ac", pi, ratios)
@@ -793,20 +808,18 @@ def _weights(pi, T: int, name: str = "pi", *, exact: bool = False) -> list:
     except ValueError:
         raise ValueError(f"{name} must be a list of weights, one per task ({T})") from None
     entries = list(arr.ravel()) if arr.ndim else [arr.item()]
-    if arr.ndim > 1 or len(entries) != T:
+    if len(entries) != T:
         raise ValueError(f"{name} must have one entry per task ({T}), got {len(entries)}")
     out = []
     for i, v in enumerate(entries):
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real) \
                 and not getattr(v, "is_Rational", False):
             raise ValueError(f"{name}[{i}] must be a real number (a weight), got {v!r}")
-        if exact:
-            out.append(v if isinstance(v, Fraction) else Fraction(int(v.p), int(v.q))
-                       if getattr(v, "is_Rational", False) else Fraction(v))
-        else:
-            out.append(float(v))
-            if not math.isfinite(out[-1]):
-                raise ValueError(f"{name}[{i}] must be finite, got {v!r}")
+        if getattr(v, "is_Rational", False):
+            v = Fraction(int(v.p), int(v.q))
+        elif not isinstance(v, numbers.Rational) and not math.isfinite(v):
+            raise ValueError(f"{name}[{i}] must be finite, got {v!r}")
+        out.append(Fraction(v) if exact else float(v))
     return out
 
 
@@ -1250,13 +1263,34 @@ def task_type_spectrum(alpha: float, B: int, d: int, rng: np.random.Generator, *
 
     Larger ``α`` decays faster (a larger ``Hard``); larger ``B`` covers more directions (more diverse).
     """
-    if not 1 <= B <= d:
+    d = positive_int(d, "d")
+    B = positive_int(B, "B")
+    if B > d:
         raise ValueError(f"B must be in 1..d = {d}, got {B}")
+    alpha = _finite_real(alpha, "alpha")
+    floor = _finite_real(floor, "floor")
+    jitter = _finite_real(jitter, "jitter")
+    if floor <= 0 or jitter < 0:
+        raise ValueError(f"floor must be > 0 and jitter >= 0, got floor = {floor!r}, jitter = {jitter!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     active = np.sort(rng.choice(d, size=B, replace=False))
-    lam = np.full(d, float(floor))
+    lam = np.full(d, floor)
     i = active + 1.0
-    lam[active] = i ** (-float(alpha)) * np.exp(jitter * rng.standard_normal(B))
+    with np.errstate(over="ignore", under="ignore"):  # overflow is reported below
+        lam[active] = i ** (-alpha) * np.exp(jitter * rng.standard_normal(B))
+    if not np.all(np.isfinite(lam)):
+        raise ValueError(f"alpha = {alpha!r} and jitter = {jitter!r}: the eigenvalues i^(-alpha) "
+                         "e^(jitter z) are beyond the float range")
     return lam
+
+
+def _finite_real(value, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    return float(value)
 
 
 @dataclass(frozen=True)
