@@ -184,16 +184,23 @@ def selection_qp(task_covs, target_cov, *, exact: bool | None = None) -> Selecti
     return SelectionQP(Q, b, d, ratios, exact)
 
 
-def _float_ratios(tasks, sigma) -> tuple[np.ndarray, float]:
-    """``B_ℓ = Σ^{-1}Λ_ℓ`` in floats, stacked ``(T, d, d)``, and ``κ(Σ)``.
+def _power_of_two_scale(arr: np.ndarray) -> float:
+    """A power of two near ``max|arr|`` (nonzero): dividing by it is exact in floats, so a result
+    computed from ``arr / scale`` and scaled back is bit for bit the unscaled one wherever that one
+    neither over- nor underflows."""
+    return math.ldexp(1.0, math.frexp(float(np.max(np.abs(arr))))[1])
 
-    ``B_ℓ`` is unchanged when Σ and every Λ_ℓ are divided by one number: dividing by ``max|Σ|``
-    keeps a target near 1e-300 or 1e300 from under- or overflowing in the solve.
+
+def _unit_target(sigma) -> tuple[np.ndarray, float, float]:
+    """``(Σ / c, c, κ(Σ))`` with ``c`` a power of two near ``max|Σ|``; ``Σ`` must be positive definite.
+
+    ``B_ℓ = Σ^{-1}Λ_ℓ`` is unchanged when Σ and every Λ_ℓ are divided by one number: computing it
+    from ``Σ / c`` and ``Λ_ℓ / c`` keeps a target near 1e-300 or 1e300 from under- or overflowing.
     """
-    scale = float(np.max(np.abs(sigma)))
-    if scale == 0:
+    if not np.any(sigma):
         raise ValueError("target_cov must be positive definite (its inverse enters the QP), "
                          "but it is the zero matrix")
+    scale = _power_of_two_scale(sigma)
     unit = sigma / scale
     eig = np.linalg.eigvalsh(unit)
     # scale-free: beyond a condition number of 1e12 the float inverse keeps under 4 digits
@@ -201,12 +208,22 @@ def _float_ratios(tasks, sigma) -> tuple[np.ndarray, float]:
         raise ValueError("target_cov must be positive definite (its inverse enters the QP): "
                          f"smallest eigenvalue {eig[0] * scale:.6g} <= 1e-12 * the largest "
                          f"{eig[-1] * scale:.6g}")
-    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
-        ratios = np.linalg.solve(unit, np.eye(unit.shape[0])) @ (np.stack(tasks) / scale)
+    return unit, scale, float(eig[-1] / eig[0])
+
+
+def _finite_ratios(ratios: np.ndarray) -> np.ndarray:
     if not np.all(np.isfinite(ratios)):
         raise ValueError("task_covs and target_cov: Σ^{-1}Λ_ℓ is beyond the float range; rescale the "
                          "tasks relative to the target")
-    return ratios, float(eig[-1] / eig[0])
+    return ratios
+
+
+def _float_ratios(tasks, sigma) -> tuple[np.ndarray, float]:
+    """``B_ℓ = Σ^{-1}Λ_ℓ`` in floats, stacked ``(T, d, d)``, and ``κ(Σ)``."""
+    unit, scale, condition = _unit_target(sigma)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by _finite_ratios
+        ratios = np.linalg.solve(unit, np.eye(unit.shape[0])) @ (np.stack(tasks) / scale)
+    return _finite_ratios(ratios), condition
 
 
 def selection_objective(pi, task_covs, target_cov, *, exact: bool | None = None):
@@ -226,8 +243,10 @@ def selection_objective(pi, task_covs, target_cov, *, exact: bool | None = None)
                 M[a, c] = sum((p * lam[a, c] for p, lam in zip(pi, tasks)), Fraction(0))
         R = exact_matmul(_inverse_exact(sigma, "target_cov"), M)
         return sum(((int(a == c) - R[a, c]) ** 2 for a in range(d) for c in range(d)), Fraction(0))
+    unit, scale, _ = _unit_target(sigma)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
-        R = np.eye(d) - np.einsum("l,lac->ac", np.asarray(pi), _float_ratios(tasks, sigma)[0])
+        M = np.einsum("l,lac->ac", np.asarray(pi), np.stack(tasks) / scale)
+        R = np.eye(d) - np.linalg.solve(unit, M)
         value = float(np.sum(R * R))
     if not math.isfinite(value):
         raise ValueError("task_covs and target_cov: ‖I − Σ^{-1}M(π)‖_F² is beyond the float range")
@@ -625,7 +644,9 @@ def select_tasks_scipy(task_covs, target_cov) -> tuple[np.ndarray, float]:
     tasks, sigma, _ = _validated(task_covs, target_cov, False)
     d = sigma.shape[0]
     T = len(tasks)
-    ratios = _float_ratios(tasks, sigma)[0]
+    unit, scale, _ = _unit_target(sigma)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by _finite_ratios
+        ratios = _finite_ratios(np.linalg.solve(unit, np.stack(tasks) / scale))
     if float(np.max(np.abs(ratios))) > 1e150:  # f ~ ‖B_ℓ‖² would overflow inside SLSQP
         raise ValueError("task_covs and target_cov: Σ^{-1}Λ_ℓ has entries beyond 1e150, so the "
                          "objective ‖I − Σ^{-1}M(π)‖_F² is beyond the float range")
@@ -847,7 +868,8 @@ def mixture_preconditioner(task_covs, pi, n) -> np.ndarray:
 
     (proofs/math.md §17; ``T = 1`` gives ``Γ^{-1}``, the trained model of Theorem 3.1).
     ``P`` scales as ``1/c`` when every ``Λ_ℓ`` scales by ``c``; it is computed from the tasks divided
-    by their largest entry and scaled back, so tasks near 1e±300 neither over- nor underflow.
+    by a power of two near their largest entry and scaled back, so tasks near 1e±300 neither over-
+    nor underflow.
     """
     stack = _task_stack(task_covs)
     n = positive_int(n, "n")
@@ -857,7 +879,7 @@ def mixture_preconditioner(task_covs, pi, n) -> np.ndarray:
     out = P / scale
     if not np.all(np.isfinite(out)):
         raise ValueError("task_covs: the preconditioner P(π) ~ 1/max|Λ_ℓ| is beyond the float range "
-                         f"(max|Λ_ℓ| = {scale:.3g})")
+                         f"(max|Λ_ℓ| ≈ {scale:.3g})")
     return out
 
 
@@ -871,14 +893,14 @@ def _task_stack(task_covs) -> np.ndarray:
 
 
 def _task_scale(stack: np.ndarray) -> float:
-    scale = float(np.max(np.abs(stack)))
-    if scale == 0:
+    """A power of two near ``max|Λ_ℓ|`` (see :func:`_power_of_two_scale`)."""
+    if not np.any(stack):
         raise ValueError("task_covs: every task is the zero matrix (the mixture has no signal)")
-    return scale
+    return _power_of_two_scale(stack)
 
 
 def _unit_preconditioner(stack: np.ndarray, pi: np.ndarray, n: int) -> np.ndarray:
-    """``P(π)`` of tasks already divided by their largest entry (so every moment is O(1))."""
+    """``P(π)`` of tasks already divided by a power of two near their largest entry (moments O(1))."""
     M = np.einsum("l,lac->ac", pi, stack)
     D = np.einsum("l,lac->ac", pi, _mixture_moments(stack, n))
     eig = np.linalg.eigvals(D)
@@ -908,7 +930,7 @@ def mixture_cot_error(task_covs, pi, n, target_cov, k, *, m=None) -> float:
     sigma = sigma / scale
     if not np.all(np.isfinite(sigma)):
         raise ValueError("target_cov and task_covs: Σ / max|Λ_ℓ| is beyond the float range "
-                         f"(max|Λ_ℓ| = {scale:.3g})")
+                         f"(max|Λ_ℓ| ≈ {scale:.3g})")
     if m is not None:
         from theory.error import precond_error
         return float(precond_error(P, sigma, k, m=m))
@@ -977,7 +999,7 @@ def true_optimal_selection(task_covs, target_cov, n, k, *, m=None, resolution: i
     stack, sigma = stack / scale, sigma / scale
     if not np.all(np.isfinite(sigma)):
         raise ValueError("target_cov and task_covs: Σ / max|Λ_ℓ| is beyond the float range "
-                         f"(max|Λ_ℓ| = {scale:.3g})")
+                         f"(max|Λ_ℓ| ≈ {scale:.3g})")
     n = positive_int(n, "n")
     k = positive_int(k, "k")
     if m is not None:
