@@ -708,7 +708,8 @@ def judge(spec: Spec, slot: str, label: str, expect: str, outcome) -> str | None
             return f"accepted invalid input ({label}) and returned: {outcome.detail[:300]}"
         return None
     # raised
-    if outcome.exc_type not in ("ValueError", "OverflowError", "DivergenceError"):
+    # EngineCostError subclasses ValueError: the exact engine's documented refusal, before any work
+    if outcome.exc_type not in ("ValueError", "OverflowError", "DivergenceError", "EngineCostError"):
         return outcome.describe()
     if outcome.exc_type == "DivergenceError" and expect == "edge":
         return None  # the documented answer when err_k is beyond float64 (cot_log_error has it)

@@ -288,3 +288,133 @@ def test_exact_flag_accepts_booleans():
     assert select_tasks([[1, 2]], [1, 1], exact=np.bool_(True)).exact
     assert not select_tasks([[1, 2]], [1, 1], exact=False).exact
 
+
+
+# ----------------------------------------------------------------------------- selection at extreme scales
+
+_SEL_TASKS = [np.array([1.0, 3.0]), np.array([2.0, 1.0])]
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-16, 1e300])
+def test_selection_qp_is_jointly_scale_free_to_the_float_range(scale):
+    # Σ^{-1}Λ_ℓ is unchanged by one common scale: same π as at scale 1 (atol 1e-12: the active-set
+    # solve of a 2-task face, condition < 10), certified
+    ref = select_tasks(_SEL_TASKS, np.ones(2)).pi
+    sel = select_tasks([t * scale for t in _SEL_TASKS], np.ones(2) * scale)
+    assert sel.certified and np.allclose(sel.pi, ref, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("tasks, target", [([t * 1e300 for t in _SEL_TASKS], np.ones(2)),
+                                           (_SEL_TASKS, np.ones(2) * 1e-300)])
+def test_selection_qp_beyond_the_float_range_is_refused(tasks, target):
+    # Σ^{-1}Λ_ℓ ~ 1e300, so Q ~ 1e600: a ValueError naming the arguments, not inf in Q or an SVD failure
+    with pytest.raises(ValueError, match="task_covs and target_cov: the QP's Q"):
+        theory.selection_qp(tasks, target)
+    with pytest.raises(ValueError, match="task_covs and target_cov"):
+        select_tasks(tasks, target)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_mixture_preconditioner_scales_as_one_over_the_tasks(scale):
+    # P(cΛ) = P(Λ)/c exactly in exact arithmetic; rtol 1e-13 for the float route (one 2×2 solve)
+    ref = theory.mixture_preconditioner(_SEL_TASKS, [0.5, 0.5], 5)
+    P = theory.mixture_preconditioner([t * scale for t in _SEL_TASKS], [0.5, 0.5], 5)
+    assert np.allclose(P * scale, ref, rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("m", [None, 10])
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_mixture_cot_error_is_jointly_scale_free(scale, m):
+    # err_k depends on P(π)Σ only (rtol 1e-12: a few float operations of relative error ~1e-16)
+    ref = theory.mixture_cot_error(_SEL_TASKS, [0.3, 0.7], 5, [1.0, 0.5], 2, m=m)
+    err = theory.mixture_cot_error([t * scale for t in _SEL_TASKS], [0.3, 0.7], 5,
+                                   np.array([1.0, 0.5]) * scale, 2, m=m)
+    assert np.isclose(err, ref, rtol=1e-12, atol=0)
+
+
+def test_true_optimal_selection_at_extreme_scales():
+    ref = theory.true_optimal_selection(_SEL_TASKS, [1.0, 1.0], 5, 1, resolution=4)
+    tiny = theory.true_optimal_selection([t * 1e-300 for t in _SEL_TASKS], [1e-300, 1e-300], 5, 1,
+                                         resolution=4)
+    assert np.allclose(tiny.pi, ref.pi, rtol=0, atol=1e-9) and np.isclose(tiny.error, ref.error, rtol=1e-9)
+    # Σ ~ 1e300 against tasks ~ 1: err_1 ~ 1e600 at every π, beyond the float range
+    with pytest.raises(ValueError, match="task_covs and target_cov: err_k .* beyond the float range"):
+        theory.true_optimal_selection(_SEL_TASKS, [1e300, 1e300], 5, 1, resolution=4)
+    with pytest.raises(ValueError, match=r"task_covs\[0\] and task_covs\[1\] must have the same dimension"):
+        theory.true_optimal_selection([[1.0, 2.0], [1.0, 2.0, 3.0]], [1.0, 1.0], 5, 1)
+
+
+@pytest.mark.parametrize("pi, match", [([True, False], r"pi\[0\] must be a real number"),
+                                       ([float("nan"), 1.0], r"pi\[0\] must be finite"),
+                                       (["a", "b"], r"pi\[0\] must be a real number"),
+                                       ([1.0], "pi must have one entry per task")])
+def test_selection_weights_are_numbers(pi, match):
+    for call in (lambda: theory.mixture_preconditioner(_SEL_TASKS, pi, 5),
+                 lambda: theory.mixture_cot_error(_SEL_TASKS, pi, 5, [1.0, 1.0], 1),
+                 lambda: theory.hard_task_mass(pi, _SEL_TASKS, [1.0, 1.0], "markov")):
+        with pytest.raises(ValueError, match=match):
+            call()
+
+
+def test_hard_task_mass_is_scale_free_in_the_tasks():
+    # tasks of scale 1e-300 are not singular: σ_min = 1e-300, Hard = 3, and the Markov reading sees
+    # σ_min <= 2(1 + δ)s = 2uᵀMu = 3e-300 (1 + δ is not formed: it cancels to 0 in floats)
+    tasks = [[1e-300, 2e-300], [2e-300, 1e-300]]
+    hm = theory.hard_task_mass([0.5, 0.5], tasks, [1.0, 1.0], "markov")
+    assert np.allclose(hm.hardness, 3.0, rtol=1e-12) and hm.hard == (True, True) and hm.holds
+    with pytest.raises(ValueError, match="target_cov must be positive definite"):
+        theory.hard_task_mass([0.5, 0.5], [[1.0, 2.0], [2.0, 1.0]], [1.0, 0.0], "markov")
+    with pytest.raises(ValueError, match="target_cov must be positive definite"):
+        theory.hard_task_mass([Fraction(1, 2)] * 2, [[1, 2], [2, 1]], [0, 0], "markov")
+
+
+@pytest.mark.parametrize("fn", ["qp_vs_uniform", "qp_vs_true_error"])
+def test_qp_comparisons_validate_their_lists(fn):
+    small = dict(pools=1, T=2, d=2, ns=(5,), ks=(1,))
+    for name in ("ns", "ks"):
+        with pytest.raises(ValueError, match=f"{name} must contain at least one integer"):
+            getattr(theory, fn)(0, **{**small, name: []})
+        with pytest.raises(ValueError, match=f"{name} must be a list of integers"):
+            getattr(theory, fn)(0, **{**small, name: "1"})
+    assert getattr(theory, fn)(0, **{**small, "T": 2.0}).T == 2
+
+
+@pytest.mark.parametrize("fn", ["task_type_pool", "task_type_experiment"])
+@pytest.mark.parametrize("flag", ["yes", None, 1])
+def test_task_type_normalise_must_be_a_boolean(fn, flag):
+    with pytest.raises(ValueError, match="normalise must be True or False"):
+        getattr(theory, fn)(0, tasks_per_type=1, d=100, normalise=flag)
+
+
+def test_selection_objective_and_scipy_route_at_the_edges():
+    ref = selection_objective([0.3, 0.7], _SEL_TASKS, [1.0, 1.0])
+    tiny = selection_objective([0.3, 0.7], [t * 1e-300 for t in _SEL_TASKS], [1e-300, 1e-300])
+    assert np.isclose(tiny, ref, rtol=1e-13, atol=0)  # B_ℓ unchanged by a common scale
+    for pi, match in (([float("nan"), 1.0], r"pi\[0\] must be finite"), ([True, False], r"pi\[0\] must be a real")):
+        with pytest.raises(ValueError, match=match):
+            selection_objective(pi, _SEL_TASKS, [1.0, 1.0])
+        with pytest.raises(ValueError, match=match):  # the exact route (integer tasks) too
+            selection_objective(pi, [[1, 3], [2, 1]], [1, 1])
+    with pytest.raises(ValueError, match="task_covs and target_cov: .* beyond the float range"):
+        selection_objective([0.5, 0.5], [t * 1e300 for t in _SEL_TASKS], [1.0, 1.0])
+    with pytest.raises(ValueError, match="target_cov must be positive definite"):
+        selection_objective([0.5, 0.5], _SEL_TASKS, [1.0, 0.0])
+    from theory.selection import select_tasks_scipy
+    pi, _ = select_tasks_scipy([t * 1e-300 for t in _SEL_TASKS], [1e-300, 1e-300])
+    assert np.allclose(pi, select_tasks(_SEL_TASKS, [1.0, 1.0]).pi, rtol=0, atol=1e-6)  # SLSQP's ftol
+    with pytest.raises(ValueError, match="task_covs and target_cov"):
+        select_tasks_scipy([t * 1e300 for t in _SEL_TASKS], [1.0, 1.0])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(alpha=float("nan")), "alpha must be a finite real"), (dict(alpha="x"), "alpha must be a finite real"),
+    (dict(B=True), "B must be an integer"), (dict(B=1.5), "B must be an integer"),
+    (dict(B=11), r"B must be in 1\.\.d"), (dict(d=True), "d must be an integer"),
+    (dict(rng=0), "rng must be a numpy.random.Generator"), (dict(floor=-1.0), "floor must be > 0"),
+    (dict(jitter=float("inf")), "jitter must be a finite real"),
+    (dict(jitter=1e300), "beyond the float range")])
+def test_task_type_spectrum_arguments(kwargs, match):
+    from theory.selection import task_type_spectrum
+    args = dict(alpha=0.5, B=3, d=10, rng=np.random.default_rng(0)) | kwargs
+    with pytest.raises(ValueError, match=match):
+        task_type_spectrum(args.pop("alpha"), args.pop("B"), args.pop("d"), args.pop("rng"), **args)

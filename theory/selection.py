@@ -170,17 +170,60 @@ def selection_qp(task_covs, target_cov, *, exact: bool | None = None) -> Selecti
         b = np.array([sum((ratios[i][a, a] for a in range(d)), Fraction(0)) for i in range(T)],
                      dtype=object)
     else:
-        eig = np.linalg.eigvalsh(sigma)
-        # scale-free: beyond a condition number of 1e12 the float inverse keeps under 4 digits
-        if eig[0] <= 1e-12 * eig[-1]:
-            raise ValueError("target_cov must be positive definite (its inverse enters the QP): "
-                             f"smallest eigenvalue {eig[0]:.6g}")
-        ratios = np.linalg.solve(sigma, np.eye(d)) @ np.stack(tasks)
+        ratios, condition = _float_ratios(tasks, sigma)
         flat = ratios.reshape(T, -1)
-        Q = flat @ flat.T
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+            Q = flat @ flat.T
+        if not np.all(np.isfinite(Q)):
+            raise ValueError("task_covs and target_cov: the QP's Q_ℓℓ' = tr(Λ_ℓ Σ^{-2} Λ_ℓ') is "
+                             "beyond the float range (Σ^{-1}Λ_ℓ has entries of size "
+                             f"{float(np.max(np.abs(ratios))):.3g}, and Q squares them); rescale the "
+                             "tasks relative to the target")
         b = np.einsum("iaa->i", ratios)
-        return SelectionQP(Q, b, d, ratios, exact, float(eig[-1] / eig[0]))
+        return SelectionQP(Q, b, d, ratios, exact, condition)
     return SelectionQP(Q, b, d, ratios, exact)
+
+
+def _power_of_two_scale(arr: np.ndarray) -> float:
+    """A power of two near ``max|arr|`` (nonzero): dividing by it is exact in floats, so a result
+    computed from ``arr / scale`` and scaled back is bit for bit the unscaled one wherever that one
+    neither over- nor underflows."""
+    return math.ldexp(1.0, math.frexp(float(np.max(np.abs(arr))))[1])
+
+
+def _unit_target(sigma) -> tuple[np.ndarray, float, float]:
+    """``(Σ / c, c, κ(Σ))`` with ``c`` a power of two near ``max|Σ|``; ``Σ`` must be positive definite.
+
+    ``B_ℓ = Σ^{-1}Λ_ℓ`` is unchanged when Σ and every Λ_ℓ are divided by one number: computing it
+    from ``Σ / c`` and ``Λ_ℓ / c`` keeps a target near 1e-300 or 1e300 from under- or overflowing.
+    """
+    if not np.any(sigma):
+        raise ValueError("target_cov must be positive definite (its inverse enters the QP), "
+                         "but it is the zero matrix")
+    scale = _power_of_two_scale(sigma)
+    unit = sigma / scale
+    eig = np.linalg.eigvalsh(unit)
+    # scale-free: beyond a condition number of 1e12 the float inverse keeps under 4 digits
+    if eig[0] <= 1e-12 * eig[-1]:
+        raise ValueError("target_cov must be positive definite (its inverse enters the QP): "
+                         f"smallest eigenvalue {eig[0] * scale:.6g} <= 1e-12 * the largest "
+                         f"{eig[-1] * scale:.6g}")
+    return unit, scale, float(eig[-1] / eig[0])
+
+
+def _finite_ratios(ratios: np.ndarray) -> np.ndarray:
+    if not np.all(np.isfinite(ratios)):
+        raise ValueError("task_covs and target_cov: Σ^{-1}Λ_ℓ is beyond the float range; rescale the "
+                         "tasks relative to the target")
+    return ratios
+
+
+def _float_ratios(tasks, sigma) -> tuple[np.ndarray, float]:
+    """``B_ℓ = Σ^{-1}Λ_ℓ`` in floats, stacked ``(T, d, d)``, and ``κ(Σ)``."""
+    unit, scale, condition = _unit_target(sigma)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by _finite_ratios
+        ratios = np.linalg.solve(unit, np.eye(unit.shape[0])) @ (np.stack(tasks) / scale)
+    return _finite_ratios(ratios), condition
 
 
 def selection_objective(pi, task_covs, target_cov, *, exact: bool | None = None):
@@ -191,21 +234,23 @@ def selection_objective(pi, task_covs, target_cov, *, exact: bool | None = None)
     Exact (a ``Fraction``) when the covariances and ``pi`` are exact, else a float.
     """
     tasks, sigma, exact = _validated(task_covs, target_cov, exact)
-    pi = np.asarray(pi, dtype=object if exact else float).ravel()
-    if pi.shape[0] != len(tasks):
-        raise ValueError(f"pi must have one entry per task ({len(tasks)}), got {pi.shape[0]}")
+    pi = _weights(pi, len(tasks), exact=exact)
     d = sigma.shape[0]
     if exact:
-        pi = [Fraction(p) if not isinstance(p, Fraction) else p for p in pi]
         M = np.empty((d, d), dtype=object)
         for a in range(d):
             for c in range(d):
                 M[a, c] = sum((p * lam[a, c] for p, lam in zip(pi, tasks)), Fraction(0))
         R = exact_matmul(_inverse_exact(sigma, "target_cov"), M)
         return sum(((int(a == c) - R[a, c]) ** 2 for a in range(d) for c in range(d)), Fraction(0))
-    M = np.einsum("l,lac->ac", pi, np.stack(tasks))
-    R = np.eye(d) - np.linalg.solve(sigma, M)
-    return float(np.sum(R * R))
+    unit, scale, _ = _unit_target(sigma)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+        M = np.einsum("l,lac->ac", np.asarray(pi), np.stack(tasks) / scale)
+        R = np.eye(d) - np.linalg.solve(unit, M)
+        value = float(np.sum(R * R))
+    if not math.isfinite(value):
+        raise ValueError("task_covs and target_cov: ‖I − Σ^{-1}M(π)‖_F² is beyond the float range")
+    return value
 
 
 # ----------------------------------------------------------------------------- the solver
@@ -599,7 +644,12 @@ def select_tasks_scipy(task_covs, target_cov) -> tuple[np.ndarray, float]:
     tasks, sigma, _ = _validated(task_covs, target_cov, False)
     d = sigma.shape[0]
     T = len(tasks)
-    ratios = np.linalg.solve(sigma, np.stack(tasks))
+    unit, scale, _ = _unit_target(sigma)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by _finite_ratios
+        ratios = _finite_ratios(np.linalg.solve(unit, np.stack(tasks) / scale))
+    if float(np.max(np.abs(ratios))) > 1e150:  # f ~ ‖B_ℓ‖² would overflow inside SLSQP
+        raise ValueError("task_covs and target_cov: Σ^{-1}Λ_ℓ has entries beyond 1e150, so the "
+                         "objective ‖I − Σ^{-1}M(π)‖_F² is beyond the float range")
 
     def residual(pi):
         return np.eye(d) - np.einsum("l,lac->ac", pi, ratios)
@@ -641,7 +691,8 @@ def _median(values):
 
 
 def _spectral_data(tasks, sigma, pi, exact):
-    """σ_min and Hard of every task and of Σ, and δ; exact when every matrix is diagonal."""
+    """σ_min and Hard of every task and of Σ, δ and ``uᵀMu = (1 + δ)s``; exact when every matrix is
+    diagonal.  ``uᵀMu`` is returned itself: forming ``1 + δ`` in floats cancels when ``uᵀMu << s``."""
     diagonal = exact and all(not np.any([[c[i, j] != 0 for j in range(c.shape[0]) if j != i]
                                          for i in range(c.shape[0])]) for c in tasks + [sigma])
     if diagonal:
@@ -652,29 +703,36 @@ def _spectral_data(tasks, sigma, pi, exact):
         hard = [tr / s if s > 0 else math.inf for tr, s in zip(trace, smin)]
         sig = spec(sigma)
         s = min(sig)
+        if s <= 0:
+            raise ValueError("target_cov must be positive definite (Hard(Σ) and δ divide by "
+                             f"σ_min(Σ)), but its smallest eigenvalue is {s}")
         M = [sum((p * t[i, i] for p, t in zip(pi, tasks)), Fraction(0)) for i in range(len(sig))]
-        delta = min(M[i] for i in range(len(sig)) if sig[i] == s) / s - 1
-        return smin, hard, s, sum(sig) / s, delta, True
+        inner = min(M[i] for i in range(len(sig)) if sig[i] == s)
+        return smin, hard, s, sum(sig) / s, inner / s - 1, inner, True
     tasks_f = [np.asarray(t, dtype=float) for t in tasks]
     sigma_f = np.asarray(sigma, dtype=float)
     pi_f = np.asarray([float(p) for p in pi])
     smin, hard = [], []
     for t in tasks_f:
         eig = np.linalg.eigvalsh(t)
-        lo = eig[0] if eig[0] > 1e-14 * max(1.0, eig[-1]) else 0.0
+        # relative to the task's own scale: a task of scale 1e-300 is not singular
+        lo = eig[0] if eig[0] > 1e-14 * eig[-1] else 0.0
         smin.append(lo)
         hard.append(float(np.trace(t)) / lo if lo > 0 else math.inf)
     eig, vec = np.linalg.eigh(sigma_f)
     s = eig[0]
+    if not s > 1e-14 * eig[-1]:
+        raise ValueError("target_cov must be positive definite (Hard(Σ) and δ divide by σ_min(Σ)), "
+                         f"but its smallest eigenvalue {s:.6g} is <= 1e-14 * the largest {eig[-1]:.6g}")
     U = vec[:, eig <= s * (1 + 1e-12)]
     M = np.einsum("l,lac->ac", pi_f, np.stack(tasks_f))
     inner = float(np.linalg.eigvalsh(U.T @ M @ U)[0])
     # uᵀMu = 0 (every selected task singular along u) must read as exactly 0, as σ_min does above:
     # a rounding residue of either sign would move the Markov threshold 2(1 + δ)s off 0.
-    if abs(inner) <= 1e-14 * max(1.0, float(np.abs(M).max())):
+    if abs(inner) <= 1e-14 * float(np.abs(M).max()):
         inner = 0.0
     delta = inner / s - 1
-    return smin, hard, float(s), float(np.trace(sigma_f)) / s, delta, False
+    return smin, hard, float(s), float(np.trace(sigma_f)) / s, delta, inner, False
 
 
 @dataclass(frozen=True)
@@ -734,15 +792,10 @@ def hard_task_mass(pi, task_covs, target_cov, reading: str) -> HardMass:
     exact_in = all(_is_exact_input(t) for t in _task_list(task_covs)) and _is_exact_input(target_cov) \
         and _is_exact_input(pi)
     tasks, sigma, exact = _validated(task_covs, target_cov, exact_in)
-    pi = list(np.asarray(pi, dtype=object if exact else float).ravel())
-    if len(pi) != len(tasks):
-        raise ValueError(f"pi must have one entry per task ({len(tasks)}), got {len(pi)}")
-    if exact:
-        pi = [Fraction(p) if not isinstance(p, Fraction) else p for p in
-              (as_exact_covariance(np.asarray(pi, dtype=object), "pi").diagonal())]
+    pi = _weights(pi, len(tasks), exact=exact)
     if min(pi) < 0 or abs(sum(pi) - 1) > (0 if exact else 1e-9):
         raise ValueError("pi must lie in the simplex (nonnegative, summing to 1)")
-    smin, hard, s, target_hard, delta, exact_spec = _spectral_data(tasks, sigma, pi, exact)
+    smin, hard, s, target_hard, delta, inner, exact_spec = _spectral_data(tasks, sigma, pi, exact)
     if reading == "pool-median-hardness":
         med = _median(hard)
         mask = [h >= med for h in hard]
@@ -754,9 +807,9 @@ def hard_task_mass(pi, task_covs, target_cov, reading: str) -> HardMass:
     elif reading == "harder-than-target-hardness":
         mask = [h >= target_hard for h in hard]
     elif reading == "markov":
-        mask = [v <= 2 * (1 + delta) * s for v in smin]
+        mask = [v <= 2 * inner for v in smin]  # 2(1 + δ)s
     else:
-        mask = [v < 2 * (1 + delta) * s for v in smin]
+        mask = [v < 2 * inner for v in smin]
     zero = Fraction(0) if exact_spec else 0.0
     mass = sum((p if exact_spec else float(p) for p, m in zip(pi, mask) if m), zero)
     return HardMass(reading, tuple(bool(m) for m in mask), mass, bool(mass >= Fraction(1, 2)), delta,
@@ -765,11 +818,35 @@ def hard_task_mass(pi, task_covs, target_cov, reading: str) -> HardMass:
 
 # ----------------------------------------------------------------------------- the mixture's true error
 
+def _weights(pi, T: int, name: str = "pi", *, exact: bool = False) -> list:
+    """The entries of a selection ``π`` (one per task) as floats, or as ``Fraction`` when ``exact``.
+
+    Booleans, strings and non-numbers are refused (a ``True`` is not a weight); the simplex itself is
+    checked by the callers' tolerance.
+    """
+    try:
+        arr = np.asarray(pi, dtype=object)
+    except ValueError:
+        raise ValueError(f"{name} must be a list of weights, one per task ({T})") from None
+    entries = list(arr.ravel()) if arr.ndim else [arr.item()]
+    if len(entries) != T:
+        raise ValueError(f"{name} must have one entry per task ({T}), got {len(entries)}")
+    out = []
+    for i, v in enumerate(entries):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real) \
+                and not getattr(v, "is_Rational", False):
+            raise ValueError(f"{name}[{i}] must be a real number (a weight), got {v!r}")
+        if getattr(v, "is_Rational", False):
+            v = Fraction(int(v.p), int(v.q))
+        elif not isinstance(v, numbers.Rational) and not math.isfinite(v):
+            raise ValueError(f"{name}[{i}] must be finite, got {v!r}")
+        out.append(Fraction(v) if exact else float(v))
+    return out
+
+
 def _simplex_point(pi, T: int, name: str = "pi") -> np.ndarray:
-    pi = np.asarray(pi, dtype=float).ravel()
-    if pi.shape[0] != T:
-        raise ValueError(f"{name} must have one entry per task ({T}), got {pi.shape[0]}")
-    if not np.all(np.isfinite(pi)) or pi.min() < 0 or abs(pi.sum() - 1) > 1e-9:
+    pi = np.asarray(_weights(pi, T, name), dtype=float)
+    if pi.min() < 0 or abs(pi.sum() - 1) > 1e-9:
         raise ValueError(f"{name} must lie in the simplex (finite, nonnegative, summing to 1)")
     return pi
 
@@ -790,18 +867,44 @@ def mixture_preconditioner(task_covs, pi, n) -> np.ndarray:
               \Bigl(\sum_\ell \pi_\ell \Gamma_\ell \Lambda_\ell\Bigr)^{-1}
 
     (proofs/math.md §17; ``T = 1`` gives ``Γ^{-1}``, the trained model of Theorem 3.1).
+    ``P`` scales as ``1/c`` when every ``Λ_ℓ`` scales by ``c``; it is computed from the tasks divided
+    by a power of two near their largest entry and scaled back, so tasks near 1e±300 neither over-
+    nor underflow.
     """
+    stack = _task_stack(task_covs)
+    n = positive_int(n, "n")
+    pi = _simplex_point(pi, len(stack))
+    scale = _task_scale(stack)
+    P = _unit_preconditioner(stack / scale, pi, n)
+    out = P / scale
+    if not np.all(np.isfinite(out)):
+        raise ValueError("task_covs: the preconditioner P(π) ~ 1/max|Λ_ℓ| is beyond the float range "
+                         f"(max|Λ_ℓ| ≈ {scale:.3g})")
+    return out
+
+
+def _task_stack(task_covs) -> np.ndarray:
+    """Validated float task covariances, all of one dimension, as a ``(T, d, d)`` array."""
     items = _task_list(task_covs)
     tasks = [as_covariance(t, f"task_covs[{i}]") for i, t in enumerate(items)]
     for i, t in enumerate(tasks[1:], 1):
         same_dimension(tasks[0], t, "task_covs[0]", f"task_covs[{i}]")
-    n = positive_int(n, "n")
-    pi = _simplex_point(pi, len(tasks))
-    stack = np.stack(tasks)
+    return np.stack(tasks)
+
+
+def _task_scale(stack: np.ndarray) -> float:
+    """A power of two near ``max|Λ_ℓ|`` (see :func:`_power_of_two_scale`)."""
+    if not np.any(stack):
+        raise ValueError("task_covs: every task is the zero matrix (the mixture has no signal)")
+    return _power_of_two_scale(stack)
+
+
+def _unit_preconditioner(stack: np.ndarray, pi: np.ndarray, n: int) -> np.ndarray:
+    """``P(π)`` of tasks already divided by a power of two near their largest entry (moments O(1))."""
     M = np.einsum("l,lac->ac", pi, stack)
     D = np.einsum("l,lac->ac", pi, _mixture_moments(stack, n))
     eig = np.linalg.eigvals(D)
-    if np.min(np.abs(eig)) <= 1e-12 * max(1.0, np.max(np.abs(eig))):
+    if np.min(np.abs(eig)) <= 1e-12 * np.max(np.abs(eig)):
         raise ValueError("task_covs and pi: the mixture's second moment Σ π_ℓ Γ_ℓ Λ_ℓ is singular "
                          "(the selected tasks leave a direction without signal)")
     return np.linalg.solve(D.T, M.T).T
@@ -815,10 +918,19 @@ def mixture_cot_error(task_covs, pi, n, target_cov, k, *, m=None) -> float:
     For finite ``m`` the exact engine ``theory.precond_error(P, Σ, k, m=m)`` is used.
     Raises ``ValueError`` if the error overflows (a strongly divergent regime).
     """
-    P = mixture_preconditioner(task_covs, pi, n)
+    stack = _task_stack(task_covs)
+    n = positive_int(n, "n")
+    pi = _simplex_point(pi, len(stack))
     sigma = as_covariance(target_cov, "target_cov")
-    same_dimension(P, sigma, "task_covs", "target_cov")
+    same_dimension(stack[0], sigma, "task_covs", "target_cov")
     k = positive_int(k, "k", minimum=0)
+    # err_k depends on P(π)Σ only, and P scales as 1/c with the tasks: P(Λ/c)·(Σ/c) = P(Λ)Σ.
+    scale = _task_scale(stack)
+    P = _unit_preconditioner(stack / scale, pi, n)
+    sigma = sigma / scale
+    if not np.all(np.isfinite(sigma)):
+        raise ValueError("target_cov and task_covs: Σ / max|Λ_ℓ| is beyond the float range "
+                         f"(max|Λ_ℓ| ≈ {scale:.3g})")
     if m is not None:
         from theory.error import precond_error
         return float(precond_error(P, sigma, k, m=m))
@@ -878,12 +990,16 @@ def true_optimal_selection(task_covs, target_cov, n, k, *, m=None, resolution: i
     """
     from scipy.optimize import minimize
 
-    items = _task_list(task_covs)
-    T = len(items)
-    stack = np.stack([as_covariance(t, f"task_covs[{i}]") for i, t in enumerate(items)])
+    stack = _task_stack(task_covs)
+    T = len(stack)
     sigma = as_covariance(target_cov, "target_cov")
-    for i in range(T):
-        same_dimension(stack[i], sigma, f"task_covs[{i}]", "target_cov")
+    same_dimension(stack[0], sigma, "task_covs", "target_cov")
+    # err_k depends on P(π)Σ only, unchanged when the tasks and Σ are divided by one number
+    scale = _task_scale(stack)
+    stack, sigma = stack / scale, sigma / scale
+    if not np.all(np.isfinite(sigma)):
+        raise ValueError("target_cov and task_covs: Σ / max|Λ_ℓ| is beyond the float range "
+                         f"(max|Λ_ℓ| ≈ {scale:.3g})")
     n = positive_int(n, "n")
     k = positive_int(k, "k")
     if m is not None:
@@ -908,6 +1024,9 @@ def true_optimal_selection(task_covs, target_cov, n, k, *, m=None, resolution: i
         return out
 
     errs = errors(grid)
+    if not np.any(np.isfinite(errs)):
+        raise ValueError(f"task_covs and target_cov: err_k (k = {k}) is beyond the float range, or the "
+                         "mixture is singular, at every point of the simplex grid")
     order = np.argsort(errs)
     # five grid starts; three at finite m, where each evaluation runs the exact engine
     starts = ([grid[i] for i in order[:5 if m is None else 3]]
@@ -926,7 +1045,7 @@ def true_optimal_selection(task_covs, target_cov, n, k, *, m=None, resolution: i
                        options={"ftol": 1e-13, "maxiter": 500})
         p = np.clip(res.x, 0.0, None)
         p = p / p.sum()
-        value = float(np.exp(log_err(p)))
+        value = float(errors(p[None, :])[0])
         if value < best:
             best_pi, best = p, value
     return TrueOptimum(np.asarray(best_pi), best, float(errs[order[0]]))
@@ -1060,6 +1179,16 @@ class QPvsUniform(RichRepr):
         return np.sum(self.err_qp == self.err_uniform, axis=0)
 
 
+def _int_list(values, name: str) -> tuple:
+    """A nonempty list of integers >= 1 (prompt lengths ``ns`` or step counts ``ks``)."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise ValueError(f"{name} must be a list of integers >= 1, got {values!r}")
+    out = tuple(positive_int(v, name) for v in values)
+    if not out:
+        raise ValueError(f"{name} must contain at least one integer >= 1, got an empty list")
+    return out
+
+
 def qp_vs_uniform(seed: int = 0, *, pools: int = 100, T: int = 3, d: int = 3, ns=(5, 50), ks=(1, 4),
                   m=None) -> QPvsUniform:
     r"""The CoT error of the model trained on the QP's ``π`` and on the uniform ``π``, pool by pool.
@@ -1070,8 +1199,11 @@ def qp_vs_uniform(seed: int = 0, *, pools: int = 100, T: int = 3, d: int = 3, ns
     (finite ``m``: the exact engine, see :func:`mixture_cot_error`).  The pools are
     :func:`random_pools` ``(seed, pools, T=T, d=d)``, the same family as :func:`qp_vs_true_error`.
     """
-    ns = tuple(positive_int(n, "ns") for n in ns)
-    ks = tuple(positive_int(k, "ks") for k in ks)
+    seed = positive_int(seed, "seed", minimum=0)
+    pools = positive_int(pools, "pools")
+    T = positive_int(T, "T")
+    d = positive_int(d, "d")
+    ns, ks = _int_list(ns, "ns"), _int_list(ks, "ks")
     if m is not None:
         m = positive_int(m, "m")
     family = random_pools(seed, pools, T=T, d=d)
@@ -1103,8 +1235,9 @@ def qp_vs_true_error(seed: int = 0, *, pools: int = 20, T: int = 3, d: int = 3, 
     pools = positive_int(pools, "pools")
     T = positive_int(T, "T")
     d = positive_int(d, "d")
-    ns = tuple(positive_int(n, "ns") for n in ns)
-    ks = tuple(positive_int(k, "ks") for k in ks)
+    ns, ks = _int_list(ns, "ns"), _int_list(ks, "ks")
+    if m is not None:
+        m = positive_int(m, "m")
     shape = (pools, len(ns), len(ks))
     pi_qp = np.zeros((pools, T))
     pi_true = np.zeros(shape + (T,))
@@ -1152,13 +1285,34 @@ def task_type_spectrum(alpha: float, B: int, d: int, rng: np.random.Generator, *
 
     Larger ``α`` decays faster (a larger ``Hard``); larger ``B`` covers more directions (more diverse).
     """
-    if not 1 <= B <= d:
+    d = positive_int(d, "d")
+    B = positive_int(B, "B")
+    if B > d:
         raise ValueError(f"B must be in 1..d = {d}, got {B}")
+    alpha = _finite_real(alpha, "alpha")
+    floor = _finite_real(floor, "floor")
+    jitter = _finite_real(jitter, "jitter")
+    if floor <= 0 or jitter < 0:
+        raise ValueError(f"floor must be > 0 and jitter >= 0, got floor = {floor!r}, jitter = {jitter!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     active = np.sort(rng.choice(d, size=B, replace=False))
-    lam = np.full(d, float(floor))
+    lam = np.full(d, floor)
     i = active + 1.0
-    lam[active] = i ** (-float(alpha)) * np.exp(jitter * rng.standard_normal(B))
+    with np.errstate(over="ignore", under="ignore"):  # overflow is reported below
+        lam[active] = i ** (-alpha) * np.exp(jitter * rng.standard_normal(B))
+    if not np.all(np.isfinite(lam)):
+        raise ValueError(f"alpha = {alpha!r} and jitter = {jitter!r}: the eigenvalues i^(-alpha) "
+                         "e^(jitter z) are beyond the float range")
     return lam
+
+
+def _finite_real(value, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -1214,6 +1368,13 @@ class TaskTypeExperiment(RichRepr):
         return tuple(self.type_names[i] for i in np.argsort(-self.type_mass, kind="stable"))
 
 
+def _strict_bool(value, name: str) -> bool:
+    """``value`` as a ``bool`` if it is one (``numpy.bool_`` included); else ``ValueError``."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ValueError(f"{name} must be True or False, got {value!r}")
+
+
 def task_type_pool(seed: int = 0, *, tasks_per_type: int = 5, d: int = 100, target: str = "power",
                    normalise: bool = True) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """The task pool and target of :func:`task_type_experiment`, before the QP is solved.
@@ -1231,6 +1392,7 @@ def task_type_pool(seed: int = 0, *, tasks_per_type: int = 5, d: int = 100, targ
     seed = positive_int(seed, "seed", minimum=0)
     tasks_per_type = positive_int(tasks_per_type, "tasks_per_type")
     d = positive_int(d, "d", minimum=max(B for _, _, B in TASK_TYPES))
+    normalise = _strict_bool(normalise, "normalise")
     if target == "power":
         sigma = 1.0 / np.arange(1, d + 1)
     elif target == "isotropic":
@@ -1259,6 +1421,7 @@ def task_type_experiment(seed: int = 0, *, tasks_per_type: int = 5, d: int = 100
     of a spectrum decides.
     """
     seed = positive_int(seed, "seed", minimum=0)
+    normalise = _strict_bool(normalise, "normalise")
     spectra, kinds, sigma = task_type_pool(seed, tasks_per_type=tasks_per_type, d=d, target=target,
                                            normalise=normalise)
     sel = select_tasks(spectra, sigma, exact=False)
