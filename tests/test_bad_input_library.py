@@ -418,3 +418,21 @@ def test_task_type_spectrum_arguments(kwargs, match):
     args = dict(alpha=0.5, B=3, d=10, rng=np.random.default_rng(0)) | kwargs
     with pytest.raises(ValueError, match=match):
         task_type_spectrum(args.pop("alpha"), args.pop("B"), args.pop("d"), args.pop("rng"), **args)
+
+
+def test_selection_with_tasks_tiny_against_the_target_is_not_decided_in_floats():
+    # Tasks of size 1e-140 against Σ = I: the objective varies over the simplex by ~1e-280, far
+    # below the float certificate's tolerance, so floats cannot tell the optimum. By default the
+    # exact route answers (the symmetric pool's optimum is (1/2, 1/2)); with floats forced, the
+    # answer says it is not unique instead of claiming a vertex as the unique optimum.
+    from fractions import Fraction
+
+    from theory.selection import select_tasks
+    tasks = [np.diag([1e-140, 3e-140]), np.diag([3e-140, 1e-140])]
+    sel = select_tasks(tasks, np.eye(2))
+    assert sel.exact and list(sel.pi) == [Fraction(1, 2), Fraction(1, 2)] and sel.unique
+    forced = select_tasks(tasks, np.eye(2), exact=False)
+    assert not forced.unique and "not unique to float precision" in forced.canonical_rule
+    # at ordinary scale the float route decides, and agrees
+    plain = select_tasks([np.diag([1.0, 3.0]), np.diag([3.0, 1.0])], np.eye(2))
+    assert not plain.exact and plain.unique and np.allclose(plain.pi, [0.5, 0.5])

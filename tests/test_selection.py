@@ -234,12 +234,12 @@ def test_cli_select_text(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("content, target, match", [
-    ("[]", "1", "task_covs must contain at least one task"),
+    ("[]", "1", "--tasks must contain at least one task"),
     ("{}", "1", "must hold a JSON list"),
     ("[[1, [1, 0]]]", "1,1", r"--tasks\[0\]\[1\] must be a number"),
     ("[[1, \"x\"]]", "1,1", "cannot read 'x'"),
     ("not json", "1", "not valid JSON"),
-    ("[[1, 2]]", "1,0", "target_cov must be positive definite"),
+    ("[[1, 2]]", "1,0", "--target must be positive definite"),
 ])
 def test_cli_select_bad_input(tmp_path, capsys, content, target, match):
     path = tmp_path / "tasks.json"

@@ -548,19 +548,32 @@ def select_tasks(task_covs, target_cov, *, exact: bool | None = None) -> Selecti
     -------
     Selection
     """
+    asked = exact
     qp = selection_qp(task_covs, target_cov, exact=exact)
     exact = qp.exact
     T = len(qp.b)
-    pi_star = _active_set(qp.Q, qp.b, exact)
     if exact:
         tolerance = Fraction(0)
     else:
         tolerance = GAP_RTOL * max(1.0, max(float(qp.Q[j, j] - 2 * qp.b[j] + qp.d) for j in range(T)))
+        # The certificate's tolerance is relative to the objective (about d). When the tasks are so
+        # small against the target that the objective varies over the simplex by less than that
+        # (the curvature Q below it), every point is "optimal" in floating point and the float
+        # route cannot tell which is: by default the exact route answers (floats convert exactly).
+        # (Q = 0, every task zero, is flat exactly: any π is optimal, and floats say so.)
+        flat = T > 1 and 0 < float(np.max(np.abs(qp.Q))) <= tolerance
+        if flat and asked is None:
+            return select_tasks(task_covs, target_cov, exact=True)
+    pi_star = _active_set(qp.Q, qp.b, exact)
     g, lam, _ = _certificate(qp.Q, qp.b, pi_star, exact, tolerance)
     nu = [gl - lam for gl in g]
     E, null, vertices, unique, canonical, rule = _optimal_face(qp, pi_star, nu, exact)
     pi = [canonical[l] for l in range(T)]
     g, lam, cert = _certificate(qp.Q, qp.b, pi, exact, tolerance)
+    if not exact and flat:
+        unique = False
+        rule = ("not unique to float precision: the objective varies over the simplex by less than "
+                "the certificate's tolerance (tasks tiny against the target); use exact=True")
     return Selection(
         pi=np.array(pi, dtype=object if exact else float),
         objective=qp.objective(pi),
