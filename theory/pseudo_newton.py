@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from theory._validate import positive_int
+from theory._validate import LOOP_STEP_COST, cost_guard, float_array, float_range_error, positive_int
 from theory.covariance import gamma
 from theory.lsa import _check_examples
 from theory.moments import DerivationStep
@@ -51,12 +51,18 @@ def cot_recurrence(train_cov, n, X, y, k) -> np.ndarray:
     X, y = _check_examples(X, y)
     k = positive_int(k, "k", minimum=0)
     d, m = X.shape
+    cost_guard(float(k) * (LOOP_STEP_COST + 2 * d * d), "k steps of the recurrence", "k", k)
     Ginv = _gamma_inverse(train_cov, n, d)
-    S = X @ X.T / m
-    target = X @ y / m
-    out = np.zeros((k + 1, d))
-    for i in range(k):
-        out[i + 1] = out[i] - Ginv @ (S @ out[i] - target)
+    with np.errstate(over="ignore", invalid="ignore"):
+        S = X @ X.T / m
+        target = X @ y / m
+        out = np.zeros((k + 1, d))
+        for i in range(k):
+            out[i + 1] = out[i] - Ginv @ (S @ out[i] - target)
+            if not np.all(np.isfinite(out[i + 1])):
+                raise float_range_error(f"cot_recurrence (step {i + 1})", train_cov=train_cov, X=X, y=y)
+    if not (np.all(np.isfinite(S)) and np.all(np.isfinite(target))):
+        raise float_range_error("cot_recurrence", train_cov=train_cov, X=X, y=y)
     return out
 
 
@@ -70,8 +76,8 @@ def cot_closed_form(train_cov, n, X, w, k) -> np.ndarray:
     numpy.ndarray, shape (k+1, d)
         ``w_0 = 0, ..., w_k``, each from a matrix power (not from the recurrence).
     """
-    X = np.asarray(X, dtype=float)
-    w = np.asarray(w, dtype=float)
+    X = float_array(X, "X")
+    w = float_array(w, "w")
     if X.ndim != 2:
         raise ValueError(f"X must be a (d, m) matrix (one column per example), got shape {X.shape}")
     if w.shape != (X.shape[0],):
@@ -81,9 +87,16 @@ def cot_closed_form(train_cov, n, X, w, k) -> np.ndarray:
     X, _ = _check_examples(X, X.T @ w)
     d, m = X.shape
     k = positive_int(k, "k", minimum=0)
+    # matrix_power(C, j) takes about 2 log2(j) products of d x d matrices
+    cost_guard(float(k) * (LOOP_STEP_COST + 2 * max(1, k).bit_length() * d ** 3),
+               "k + 1 matrix powers", "k", k)
     Ginv = _gamma_inverse(train_cov, n, d)
-    contraction = np.eye(d) - Ginv @ (X @ X.T / m)
-    return np.array([w - np.linalg.matrix_power(contraction, j) @ w for j in range(k + 1)])
+    with np.errstate(over="ignore", invalid="ignore"):
+        contraction = np.eye(d) - Ginv @ (X @ X.T / m)
+        out = np.array([w - np.linalg.matrix_power(contraction, j) @ w for j in range(k + 1)])
+    if not np.all(np.isfinite(out)):
+        raise float_range_error("cot_closed_form", train_cov=train_cov, X=X, w=w)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
