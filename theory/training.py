@@ -26,9 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from theory._validate import (as_covariance, as_exact_covariance, finite_real, float_range_error,
-                              nonzero_float, positive_float, seed_value,
-                              positive_int, square_matrix)
+from theory._validate import (as_covariance, as_exact_covariance, finite_real, float_array, float_range_error,
+                              nonzero_float, positive_float, positive_int, seed_value, square_matrix)
 from theory.covariance import gamma
 from theory.moments import (DerivationStep, _covariance_root, symbolic_covariance, symbolic_matrix,
                             wishart_sas_symbolic)
@@ -318,7 +317,7 @@ def joint_limit(train_cov, n, imbalance: float = 0.0) -> tuple[float, np.ndarray
     -------
     (u, V31) : float and ``(d, d)`` array, ``V31 = −Γ^{-1}/u``.
     """
-    _, G, _ = _curvature(train_cov, n)
+    G = gamma(as_covariance(train_cov, "train_cov"), n)  # ΓΛ is not needed: it may overflow where Γ does not
     delta = finite_real(imbalance, "imbalance")
     # Γ = s Γ_s with s = max|Γ|, so Γ^{-1} = Γ_s^{-1}/s and r = sqrt(4 tr Γ^{-2}) = 2‖Γ_s^{-1}‖_F/s are
     # formed without squaring a quantity near the float range; u² = (δ + hypot(δ, r))/2, written as
@@ -342,7 +341,7 @@ def balanced_init(d: int, sigma: float, theta=None) -> tuple[float, np.ndarray]:
     """
     d = positive_int(d, "d")
     sigma = positive_float(sigma, "sigma")
-    theta = np.eye(d) if theta is None else np.asarray(theta, dtype=float)
+    theta = np.eye(d) if theta is None else float_array(theta, "theta")
     if theta.ndim != 2 or theta.shape[0] != d or not np.all(np.isfinite(theta)):
         raise ValueError(f"theta must be a finite ({d}, r) matrix, got shape {theta.shape}")
     TT = theta @ theta.T
@@ -527,8 +526,8 @@ def lsa_losses(V, W, batch: PromptBatch, rho) -> np.ndarray:
 def _last_column_residual(V, W, batch: PromptBatch, rho):
     E, target = batch.E, batch.target
     D = E.shape[1]
-    V = np.asarray(V, dtype=float)
-    W = np.asarray(W, dtype=float)
+    V = float_array(V, "V")
+    W = float_array(W, "W")
     for name, M in (("V", V), ("W", W)):
         if M.shape != (D, D):
             raise ValueError(f"{name} must have shape ({D}, {D}), got {M.shape}")
@@ -548,7 +547,7 @@ def lsa_loss_and_gradients(V, W, batch: PromptBatch, rho) -> tuple[float, np.nda
         \nabla_V \ell = r a^\top,\quad \nabla_W \ell = \frac{E E^\top V^\top r\, e^\top}{\rho}
     """
     r, a = _last_column_residual(V, W, batch, rho)
-    V = np.asarray(V, dtype=float)
+    V = float_array(V, "V")
     rho = float(rho)
     E = batch.E
     B = E.shape[0]
