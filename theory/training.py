@@ -588,10 +588,14 @@ def sgd_lsa(train_cov, n, steps, batch, eta, seed, c: float = 1.0, decay_from: f
     t0 = max(1, int(decay_from * steps))
     losses = np.empty(steps)
     for t in range(steps):
-        loss, gV, gW = lsa_loss_and_gradients(V, W, sample_prompts(lam, n, batch, rng, antithetic), n)
+        prompts = sample_prompts(lam, n, batch, rng, antithetic)
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss, gV, gW = lsa_loss_and_gradients(V, W, prompts, n)
         losses[t] = loss
         if not np.isfinite(loss) or loss > 1e12:
-            raise OverflowError(f"SGD diverged at step {t} (loss {loss:.3g}, eta = {eta})")
+            scale = float(np.max(np.abs(lam)))
+            raise OverflowError(f"SGD diverged at step {t} (loss {loss:.3g}, eta = {eta}, "
+                                f"train_cov max |entry| = {scale:.3g})")
         step = eta if t < t0 else eta * t0 / (t + 1)
         V -= step * gV
         W -= step * gW
