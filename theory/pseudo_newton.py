@@ -56,13 +56,14 @@ def cot_recurrence(train_cov, n, X, y, k) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):
         S = X @ X.T / m
         target = X @ y / m
-        out = np.zeros((k + 1, d))
+    if not (np.all(np.isfinite(S)) and np.all(np.isfinite(target))):
+        raise float_range_error("cot_recurrence (the moments X X^T/m and X y/m)", X=X, y=y)
+    out = np.zeros((k + 1, d))
+    with np.errstate(over="ignore", invalid="ignore"):
         for i in range(k):
             out[i + 1] = out[i] - Ginv @ (S @ out[i] - target)
             if not np.all(np.isfinite(out[i + 1])):
-                raise float_range_error(f"cot_recurrence (step {i + 1})", train_cov=train_cov, X=X, y=y)
-    if not (np.all(np.isfinite(S)) and np.all(np.isfinite(target))):
-        raise float_range_error("cot_recurrence", train_cov=train_cov, X=X, y=y)
+                raise OverflowError(_diverged("cot_recurrence", i + 1))
     return out
 
 
@@ -93,10 +94,20 @@ def cot_closed_form(train_cov, n, X, w, k) -> np.ndarray:
     Ginv = _gamma_inverse(train_cov, n, d)
     with np.errstate(over="ignore", invalid="ignore"):
         contraction = np.eye(d) - Ginv @ (X @ X.T / m)
-        out = np.array([w - np.linalg.matrix_power(contraction, j) @ w for j in range(k + 1)])
-    if not np.all(np.isfinite(out)):
-        raise float_range_error("cot_closed_form", train_cov=train_cov, X=X, w=w)
+    if not np.all(np.isfinite(contraction)):
+        raise float_range_error("cot_closed_form (the contraction I - Γ^{-1} X X^T/m)", train_cov=train_cov, X=X)
+    out = np.zeros((k + 1, d))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j in range(k + 1):
+            out[j] = w - np.linalg.matrix_power(contraction, j) @ w
+            if not np.all(np.isfinite(out[j])):
+                raise OverflowError(_diverged("cot_closed_form", j))
     return out
+
+
+def _diverged(where: str, step: int) -> str:
+    return (f"{where} diverged: w_{step} is not finite (the contraction I - Γ^{{-1}} S_m, set by train_cov and X, "
+            f"grows the iterate past the float range)")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -235,8 +235,9 @@ def gd_rate(train_cov, n, eta, c: float = 1.0) -> float:
 class GDResult:
     """Gradient descent on ``V_31``: final iterate, ``‖P_t − Γ^{-1}‖_F`` and loss per step.
 
-    ``diverged`` is True when the error exceeded ``1e8`` times its initial value; the run then
-    stopped there (so nothing overflows) and ``errors`` is shorter than ``steps + 1``.
+    ``diverged`` is True when the error exceeded ``1e8`` times its initial value, or the next error
+    or loss would leave the float range (that step is dropped and ``V31`` is the last finite
+    iterate); the run then stopped there and ``errors`` is shorter than ``steps + 1``.
     """
 
     V31: np.ndarray
