@@ -150,9 +150,10 @@ def cot_rollout(V, W, X, y, k) -> np.ndarray:
     X, y = _check_examples(X, y)
     k = positive_int(k, "k", minimum=0)
     d, m = X.shape
-    # step i multiplies (2d+2)-row embeddings with m+i+1 columns: E^T W E alone is (m+i+1)^2 (2d+2)
+    # step i: about 20 NumPy calls on (2d+2)-row embeddings with m+i+1 columns (E^T W E alone is
+    # (m+i+1)^2 (2d+2) multiply-adds)
     cols = m + k + 1
-    cost_guard(float(k) * (LOOP_STEP_COST + cols * cols * (2 * d + 2) + cols * (2 * d + 2) ** 2),
+    cost_guard(float(k) * (20 * LOOP_STEP_COST + cols * cols * (2 * d + 2) + cols * (2 * d + 2) ** 2),
                f"a rollout of k forward passes over prompts of up to {cols} columns", "k", k)
     estimates = np.zeros((1, d))
     for i in range(k):

@@ -51,7 +51,7 @@ def cot_recurrence(train_cov, n, X, y, k) -> np.ndarray:
     X, y = _check_examples(X, y)
     k = positive_int(k, "k", minimum=0)
     d, m = X.shape
-    cost_guard(float(k) * (LOOP_STEP_COST + 2 * d * d), "k steps of the recurrence", "k", k)
+    cost_guard(float(k) * (6 * LOOP_STEP_COST + 2 * d * d), "k steps of the recurrence", "k", k)
     Ginv = _gamma_inverse(train_cov, n, d)
     with np.errstate(over="ignore", invalid="ignore"):
         S = X @ X.T / m
@@ -88,9 +88,9 @@ def cot_closed_form(train_cov, n, X, w, k) -> np.ndarray:
     X, _ = _check_examples(X, X.T @ w)
     d, m = X.shape
     k = positive_int(k, "k", minimum=0)
-    # matrix_power(C, j) takes about 2 log2(j) products of d x d matrices
-    cost_guard(float(k) * (LOOP_STEP_COST + 2 * max(1, k).bit_length() * d ** 3),
-               "k + 1 matrix powers", "k", k)
+    # matrix_power(C, j) takes about 2 log2(j) products of d x d matrices, each one NumPy call
+    calls = 2 * max(1, k).bit_length()
+    cost_guard(float(k + 1) * ((calls + 4) * LOOP_STEP_COST + calls * d ** 3), "k + 1 matrix powers", "k", k)
     Ginv = _gamma_inverse(train_cov, n, d)
     with np.errstate(over="ignore", invalid="ignore"):
         contraction = np.eye(d) - Ginv @ (X @ X.T / m)
