@@ -436,3 +436,142 @@ def test_selection_with_tasks_tiny_against_the_target_is_not_decided_in_floats()
     # at ordinary scale the float route decides, and agrees
     plain = select_tasks([np.diag([1.0, 3.0]), np.diag([3.0, 1.0])], np.eye(2))
     assert not plain.exact and plain.unique and np.allclose(plain.pi, [0.5, 0.5])
+# ---------------------------------------------------------------------- seeds, arrays, float range
+
+@pytest.mark.parametrize("seed", [True, False, None, 1.5, 0.0, float("nan"), "3", -1])
+def test_seed_is_validated_once_for_every_seeded_function(seed):
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+        theory.monte_carlo_sas([1.0, 0.5], np.eye(2), 3, 10, seed)
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+        theory.sgd_lsa([1.0, 0.5], 5, 2, 4, 0.01, seed)
+
+
+def test_seed_accepts_integers_and_seed_sequences():
+    a = theory.monte_carlo_sas([1.0, 0.5], np.eye(2), 3, 10, np.int64(7))
+    b = theory.monte_carlo_sas([1.0, 0.5], np.eye(2), 3, 10, np.random.SeedSequence(7))
+    assert np.array_equal(a.mean, b.mean)  # default_rng(7) and default_rng(SeedSequence(7)) agree
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda s: theory.lsa_forward(s, np.eye(6), np.eye(6), 1.0), "E"),
+    (lambda s: theory.lsa_forward(np.ones((6, 3)), s, np.eye(6), 1.0), "V"),
+    (lambda s: theory.wishart_sas([1.0, 0.5], s, 3), "A"),
+    (lambda s: theory.population_loss(s, [1.0, 0.5], 5), "P"),
+    (lambda s: theory.cot_recurrence([1.0, 0.5], 5, s, [1.0, 1.0], 2), "X"),
+    (lambda s: theory.read_estimate(s), "F"),
+])
+def test_strings_in_a_matrix_name_the_argument(call, name):
+    with pytest.raises(ValueError, match=rf"^{name} must be an array of real numbers"):
+        call(np.full((2, 2), "a") if name in ("A", "P", "X") else np.full((6, 3) if name != "V" else (6, 6), "a"))
+
+
+@pytest.mark.parametrize("F", [np.full((6, 2), np.nan), np.full((6, 2), np.inf)])
+def test_read_estimate_refuses_non_finite_outputs(F):
+    with pytest.raises(ValueError, match="F must be finite"):
+        theory.read_estimate(F)
+
+
+def test_wishart_moments_are_scale_free_until_the_result_leaves_float_range():
+    base = np.array([1.0, 0.5])
+    A = np.array([[1.0, 0.3], [0.2, 2.0]])
+    ref = theory.wishart_sas(base, A, 3)
+    # E[S A S] is homogeneous of degree 2 in Λ and 1 in A; powers of two keep the check exact
+    assert np.array_equal(theory.wishart_sas(base * 2.0 ** 500, A, 3), ref * 2.0 ** 1000)
+    mc = theory.monte_carlo_sas(base, A, 3, 50, 1)
+    big = theory.monte_carlo_sas(base * 2.0 ** 500, A, 3, 50, 1)
+    assert np.array_equal(big.mean, mc.mean * 2.0 ** 1000) and np.array_equal(big.stderr, mc.stderr * 2.0 ** 1000)
+    for call in (lambda: theory.wishart_sas(base * 1e300, A, 3),
+                 lambda: theory.monte_carlo_sas(base * 1e300, A, 3, 50, 1)):
+        with pytest.raises(OverflowError, match=r"leaves the float range .* cov \(max \|entry\| = 1e\+300\)"):
+            call()
+
+
+@pytest.mark.parametrize("call, names", [
+    (lambda: theory.population_loss(np.eye(2) * 1e300, [1.0, 0.5], 5), ("P",)),
+    (lambda: theory.population_loss(np.eye(2), [1e300, 5e299], 5), ("train_cov",)),
+    (lambda: theory.gd_step_threshold([1e-300, 5e-301], 5), ("train_cov",)),
+    (lambda: theory.gd_step_threshold([1.0, 0.5], 5, c=1e-300), ("c",)),
+    (lambda: theory.gd_population([1e300, 5e299], 5, 0.1, 3), ("train_cov",)),
+    (lambda: theory.cot_recurrence([1.0, 0.5], 5, np.eye(2) * 1e300, [1.0, 1.0], 2), ("X",)),
+    (lambda: theory.cot_closed_form([1.0, 0.5], 5, np.eye(2) * 1e300, [1.0, 1.0], 2), ("X",)),
+    (lambda: theory.lsa_forward(np.ones((6, 3)) * 1e300, np.eye(6), np.eye(6), 1.0), ("E",)),
+])
+def test_float_overflow_is_an_error_naming_the_inputs(call, names):
+    with pytest.raises(OverflowError, match="leaves the float range") as info:
+        call()
+    assert all(name in str(info.value) for name in names)
+
+
+def test_gd_population_stops_before_leaving_float_range():
+    run = theory.gd_population([1.0, 0.5], 5, 1e300, 5)
+    assert run.diverged and np.all(np.isfinite(run.errors)) and np.all(np.isfinite(run.losses))
+    assert np.all(np.isfinite(run.V31)) and len(run.errors) == 1
+
+
+def test_joint_limit_is_scale_covariant():
+    u, V = theory.joint_limit([1.0, 0.5], 5)
+    # Γ scales with Λ, so u_∞ = tr(Γ^{-2})^{1/4} scales as s^{-1/2} and V31 = −Γ^{-1}/u as s^{-1/2}
+    for s in (2.0 ** -996, 2.0 ** 996):
+        us, Vs = theory.joint_limit(np.array([1.0, 0.5]) * s, 5)
+        assert np.isclose(us, u / np.sqrt(s), rtol=1e-14, atol=0)
+        assert np.allclose(Vs, V / np.sqrt(s), rtol=1e-14, atol=0)
+    u_big, V_big = theory.joint_limit([1.0, 0.5], 5, imbalance=1e300)
+    assert np.isclose(u_big, 1e150, rtol=1e-14) and np.all(np.isfinite(V_big))
+    u_neg, _ = theory.joint_limit([1.0, 0.5], 5, imbalance=-1e300)
+    assert 0 < u_neg < 1e-140
+
+
+@pytest.mark.parametrize("bad, name", [(True, "imbalance"), (None, "imbalance"), ("x", "imbalance")])
+def test_joint_limit_imbalance_must_be_a_number(bad, name):
+    with pytest.raises(ValueError, match=f"{name} must be a finite real number"):
+        theory.joint_limit([1.0, 0.5], 5, imbalance=bad)
+
+
+@pytest.mark.parametrize("bad", [True, None, "x"])
+def test_sgd_decay_from_must_be_a_number(bad):
+    with pytest.raises(ValueError, match="decay_from must be a finite real number"):
+        theory.sgd_lsa([1.0, 0.5], 5, 2, 4, 0.01, 0, decay_from=bad)
+
+
+@pytest.mark.parametrize("call", [
+    lambda k: theory.cot_recurrence([1.0, 0.5], 5, np.eye(2), [1.0, 1.0], k),
+    lambda k: theory.cot_closed_form([1.0, 0.5], 5, np.eye(2), [1.0, 1.0], k),
+    lambda k: theory.isotropic_cot_error(k),
+    lambda k: theory.proportional_expansion(k),
+    lambda k: theory.mp_cot_error(k),
+    lambda k: theory.mp_cot_error(k, Fraction(1, 2), 2),
+    lambda k: theory.mp_cot_error_quad(k, 0.5, 2.0),
+])
+def test_huge_step_counts_are_refused_with_a_cost_estimate(call):
+    with pytest.raises(ValueError, match=r"^k = 10{30} is too large: .* would cost about .* operations"):
+        call(10 ** 30)
+
+
+def test_wishart_trace_moment_powers():
+    from theory import rmt
+    with pytest.raises(ValueError, match="powers must hold at least one exponent"):
+        theory.wishart_trace_moment(())
+    assert theory.wishart_trace_moment((0,)) == rmt.d_sym  # tr W^0 = d
+    with pytest.raises(ValueError, match="powers = .* is too large: the moment recursion"):
+        theory.wishart_trace_moment((10 ** 6,))
+
+
+@pytest.mark.parametrize("bad", [True, None, "x", 0, -1, float("nan"), float("inf")])
+def test_rmt_ratios_are_validated(bad):
+    for call, name in ((lambda: theory.critical_nu(bad), "alpha"), (lambda: theory.mp_phase(bad, 2), "alpha"),
+                       (lambda: theory.mp_phase(Fraction(1, 2), bad), "nu"),
+                       (lambda: theory.mp_cot_error_quad(2, bad, 2.0), "alpha")):
+        with pytest.raises(ValueError, match=f"^{name} must be a positive"):
+            call()
+
+
+def test_critical_nu_is_infinite_beyond_the_threshold():
+    import sympy as sp
+    assert theory.critical_nu(1e300) == sp.oo and theory.critical_nu(6) == sp.oo  # α >= 3 + 2√2
+    assert theory.critical_nu(5).is_finite
+
+
+@pytest.mark.parametrize("dps", [0, -1, 1.5, True, None, "30"])
+def test_quadrature_precision_is_validated(dps):
+    with pytest.raises(ValueError, match="dps must be an integer >= 1"):
+        theory.mp_cot_error_quad(2, 0.5, 2.0, dps=dps)

@@ -152,7 +152,7 @@ def test_sgd_divergence_is_reported():
     (lambda: gd_population(LAM, N, 0.1, -1), "steps must be an integer >= 0"),
     (lambda: gd_population(LAM, 0, 0.1, 10), "n must be an integer >= 1"),
     (lambda: gd_population([[1.0, 2.0], [2.0, 1.0]], N, 0.1, 10), "positive semi-definite"),
-    (lambda: joint_limit(LAM, N, np.nan), "imbalance must be finite"),
+    (lambda: joint_limit(LAM, N, np.nan), "imbalance must be a finite real number"),
     (lambda: balanced_init(3, 0.0), "sigma must be a finite positive number"),
     (lambda: balanced_init(3, 0.1, np.zeros((3, 3))), "theta must be nonzero"),
     (lambda: balanced_init(3, 0.1, np.ones((2, 2))), "theta must be a finite \\(3, r\\) matrix"),

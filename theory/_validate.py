@@ -245,9 +245,70 @@ def nonzero_float(value, name: str) -> float:
 
 def square_matrix(A, d: int, name: str) -> np.ndarray:
     """Return ``A`` as a finite float64 ``(d, d)`` array (any real matrix, not only covariances)."""
-    A = np.asarray(A, dtype=float)
+    A = float_array(A, name)
     if A.shape != (d, d):
         raise ValueError(f"{name} must have shape ({d}, {d}), got {A.shape}")
     if not np.all(np.isfinite(A)):
         raise ValueError(f"{name} must be finite, found NaN or inf")
     return A
+
+
+def finite_real(value, name: str) -> float:
+    """Return ``value`` as a finite ``float`` (any sign); else ``ValueError`` naming it."""
+    return _finite_float(value, name, "real", lambda x: True)
+
+
+def float_array(value, name: str) -> np.ndarray:
+    """Return ``value`` as a float64 array; entries that are not numbers give ``ValueError`` naming it."""
+    try:
+        arr = np.asarray(value)
+        if arr.dtype.kind == "b":
+            raise ValueError("got booleans")
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"{name} must be an array of real numbers: {exc}") from None
+
+
+def seed_value(seed, name: str = "seed"):
+    """Return ``seed`` if it is an integer ``>= 0`` or a ``numpy.random.SeedSequence``; else ``ValueError``.
+
+    Booleans, floats (integral ones too), strings and ``None`` are refused: ``None`` would draw fresh
+    entropy from the operating system, so the run could not be repeated.
+    """
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise ValueError(f"{name} must be an integer >= 0 or a numpy.random.SeedSequence, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"{name} must be an integer >= 0 or a numpy.random.SeedSequence, got {seed}")
+    return int(seed)
+
+
+# Cost model of the float routes that loop in Python: each NumPy call on small arrays costs about
+# 2 µs of interpreter overhead, counted as LOOP_STEP_COST multiply-adds (1 GFLOP/s), on top of its
+# arithmetic.  COST_LIMIT is then about a second (measured on a loaded 2-core machine:
+# cot_recurrence 14 µs per step, 6 calls; cot_closed_form 66 µs per step at k ~ 5e5, 2 log2 k + 4 calls).
+LOOP_STEP_COST = 2_000
+COST_LIMIT = 10 ** 9
+
+
+def cost_guard(cost: float, what: str, name: str, value, limit: float = COST_LIMIT) -> None:
+    """Refuse, in one sentence with the estimate, a computation costing more than ``limit``."""
+    if cost > limit:
+        raise ValueError(f"{name} = {value!r} is too large: {what} would cost about {cost:.2g} "
+                         f"operations, beyond the limit of {limit:.0e}")
+
+
+def float_range_error(what: str, **inputs) -> OverflowError:
+    """The error of a float route whose result left the float range, naming the inputs that set its scale."""
+    parts = []
+    for name, value in inputs.items():
+        try:
+            arr = np.asarray(value, dtype=float)
+        except (TypeError, ValueError, OverflowError):
+            parts.append(name)
+            continue
+        scale = float(np.max(np.abs(arr))) if arr.size else 0.0
+        parts.append(f"{name} (max |entry| = {scale:.3g})" if arr.ndim else f"{name} = {float(arr):.3g}")
+    return OverflowError(f"{what} leaves the float range (beyond 1e308 or below 1e-308) at the scale of "
+                         f"{', '.join(parts)}; rescale the input")

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory._validate import nonzero_float, positive_float, positive_int
+from theory._validate import (LOOP_STEP_COST, cost_guard, float_array, float_range_error,
+                              nonzero_float, positive_float, positive_int)
 from theory.covariance import gamma
 
 
@@ -27,8 +28,8 @@ def _blocks(d: int) -> dict[str, slice]:
 
 
 def _check_examples(X, y) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
+    X = float_array(X, "X")
+    y = float_array(y, "y")
     if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
         raise ValueError(f"X must be a (d, m) matrix with d, m >= 1 (one column per example), got shape {X.shape}")
     if y.ndim != 1 or y.shape[0] != X.shape[1]:
@@ -59,7 +60,7 @@ def embed_prompt(X, y, estimates=None) -> np.ndarray:
     d, m = X.shape
     if estimates is None:
         estimates = np.zeros((1, d))
-    estimates = np.asarray(estimates, dtype=float)
+    estimates = float_array(estimates, "estimates")
     if estimates.ndim == 1:
         estimates = estimates[None, :]
     if estimates.ndim != 2 or estimates.shape[1] != d or estimates.shape[0] < 1:
@@ -80,9 +81,9 @@ def lsa_forward(E, V, W, rho) -> np.ndarray:
 
     .. math:: f(E; V, W) = E + V E \frac{E^\top W E}{\rho}
     """
-    E = np.asarray(E, dtype=float)
-    V = np.asarray(V, dtype=float)
-    W = np.asarray(W, dtype=float)
+    E = float_array(E, "E")
+    V = float_array(V, "V")
+    W = float_array(W, "W")
     if E.ndim != 2 or E.shape[0] < 1 or E.shape[1] < 1:
         raise ValueError(f"E must be a non-empty 2-D embedding (rows x columns), got shape {E.shape}")
     D = E.shape[0]
@@ -92,14 +93,20 @@ def lsa_forward(E, V, W, rho) -> np.ndarray:
         if not np.all(np.isfinite(M)):
             raise ValueError(f"{name} must be finite, found NaN or inf")
     rho = positive_float(rho, "rho")
-    return E + V @ E @ (E.T @ W @ E) / rho
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = E + V @ E @ (E.T @ W @ E) / rho
+    if not np.all(np.isfinite(out)):
+        raise float_range_error("lsa_forward", E=E, V=V, W=W, rho=rho)
+    return out
 
 
 def read_estimate(F) -> np.ndarray:
     """The w-block of the last column of an LSA output (the poster's rows ``d+2 .. 2d+1``, 1-based)."""
-    F = np.asarray(F)
+    F = float_array(F, "F")
     if F.ndim != 2 or F.shape[0] < 4 or F.shape[0] % 2 or F.shape[1] < 1:
         raise ValueError(f"F must be an LSA output with 2d + 2 >= 4 rows, got shape {F.shape}")
+    if not np.all(np.isfinite(F)):
+        raise ValueError("F must be finite, found NaN or inf")
     d = (F.shape[0] - 2) // 2
     return F[_blocks(d)["w"], -1].copy()
 
@@ -143,11 +150,17 @@ def cot_rollout(V, W, X, y, k) -> np.ndarray:
     X, y = _check_examples(X, y)
     k = positive_int(k, "k", minimum=0)
     d, m = X.shape
+    # step i: about 20 NumPy calls on (2d+2)-row embeddings with m+i+1 columns (E^T W E alone is
+    # (m+i+1)^2 (2d+2) multiply-adds)
+    cols = m + k + 1
+    cost_guard(float(k) * (20 * LOOP_STEP_COST + cols * cols * (2 * d + 2) + cols * (2 * d + 2) ** 2),
+               f"a rollout of k forward passes over prompts of up to {cols} columns", "k", k)
     estimates = np.zeros((1, d))
     for i in range(k):
-        with np.errstate(over="ignore", invalid="ignore"):
-            F = lsa_forward(embed_prompt(X, y, estimates), V, W, rho=m)
-        new = read_estimate(F)
+        try:
+            new = read_estimate(lsa_forward(embed_prompt(X, y, estimates), V, W, rho=m))
+        except OverflowError:
+            new = np.full(d, np.inf)
         if not np.all(np.isfinite(new)):
             raise OverflowError(f"cot_rollout diverged: w_{i + 1} is not finite (the iteration "
                                 f"grows without bound; last finite max|w_i| = {np.max(np.abs(estimates[-1])):.3g})")

@@ -24,7 +24,7 @@ import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
-from theory._validate import as_covariance, positive_int, square_matrix
+from theory._validate import as_covariance, float_range_error, positive_int, seed_value, square_matrix
 
 
 class DerivationStep(NamedTuple):
@@ -65,7 +65,21 @@ def wishart_sas(cov, A, m) -> np.ndarray:
     lam = as_covariance(cov, "cov")
     A = square_matrix(A, lam.shape[0], "A")
     m = positive_int(m, "m")
-    return lam @ A @ lam + (lam @ A.T @ lam + np.trace(A @ lam) * lam) / m
+    # E[S A S] is bilinear in (Λ, Λ) and linear in A: evaluate at Λ/s, A/a and scale back by s² a,
+    # so that no intermediate leaves the float range before the result itself does.
+    s, a = _scale(lam), _scale(A)
+    lam_s, A_s = lam / s, A / a
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        out = (lam_s @ A_s @ lam_s + (lam_s @ A_s.T @ lam_s + np.trace(A_s @ lam_s) * lam_s) / m) * s * s * a
+    if not np.all(np.isfinite(out)):
+        raise float_range_error("wishart_sas (E[S A S] scales as |cov|^2 |A|)", cov=lam, A=A)
+    return out
+
+
+def _scale(M: np.ndarray) -> float:
+    """The power of two nearest above ``max|M|`` (1 for the zero matrix): dividing by it is exact."""
+    s = float(np.max(np.abs(M)))
+    return float(np.ldexp(1.0, int(np.frexp(s)[1]))) if s > 0 else 1.0
 
 
 def wishart_sas_symbolic(Lam: sp.Matrix, A: sp.Matrix, m) -> sp.Matrix:
@@ -275,7 +289,11 @@ def monte_carlo_sas(cov, A, m, samples, seed, chunk: int = 20_000) -> MonteCarlo
     m = positive_int(m, "m")
     samples = positive_int(samples, "samples", minimum=2)
     chunk = positive_int(chunk, "chunk")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed_value(seed))
+    # Draw with Λ/s and A/a and scale the moments back by s² a (see wishart_sas): the squares
+    # summed for the standard error stay in range whenever the estimate itself does.
+    s, a = _scale(lam), _scale(A)
+    lam, A = lam / s, A / a
     root = _covariance_root(lam)
     total = np.zeros((d, d))
     total_sq = np.zeros((d, d))
@@ -290,4 +308,9 @@ def monte_carlo_sas(cov, A, m, samples, seed, chunk: int = 20_000) -> MonteCarlo
         done += size
     mean = total / samples
     var = (total_sq - samples * mean**2) / (samples - 1)
-    return MonteCarloMoment(mean=mean, stderr=np.sqrt(np.clip(var, 0.0, None) / samples), samples=samples)
+    stderr = np.sqrt(np.clip(var, 0.0, None) / samples)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        mean, stderr = mean * (s * s * a), stderr * (s * s * a)
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(stderr))):
+        raise float_range_error("monte_carlo_sas (E[S A S] scales as |cov|^2 |A|)", cov=lam * s, A=A * a)
+    return MonteCarloMoment(mean=mean, stderr=stderr, samples=samples)

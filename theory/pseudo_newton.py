@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from theory._validate import positive_int
+from theory._validate import LOOP_STEP_COST, cost_guard, float_array, float_range_error, positive_int
 from theory.covariance import gamma
 from theory.lsa import _check_examples
 from theory.moments import DerivationStep
@@ -51,12 +51,19 @@ def cot_recurrence(train_cov, n, X, y, k) -> np.ndarray:
     X, y = _check_examples(X, y)
     k = positive_int(k, "k", minimum=0)
     d, m = X.shape
+    cost_guard(float(k) * (6 * LOOP_STEP_COST + 2 * d * d), "k steps of the recurrence", "k", k)
     Ginv = _gamma_inverse(train_cov, n, d)
-    S = X @ X.T / m
-    target = X @ y / m
+    with np.errstate(over="ignore", invalid="ignore"):
+        S = X @ X.T / m
+        target = X @ y / m
+    if not (np.all(np.isfinite(S)) and np.all(np.isfinite(target))):
+        raise float_range_error("cot_recurrence (the moments X X^T/m and X y/m)", X=X, y=y)
     out = np.zeros((k + 1, d))
-    for i in range(k):
-        out[i + 1] = out[i] - Ginv @ (S @ out[i] - target)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i in range(k):
+            out[i + 1] = out[i] - Ginv @ (S @ out[i] - target)
+            if not np.all(np.isfinite(out[i + 1])):
+                raise OverflowError(_diverged("cot_recurrence", i + 1))
     return out
 
 
@@ -70,8 +77,8 @@ def cot_closed_form(train_cov, n, X, w, k) -> np.ndarray:
     numpy.ndarray, shape (k+1, d)
         ``w_0 = 0, ..., w_k``, each from a matrix power (not from the recurrence).
     """
-    X = np.asarray(X, dtype=float)
-    w = np.asarray(w, dtype=float)
+    X = float_array(X, "X")
+    w = float_array(w, "w")
     if X.ndim != 2:
         raise ValueError(f"X must be a (d, m) matrix (one column per example), got shape {X.shape}")
     if w.shape != (X.shape[0],):
@@ -81,9 +88,26 @@ def cot_closed_form(train_cov, n, X, w, k) -> np.ndarray:
     X, _ = _check_examples(X, X.T @ w)
     d, m = X.shape
     k = positive_int(k, "k", minimum=0)
+    # matrix_power(C, j) takes about 2 log2(j) products of d x d matrices, each one NumPy call
+    calls = 2 * max(1, k).bit_length()
+    cost_guard(float(k + 1) * ((calls + 4) * LOOP_STEP_COST + calls * d ** 3), "k + 1 matrix powers", "k", k)
     Ginv = _gamma_inverse(train_cov, n, d)
-    contraction = np.eye(d) - Ginv @ (X @ X.T / m)
-    return np.array([w - np.linalg.matrix_power(contraction, j) @ w for j in range(k + 1)])
+    with np.errstate(over="ignore", invalid="ignore"):
+        contraction = np.eye(d) - Ginv @ (X @ X.T / m)
+    if not np.all(np.isfinite(contraction)):
+        raise float_range_error("cot_closed_form (the contraction I - Γ^{-1} X X^T/m)", train_cov=train_cov, X=X)
+    out = np.zeros((k + 1, d))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j in range(k + 1):
+            out[j] = w - np.linalg.matrix_power(contraction, j) @ w
+            if not np.all(np.isfinite(out[j])):
+                raise OverflowError(_diverged("cot_closed_form", j))
+    return out
+
+
+def _diverged(where: str, step: int) -> str:
+    return (f"{where} diverged: w_{step} is not finite (the contraction I - Γ^{{-1}} S_m, set by train_cov and X, "
+            f"grows the iterate past the float range)")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ import mpmath
 import sympy as sp
 
 from theory._repr import RichRepr
-from theory._validate import positive_int
+from theory._validate import cost_guard, positive_int
 
 d_sym, m_sym, n_sym = sp.symbols("d m n", positive=True)
 alpha_sym, nu_sym, eps_sym = sp.symbols("alpha nu epsilon", positive=True)
@@ -84,12 +84,51 @@ def _moment(state: tuple[int, ...]) -> _Poly:
     return _freeze(acc)
 
 
+# The recursion visits the partitions of the total power P (at most npartitions(P) states), each
+# combining O(P) others with polynomials of O(P) terms; SYMBOLIC_COST_LIMIT keeps that under about
+# half a minute (P = 20 costs 2.5e5 and runs in half a second).
+SYMBOLIC_COST_LIMIT = 10 ** 7
+
+
+def _moment_cost(total: int) -> float:
+    return float(int(sp.partition(total))) * total * total
+
+
 def _check_powers(powers) -> tuple[int, ...]:
     try:
         items = list(powers)
     except TypeError:
         raise ValueError(f"powers must be a sequence of integers >= 0, got {powers!r}") from None
-    return tuple(positive_int(p, "powers", minimum=0) for p in items)
+    if not items:
+        raise ValueError("powers must hold at least one exponent, got an empty sequence")
+    out = tuple(positive_int(p, "powers", minimum=0) for p in items)
+    total = sum(out)
+    # beyond 1000 the cost at 1000 (2.4e37) is quoted: a lower bound already far past the limit
+    cost_guard(_moment_cost(min(total, 1000)), f"the moment recursion over the partitions of {total}",
+               "powers", powers, limit=SYMBOLIC_COST_LIMIT)
+    return out
+
+
+def _check_k_moments(k, what: str) -> int:
+    """``k >= 0`` whose route needs ``E tr W^j`` for ``j <= 2k``, refused beyond the cost limit."""
+    k = positive_int(k, "k", minimum=0)
+    # beyond k = 500 the cost at 500 is quoted: a lower bound already far past the limit
+    cost_guard(_moment_cost(2 * min(k, 500)), f"{what} (the moments E tr W^j up to j = 2k)", "k", k,
+               limit=SYMBOLIC_COST_LIMIT)
+    return k
+
+
+def _positive_real(value, name: str) -> sp.Expr:
+    """A positive finite real number (int, float, Fraction, sympy number) as an exact sympy number."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        raise ValueError(f"{name} must be a positive real number, got {value!r}")
+    try:
+        out = sp.nsimplify(value)
+    except (TypeError, ValueError, sp.SympifyError):
+        raise ValueError(f"{name} must be a positive real number, got {value!r}") from None
+    if not (out.is_number and out.is_real and out.is_finite and out.is_positive):
+        raise ValueError(f"{name} must be a positive finite real number, got {value!r}")
+    return out
 
 
 def wishart_trace_moment(powers) -> sp.Expr:
@@ -134,7 +173,7 @@ def isotropic_cot_error(k) -> sp.Expr:
 
     (proofs/math.md §5 and §15; ``k`` counts forward passes, ``k = 1`` is direct ICL).
     """
-    k = positive_int(k, "k", minimum=0)
+    k = _check_k_moments(k, "isotropic_cot_error")
     ratio = -n_sym / (n_sym + d_sym + 1)
     terms = [comb(2 * k, j) * ratio ** j * wishart_trace_moment([j]) / m_sym ** j for j in range(2 * k + 1)]
     return sp.together(sp.Add(*terms))
@@ -142,7 +181,7 @@ def isotropic_cot_error(k) -> sp.Expr:
 
 def isotropic_cot_error_value(k, d, m, n) -> Fraction:
     """:func:`isotropic_cot_error` at integers ``d, m, n >= 1``, as an exact ``Fraction``."""
-    k = positive_int(k, "k", minimum=0)
+    k = _check_k_moments(k, "isotropic_cot_error_value")
     d, m, n = positive_int(d, "d"), positive_int(m, "m"), positive_int(n, "n")
     ratio = Fraction(-n, (n + d + 1) * m)
     return sum((comb(2 * k, j) * ratio ** j * wishart_trace_moment_value([j], d, m)
@@ -166,9 +205,7 @@ def narayana_moment(j, c) -> sp.Expr:
 
 
 def _ratio_and_gamma(alpha, nu):
-    alpha, nu = sp.nsimplify(alpha), sp.nsimplify(nu)
-    if not (alpha.is_positive and nu.is_positive):
-        raise ValueError(f"alpha and nu must be positive, got alpha = {alpha}, nu = {nu}")
+    alpha, nu = _positive_real(alpha, "alpha"), _positive_real(nu, "nu")
     return alpha, nu, 1 + 1 / nu
 
 
@@ -182,7 +219,12 @@ def mp_cot_error(k, alpha=alpha_sym, nu=nu_sym) -> sp.Expr:
     (proofs/math.md §15). Symbolic in ``alpha``, ``nu`` by default; exact for rational values.
     """
     k = positive_int(k, "k", minimum=0)
-    if not (isinstance(alpha, sp.Symbol) or isinstance(nu, sp.Symbol)):
+    symbolic = isinstance(alpha, sp.Symbol) or isinstance(nu, sp.Symbol)
+    # 2k + 1 Narayana sums of up to 2k terms each; symbolic in (α, ν) the expansion grows like k³
+    # (k = 10: 0.85 s, k = 20: 5.9 s, k = 40: 50 s measured), in rationals like k² (k = 300: 3.3 s)
+    cost_guard(float(2 * k + 1) ** (3 if symbolic else 2), "mp_cot_error's sum over the Narayana moments",
+               "k", k, limit=1e5 if symbolic else 1e7)
+    if not symbolic:
         alpha, nu, _ = _ratio_and_gamma(alpha, nu)
     g = 1 + 1 / sp.sympify(nu)
     c = 1 / sp.sympify(alpha)
@@ -205,7 +247,7 @@ def proportional_expansion(k) -> tuple[sp.Expr, sp.Expr]:
     -------
     (f_k, g_k) : tuple of sympy.Expr in ``alpha``, ``nu``
     """
-    k = positive_int(k, "k", minimum=0)
+    k = _check_k_moments(k, "proportional_expansion")
     g = 1 + 1 / nu_sym
     lead, corr = sp.Integer(0), sp.Integer(0)
     for j in range(2 * k + 1):
@@ -239,6 +281,11 @@ def mp_cot_error_quad(k, alpha, nu, *, dps: int = 30, split: bool = False):
     Returns an ``mpmath.mpf``, or the pair ``(atom, bulk integral)`` with ``split=True``.
     """
     k = positive_int(k, "k", minimum=0)
+    dps = positive_int(dps, "dps")
+    # the split below has 2 (4 + bit_length(k)) + 8 pieces, each ~50 nodes at dps digits
+    # (k = 10^12 at dps = 30: 1.4e5, 2.3 s measured)
+    cost_guard(float(2 * (4 + max(k, 1).bit_length()) + 8) * 50 * dps, f"the quadrature at dps = {dps}", "k", k,
+               limit=2e5)
     alpha, nu, g = _ratio_and_gamma(alpha, nu)
     with mpmath.workdps(dps):
         al = mpmath.mpf(sp.N(alpha, dps + 10))
@@ -327,9 +374,7 @@ def critical_nu(alpha) -> sp.Expr:
     .. math:: \nu_c(\alpha) = \frac{2}{(1 + \alpha^{-1/2})^2 - 2}
               \quad (\alpha < 3 + 2\sqrt2), \qquad \nu_c = \infty \quad (\alpha \ge 3 + 2\sqrt2).
     """
-    alpha = sp.nsimplify(alpha)
-    if not alpha.is_positive:
-        raise ValueError(f"alpha must be positive, got {alpha}")
+    alpha = _positive_real(alpha, "alpha")
     excess = sp.simplify((1 + 1 / sp.sqrt(alpha)) ** 2 - 2)
     if not excess.is_positive:
         return sp.oo

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from theory._validate import (as_covariance, as_exact_covariance, nonzero_float, positive_float,
-                              positive_int, square_matrix)
+from theory._validate import (as_covariance, as_exact_covariance, finite_real, float_array, float_range_error,
+                              nonzero_float, positive_float, positive_int, seed_value, square_matrix)
 from theory.covariance import gamma
 from theory.moments import (DerivationStep, _covariance_root, symbolic_covariance, symbolic_matrix,
                             wishart_sas_symbolic)
@@ -43,8 +43,12 @@ def _curvature(train_cov, n) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(Λ, Γ, M = ΓΛ)``; M is symmetric because Γ is a polynomial in Λ."""
     lam = as_covariance(train_cov, "train_cov")
     G = gamma(lam, n)
-    M = G @ lam
-    return lam, G, (M + M.T) / 2
+    with np.errstate(over="ignore", invalid="ignore"):
+        M = G @ lam
+        M = (M + M.T) / 2
+    if not np.all(np.isfinite(M)):
+        raise float_range_error("the curvature ΓΛ", train_cov=lam)
+    return lam, G, M
 
 
 # ---------------------------------------------------------------------------------------------
@@ -61,14 +65,22 @@ def population_loss(P, train_cov, n) -> float:
     """
     lam, _, M = _curvature(train_cov, n)
     P = square_matrix(P, lam.shape[0], "P")
-    return float(0.5 * np.trace(P @ M @ P.T) - np.trace(P @ lam) + lam.shape[0] / 2)
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss = float(0.5 * np.trace(P @ M @ P.T) - np.trace(P @ lam) + lam.shape[0] / 2)
+    if not np.isfinite(loss):
+        raise float_range_error("population_loss", P=P, train_cov=lam)
+    return loss
 
 
 def population_gradient(P, train_cov, n) -> np.ndarray:
     r"""Gradient of :func:`population_loss`: :math:`\nabla_P L = P\,\Gamma\Lambda - \Lambda`."""
     lam, _, M = _curvature(train_cov, n)
     P = square_matrix(P, lam.shape[0], "P")
-    return P @ M - lam
+    with np.errstate(over="ignore", invalid="ignore"):
+        grad = P @ M - lam
+    if not np.all(np.isfinite(grad)):
+        raise float_range_error("population_gradient", P=P, train_cov=lam)
+    return grad
 
 
 def derive_population_loss(d: int = 2, train_cov=None) -> list[DerivationStep]:
@@ -195,7 +207,11 @@ def gd_step_threshold(train_cov, n, c: float = 1.0) -> float:
     """
     c = nonzero_float(c, "c")
     _, _, M = _curvature(train_cov, n)
-    return float(2 / (c * c * np.linalg.eigvalsh(M)[-1]))
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
+        eta_max = float(2 / (c * c * np.linalg.eigvalsh(M)[-1]))
+    if not (np.isfinite(eta_max) and eta_max > 0):
+        raise float_range_error("gd_step_threshold", train_cov=train_cov, c=c)
+    return eta_max
 
 
 def gd_rate(train_cov, n, eta, c: float = 1.0) -> float:
@@ -208,15 +224,20 @@ def gd_rate(train_cov, n, eta, c: float = 1.0) -> float:
     c = nonzero_float(c, "c")
     eta = positive_float(eta, "eta")
     _, _, M = _curvature(train_cov, n)
-    return float(np.max(np.abs(1 - eta * c * c * np.linalg.eigvalsh(M))))
+    with np.errstate(over="ignore", invalid="ignore"):
+        rate = float(np.max(np.abs(1 - eta * c * c * np.linalg.eigvalsh(M))))
+    if not np.isfinite(rate):
+        raise float_range_error("gd_rate", train_cov=train_cov, eta=eta, c=c)
+    return rate
 
 
 @dataclass(frozen=True)
 class GDResult:
     """Gradient descent on ``V_31``: final iterate, ``‖P_t − Γ^{-1}‖_F`` and loss per step.
 
-    ``diverged`` is True when the error exceeded ``1e8`` times its initial value; the run then
-    stopped there (so nothing overflows) and ``errors`` is shorter than ``steps + 1``.
+    ``diverged`` is True when the error exceeded ``1e8`` times its initial value, or the next error
+    or loss would leave the float range (that step is dropped and ``V31`` is the last finite
+    iterate); the run then stopped there and ``errors`` is shorter than ``steps + 1``.
     """
 
     V31: np.ndarray
@@ -257,14 +278,26 @@ def gd_population(train_cov, n, eta, steps, c: float = 1.0, V31_init=None) -> GD
     errors, losses = [], []
     diverged = False
     for t in range(steps + 1):
-        P = -c * V
-        errors.append(np.linalg.norm(P - target))
-        losses.append(0.5 * np.trace(P @ M @ P.T) - np.trace(P @ lam) + d / 2)
+        with np.errstate(over="ignore", invalid="ignore"):
+            P = -c * V
+            error = float(np.linalg.norm(P - target))
+            loss = float(0.5 * np.trace(P @ M @ P.T) - np.trace(P @ lam) + d / 2)
+        if not (np.isfinite(error) and np.isfinite(loss)):
+            if t == 0:
+                raise float_range_error("gd_population (the initial error and loss)",
+                                        train_cov=lam, c=c, V31_init=V)
+            diverged = True  # left the float range: stop before the non-finite step, as at 1e8
+            V = V_prev
+            break
+        errors.append(error)
+        losses.append(loss)
         if errors[-1] > 1e8 * max(errors[0], 1e-300):
             diverged = True
             break
         if t < steps:
-            V = V + eta * c * (P @ M - lam)
+            V_prev = V
+            with np.errstate(over="ignore", invalid="ignore"):
+                V = V + eta * c * (P @ M - lam)
     return GDResult(V31=V, errors=np.array(errors), losses=np.array(losses), diverged=diverged)
 
 
@@ -285,14 +318,21 @@ def joint_limit(train_cov, n, imbalance: float = 0.0) -> tuple[float, np.ndarray
     -------
     (u, V31) : float and ``(d, d)`` array, ``V31 = −Γ^{-1}/u``.
     """
-    _, G, _ = _curvature(train_cov, n)
-    delta = float(imbalance)
-    if not np.isfinite(delta):
-        raise ValueError(f"imbalance must be finite, got {imbalance!r}")
-    Ginv = np.linalg.inv(G)
-    t2 = float(np.sum(Ginv * Ginv))
-    u = np.sqrt((delta + np.sqrt(delta * delta + 4 * t2)) / 2)
-    return float(u), -Ginv / u
+    G = gamma(as_covariance(train_cov, "train_cov"), n)  # ΓΛ is not needed: it may overflow where Γ does not
+    delta = finite_real(imbalance, "imbalance")
+    # Γ = s Γ_s with s = max|Γ|, so Γ^{-1} = Γ_s^{-1}/s and r = sqrt(4 tr Γ^{-2}) = 2‖Γ_s^{-1}‖_F/s are
+    # formed without squaring a quantity near the float range; u² = (δ + hypot(δ, r))/2, written as
+    # r²/(2(hypot(δ, r) − δ)) for δ < 0 to avoid the cancellation.
+    s = float(np.max(np.abs(G)))
+    Ginv_s = np.linalg.inv(G / s)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        r = 2 * float(np.linalg.norm(Ginv_s)) / s
+        h = float(np.hypot(delta, r))
+        u = np.sqrt((delta + h) / 2) if delta >= 0 else r / np.sqrt(2 * (h - delta))
+        V31 = -Ginv_s / (s * u)
+    if not (np.isfinite(u) and u > 0 and np.all(np.isfinite(V31))):
+        raise float_range_error("joint_limit", train_cov=train_cov, imbalance=delta)
+    return float(u), V31
 
 
 def balanced_init(d: int, sigma: float, theta=None) -> tuple[float, np.ndarray]:
@@ -302,7 +342,7 @@ def balanced_init(d: int, sigma: float, theta=None) -> tuple[float, np.ndarray]:
     """
     d = positive_int(d, "d")
     sigma = positive_float(sigma, "sigma")
-    theta = np.eye(d) if theta is None else np.asarray(theta, dtype=float)
+    theta = np.eye(d) if theta is None else float_array(theta, "theta")
     if theta.ndim != 2 or theta.shape[0] != d or not np.all(np.isfinite(theta)):
         raise ValueError(f"theta must be a finite ({d}, r) matrix, got shape {theta.shape}")
     TT = theta @ theta.T
@@ -487,8 +527,8 @@ def lsa_losses(V, W, batch: PromptBatch, rho) -> np.ndarray:
 def _last_column_residual(V, W, batch: PromptBatch, rho):
     E, target = batch.E, batch.target
     D = E.shape[1]
-    V = np.asarray(V, dtype=float)
-    W = np.asarray(W, dtype=float)
+    V = float_array(V, "V")
+    W = float_array(W, "W")
     for name, M in (("V", V), ("W", W)):
         if M.shape != (D, D):
             raise ValueError(f"{name} must have shape ({D}, {D}), got {M.shape}")
@@ -508,7 +548,7 @@ def lsa_loss_and_gradients(V, W, batch: PromptBatch, rho) -> tuple[float, np.nda
         \nabla_V \ell = r a^\top,\quad \nabla_W \ell = \frac{E E^\top V^\top r\, e^\top}{\rho}
     """
     r, a = _last_column_residual(V, W, batch, rho)
-    V = np.asarray(V, dtype=float)
+    V = float_array(V, "V")
     rho = float(rho)
     E = batch.E
     B = E.shape[0]
@@ -540,18 +580,23 @@ def sgd_lsa(train_cov, n, steps, batch, eta, seed, c: float = 1.0, decay_from: f
     n = positive_int(n, "n")
     steps = positive_int(steps, "steps", minimum=0)
     eta = positive_float(eta, "eta")
+    decay_from = finite_real(decay_from, "decay_from")
     if not 0 <= decay_from <= 1:
         raise ValueError(f"decay_from must lie in [0, 1], got {decay_from!r}")
     d = lam.shape[0]
     V, W = sparse_initialization(d, c)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed_value(seed))
     t0 = max(1, int(decay_from * steps))
     losses = np.empty(steps)
     for t in range(steps):
-        loss, gV, gW = lsa_loss_and_gradients(V, W, sample_prompts(lam, n, batch, rng, antithetic), n)
+        prompts = sample_prompts(lam, n, batch, rng, antithetic)
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss, gV, gW = lsa_loss_and_gradients(V, W, prompts, n)
         losses[t] = loss
         if not np.isfinite(loss) or loss > 1e12:
-            raise OverflowError(f"SGD diverged at step {t} (loss {loss:.3g}, eta = {eta})")
+            scale = float(np.max(np.abs(lam)))
+            raise OverflowError(f"SGD diverged at step {t} (loss {loss:.3g}, eta = {eta}, "
+                                f"train_cov max |entry| = {scale:.3g})")
         step = eta if t < t0 else eta * t0 / (t + 1)
         V -= step * gV
         W -= step * gW
