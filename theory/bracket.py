@@ -363,6 +363,7 @@ def error_bracket_curve(train_cov, n, k_max, test_cov=None, m=None, *, exact_bud
     fits ``trace_budget``; beyond ``K`` each ``k`` is bracketed as :func:`error_bracket` does (the
     log-convex extension and the top eigen-direction below, isotropic domination above).
     """
+    k_max = positive_int(k_max, "k_max")
     G, sigma, k_max = _validated(train_cov, n, k_max, test_cov)
     m = None if m is None else positive_int(m, "m")
     exact_budget = _budget(exact_budget, "exact_budget")

@@ -161,7 +161,7 @@ def eventual_growth_exact(train_cov, n, test_cov) -> bool:
     poly = sp.Poly(A.charpoly(x).as_expr(), x)
     while poly.eval(2) == 0:
         poly = sp.Poly(sp.quo(poly.as_expr(), x - 2, x), x)
-    return poly.count_roots(2, None) > 0
+    return bool(poly.count_roots(2, None) > 0)
 
 
 # ----------------------------------------------------------------------------- float modal form
@@ -769,6 +769,8 @@ def lsa_experiment(d: int = 10, ns=(10, 20, 30), ms=(None, 40), *, normalisation
         raise ValueError("ns must list at least one training length n")
     if not ms:
         raise ValueError("ms must list at least one test length m (None for m = ∞)")
+    ms = [None if m is None else positive_int(m, "ms") for m in ms]
+    k_max = positive_int(k_max, "k_max", minimum=2)
     rows = []
     for m in ms:
         for n in ns:

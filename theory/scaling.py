@@ -65,6 +65,13 @@ def _diagonal_eigenvalues(train_cov, name: str = "train_cov") -> list[Fraction]:
 
 
 
+def _hardness(lam: np.ndarray, name: str = "train_cov") -> float:
+    """:func:`theory.covariance.hardness` of a validated Λ, with a zero Λ reported under ``name``."""
+    if not np.any(lam):
+        raise ValueError(f"{name} must be nonzero to have a hardness (Λ = 0 has no λ_min > 0)")
+    return hardness(lam)
+
+
 def _finite_or_inf(log_value: float) -> float:
     return math.exp(log_value) if log_value < _LOG_FLOAT_MAX else math.inf
 
@@ -197,7 +204,7 @@ def thm33_bound(train_cov, n, m=None) -> float:
     lam = as_covariance(train_cov, "train_cov")
     n = positive_int(n, "n")
     m = _optional_m(m)
-    hard = hardness(lam)
+    hard = _hardness(lam)
     d = lam.shape[0]
     out = d / n ** 2 * (1 + hard) ** 2
     return out if m is None else out + d / m * (1 + hard)
@@ -313,7 +320,7 @@ def slowest_contraction(train_cov, n) -> float:
     """
     lam = as_covariance(train_cov, "train_cov")
     n = positive_int(n, "n")
-    hard = hardness(lam)
+    hard = _hardness(lam)
     return 1.0 / (1.0 + n / (1.0 + hard))
 
 
@@ -330,7 +337,7 @@ def cor35_log_bound(train_cov, n, k) -> float:
     lam = as_covariance(train_cov, "train_cov")
     n = positive_int(n, "n")
     k = positive_int(k, "k", minimum=0)
-    hard = hardness(lam)
+    hard = _hardness(lam)
     return math.log(lam.shape[0]) - 2 * k * math.log1p(n / (1 + hard))
 
 
@@ -584,14 +591,17 @@ def n_min_cor35(train_cov, k, eps) -> float:
     .. math:: n_{\min}(k, \varepsilon) = (1 + \mathrm{Hard})\big((d/\varepsilon)^{1/(2k)} - 1\big)
 
     Since ``err_k(∞) <= d(1 + n/(1+Hard))^{-2k}`` exactly at ``Σ = Λ`` and the bound decreases in
-    ``n``, every ``n >= max(1, ⌈n_min⌉)`` reaches ``ε`` at ``m = ∞``; a value ``<= 0`` means every
-    ``n`` does (``ε >= d``).
+    ``n``, every ``n >= max(1, ⌈n_min⌉)`` reaches ``ε`` at ``m = ∞``.  For ``ε >= d`` the formula is
+    ``<= 0`` and every ``n`` reaches ``ε``: the result is then ``0.0`` (never negative, a length).
     """
     lam = as_covariance(train_cov, "train_cov")
     k = positive_int(k, "k")
     eps = positive_float(eps, "eps")
-    hard = hardness(lam)
-    return (1 + hard) * math.expm1(math.log(lam.shape[0] / eps) / (2 * k))
+    hard = _hardness(lam)
+    log_ratio = math.log(lam.shape[0]) - math.log(eps)
+    if log_ratio <= 0:
+        return 0.0
+    return (1 + hard) * math.expm1(log_ratio / (2 * k))
 
 
 def n_min(train_cov, k, eps, *, m=None, test_cov=None, n_max: int = 100_000) -> int | None:
