@@ -347,7 +347,7 @@ _MAX_PREC = 1 << 14
 
 
 def _budget(value, name: str) -> float:
-    if value == 0:
+    if not isinstance(value, bool) and value == 0:
         return 0.0
     return positive_float(value, name)
 

@@ -764,6 +764,7 @@ def lsa_experiment(d: int = 10, ns=(10, 20, 30), ms=(None, 40), *, normalisation
     ``k = 1..k_max`` (``certified`` when the error has risen inside that window, so ``k*`` is the
     first minimum). Returns the data for a figure (``rows[i].errors``).
     """
+    d = positive_int(d, "d")
     eigs = skewed_spectrum(d, normalisation)
     if not ns:
         raise ValueError("ns must list at least one training length n")

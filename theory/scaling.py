@@ -199,7 +199,7 @@ def thm33_bound(train_cov, n, m=None) -> float:
 
     .. math:: \frac{d}{n^2}(1 + \mathrm{Hard}(\Lambda))^2 + \frac{d}{m}(1 + \mathrm{Hard}(\Lambda))
 
-    A singular Λ gives ``inf`` (Hard = ∞).
+    A singular Λ gives ``inf`` (Hard = ∞): the bound is vacuous, not an error.
     """
     lam = as_covariance(train_cov, "train_cov")
     n = positive_int(n, "n")
