@@ -639,11 +639,107 @@ def n_min(train_cov, k, eps, *, m=None, test_cov=None, n_max: int = 100_000) -> 
                 return start + int(hit[0])
             start, size = stop + 1, 2 * size
         return None
+    # Γ_n decreases in n (to Λ), so every eigenvalue of Γ_n^{-1}Σ increases with n: β_min at n_max
+    # and β_max at n = 1 bound those of every n <= n_max (see _floor_lines).
+    b_up, _ = _whitened_extremes(lam, sig, n_max)
+    _, a_low = _whitened_extremes(lam, sig, 1)
+    window = _reachable_steps(_floor_lines(b_up, a_low, m), log_eps, k)
+    if window is None or window[1] < k:
+        return None
+    each = _scan_cost(lam, sig, k, m)
     for n in range(1, n_max + 1):
+        _scan_guard(f"n_min at k = {k}, m = {m}: no n <= {n - 1} reaches eps = {eps:g}; scanning on to "
+                    f"n_max = {n_max}", (n - 1) * each, each, lambda: each * (n_max - n + 1), "a smaller n_max or k")
         (log_err,), _ = _log_errors(lam, sig, n, (k,), m, train_cov, test_cov)
         if log_err <= log_eps:
             return n
     return None
+
+
+def _scan_cost(lam: np.ndarray, sig: np.ndarray, k: int, m: int) -> float:
+    """Estimated seconds of one finite-``m`` error evaluation in the scans (engine cost model)."""
+    if lam.shape[0] == 1:
+        return max(2e-7 * k * k, 2e-5)  # d = 1: O(k) big-integer steps of O(k)-digit numbers
+    from theory.bracket import engine_cost_seconds
+    return max(engine_cost_seconds(lam.shape[0], k, bool(np.array_equal(lam @ sig, sig @ lam))), 1e-3)
+
+
+# ----------------------------------------------------------------------------- what no n or k can reach
+
+#: Estimated CPU seconds a finite-``m`` scan of :func:`n_min` / :func:`k_min` may spend before it
+#: stops and says so (per evaluation: :func:`theory.error.engine_cost`, at least the ~1 ms a call of
+#: the engine takes at ``d = 2``, ``k = 2`` on the reference machine; ``d = 1``: the closed form).
+SCAN_SECONDS = 2.0
+
+
+def _whitened_extremes(lam: np.ndarray, sig: np.ndarray, n: int) -> tuple[float, float]:
+    """``(b_up, a_low)``: an upper bound on ``β_min`` and a lower bound on ``β_max`` of ``Γ_n^{-1}Σ``
+    (the float eigenvalues moved inwards by a bound on the error of ``eigvalsh``)."""
+    g_eig, g_vec = np.linalg.eigh(gamma(lam, n))
+    inv_half = (g_vec / np.sqrt(g_eig)) @ g_vec.T
+    B = inv_half @ sig @ inv_half
+    beta = np.linalg.eigvalsh((B + B.T) / 2)
+    kappa = float(g_eig[-1] / g_eig[0])
+    slack = 64 * lam.shape[0] * np.finfo(float).eps * kappa * float(np.max(np.abs(beta)))
+    return max(float(beta[0]) + slack, 0.0), max(float(beta[-1]) - slack, 0.0)
+
+
+def _floor_lines(b_up: float, a_low: float, m: int | None) -> list[tuple[float, float]]:
+    r"""Lines ``(α, γ)`` with ``log err_k >= α + 2kγ`` for every ``k >= 1``, from spectral extremes.
+
+    With ``β̂`` the eigenvalues of ``Γ^{-1}Ŝ_m`` and ``M = I − Γ^{-1}Ŝ_m``, ``‖M^k‖_F² >= ρ(M)^{2k}
+    >= max(1 − β̂_min, β̂_max − 1)_+^{2k}``.  For the unit eigenvectors ``v`` of
+    ``Γ^{-1/2}ΣΓ^{-1/2}`` at its extreme eigenvalues ``β_min <= b_up`` and ``β_max >= a_low``,
+    ``vᵀΓ^{-1/2}Ŝ_mΓ^{-1/2}v = β s`` with ``s = χ²_m/m`` (``s = 1`` at ``m = ∞``), and
+    ``β̂_min <= β_min s``, ``β̂_max >= β_max s``.  Jensen (``E s = 1``, convex integrands) gives
+    ``err_k >= (1 − b_up)_+^{2k}`` and ``>= (a_low − 1)_+^{2k}``; at finite ``m``, for ``t > 0``,
+    ``err_k >= P(s >= (1 + t)/a_low) t^{2k}`` (the χ² tail, unbounded ``s``).
+    """
+    from scipy import special
+
+    lines = []
+    if 0 < b_up < 1:
+        lines.append((0.0, math.log1p(-b_up)))
+    elif b_up == 0:
+        lines.append((0.0, 0.0))
+    if a_low > 1:
+        lines.append((0.0, math.log(a_low - 1)))
+    if m is not None and a_low > 0:
+        for t in (0.5, 1.0, 2.0, 4.0):
+            tail = float(special.gammaincc(m / 2, m * (1 + t) / (2 * a_low)))
+            if tail > 0:
+                lines.append((math.log(tail), math.log(t)))
+    return lines
+
+
+def _reachable_steps(lines, log_eps: float, k_max: int) -> tuple[int, int] | None:
+    """The interval of ``k in [1, k_max]`` that no line ``α + 2kγ > log ε`` excludes (None: empty).
+
+    A margin of ``1e-9 (1 + |log ε|)`` keeps a float tie from excluding a ``k`` wrongly."""
+    lo, hi = 1, k_max
+    margin = 1e-9 * (1 + abs(log_eps))
+    for alpha, g in lines:
+        room = log_eps + margin - alpha  # need 2kγ <= room
+        if g == 0:
+            if room < 0:
+                return None
+        else:
+            q = room / (2 * g)  # the crossing k; beyond [1, k_max] (or not finite) it excludes nothing
+            if g > 0:
+                hi = 0 if room < 0 else (hi if not q < hi else math.floor(q))
+            elif room < 0:
+                lo = lo if not q > lo else math.ceil(q)
+        if lo > hi:
+            return None
+    return lo, hi
+
+
+def _scan_guard(what: str, spent: float, each: float, rest, advice: str) -> None:
+    """Stop a finite-``m`` scan once its next step would take its estimated engine cost past
+    :data:`SCAN_SECONDS`; ``rest()`` estimates what finishing the scan would cost."""
+    if spent + each > SCAN_SECONDS:
+        raise ValueError(f"{what} would cost about {spent + rest():.3g} s of the exact engine (estimated; "
+                         f"the scan stops at {SCAN_SECONDS:g} s): pass {advice}, or a larger eps")
 
 
 def _n_min_commuting(eig: np.ndarray, k: int, log_eps: float, n_max: int) -> int | None:
@@ -714,7 +810,20 @@ def k_min(train_cov, n, eps, *, m=None, test_cov=None, k_max: int = 10_000) -> i
     log_eps = math.log(eps)
     if m is None and test_cov is None:
         return _k_min_commuting(np.linalg.eigvalsh(lam), n, log_eps, k_max)
-    for k in range(1, k_max + 1):
+    b_up, a_low = _whitened_extremes(lam, sig, n)
+    window = _reachable_steps(_floor_lines(b_up, a_low, m), log_eps, k_max)
+    if window is None:
+        return None
+    first, last = window
+    spent = 0.0
+    for k in range(first, last + 1):
+        if m is not None:
+            each = _scan_cost(lam, sig, k, m)
+            _scan_guard(f"k_min at n = {n}, m = {m}: no k <= {k - 1} reaches eps = {eps:g}; scanning on "
+                        f"to k_max = {last}", spent, each,
+                        lambda: sum(_scan_cost(lam, sig, j, m) for j in range(k, min(last, k + 10**4) + 1)),
+                        "a smaller k_max")
+            spent += each
         (log_err,), _ = _log_errors(lam, sig, n, (k,), m, train_cov, test_cov)
         if log_err <= log_eps:
             return k
