@@ -453,10 +453,17 @@ def divergence_log_lower_bound(train_cov, n, k, m, *, test_cov=None) -> float:
     ``err_k^{1/k} → ∞``: Corollary 3.5 of the paper cannot hold as ``k → ∞`` at a fixed finite ``m``.
     ``L_k`` is the ``k``-th moment of the nonnegative ``(β_max s − 1)_+²``, hence log-convex in ``k``.
 
-    Evaluated as ``log`` of a one-dimensional integral against the ``χ²_m`` density, scaled by its
-    peak (a positive integrand, no cancellation; ``scipy.integrate.quad`` at relative tolerance
-    1e-11, which the float log-integrand supports even at ``k ~ 10^5``; against a 30-digit mpmath
-    quadrature the log agrees to about 1e-14 at moderate ``k``).
+    Evaluated as ``log`` of a one-dimensional integral over ``v = log(β_max s − 1)`` (so a tiny or huge
+    ``β_max``, e.g. one-sided scales 1e±300, only moves the peak), with ``h = m/2``, ``c = h/β_max``:
+
+    .. math:: \log L_k = h\log h - \log\Gamma(h) - h\log\beta_{\max} - c
+              + \log\int_{\mathbb R} e^{(2k+1)v + (h-1)\log(1+e^v) - c e^v}\,dv
+
+    The integrand is written relative to its peak (unique: the log-integrand's slope is decreasing
+    at every zero), in forms without cancellation (``u − expm1 u``, ``log1p x − x`` by series near 0),
+    and integrated by ``scipy.integrate.quad`` at relative tolerance 1e-11; against a 30-digit mpmath
+    quadrature the log agrees to about 1e-14 at moderate ``k``.  ``m > 10^8`` is refused (the terms of
+    size ``m`` would cancel to the last digit); a log beyond the float range raises ``OverflowError``.
     """
     from scipy import integrate, optimize, special
 
@@ -464,37 +471,68 @@ def divergence_log_lower_bound(train_cov, n, k, m, *, test_cov=None) -> float:
     n = positive_int(n, "n")
     k = positive_int(k, "k", minimum=0)
     m = positive_int(m, "m")
+    if m > 10 ** 8:
+        raise ValueError(f"m = {m} is beyond 1e8: terms of size m cancel there to the last float digit; "
+                         f"the m → ∞ limit of the bound is (λ_max(Γ^{{-1}}Σ) − 1)_+^{{2k}}")
     sig = lam if test_cov is None else as_covariance(test_cov, "test_cov")
     same_dimension(lam, sig, "train_cov", "test_cov")
-    beta = float(np.max(np.linalg.eigvals(np.linalg.solve(gamma(lam, n), sig)).real))
+    with np.errstate(over="ignore", invalid="ignore"):
+        beta = float(np.max(np.linalg.eigvals(np.linalg.solve(gamma(lam, n), sig)).real))
+    if not math.isfinite(beta):
+        raise ValueError("train_cov and test_cov: λ_max(Γ^{-1}Σ) is beyond the float range")
     if beta <= 0:
         raise ValueError("test_cov must be nonzero: with Σ = 0 the error is d at every k")
-    half, start = m / 2, m / beta  # start: the χ² value where β s = 1
-    if k == 0:
-        return math.log(special.gammaincc(half, start / 2))
-    log_norm = -half * math.log(2) - special.gammaln(half)
+    h, K = m / 2, 2.0 * k + 1
+    log_c = math.log(h) - math.log(beta)
+    if log_c > _LOG_FLOAT_MAX:
+        raise OverflowError(f"train_cov and test_cov: λ_max(Γ^{{-1}}Σ) = {beta:.3g} makes log L_k fall below "
+                            f"-1e308, beyond the float range")
+    c = math.exp(log_c)
 
-    def log_density(x):
-        return 2 * k * math.log(beta * x / m - 1) + (half - 1) * math.log(x) - x / 2 + log_norm
+    def slope(v):  # derivative of the log-integrand in v; decreasing at each zero, so one zero
+        return K + (h - 1) * special.expit(v) - math.exp(v + log_c)
 
-    def slope(x):  # d/dx of log_density; decreasing, + at the start, − far out
-        return 2 * k * beta / (beta * x - m) + (half - 1) / x - 0.5
+    lo, hi = math.log(K + min(0.0, h - 1)) - log_c, math.log(K + max(0.0, h - 1)) - log_c
+    lo, hi = lo - 1e-9 * (1 + abs(lo)), hi + 1e-9 * (1 + abs(hi))
+    peak = optimize.brentq(slope, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps)
+    sig_star, resid = float(special.expit(peak)), slope(peak)
+    top = K * peak + (h - 1) * float(np.logaddexp(0.0, peak)) - math.exp(peak + log_c)
 
-    lo, hi = start * (1 + 1e-12), start + 8 * k + 4 * m + 10
-    peak = optimize.brentq(slope, lo, hi, xtol=1e-14, rtol=1e-14) if slope(hi) < 0 < slope(lo) else lo
-    top = log_density(peak)
+    def u_minus_expm1(u):
+        if abs(u) < 1e-2:
+            return -sum(u ** j / math.factorial(j) for j in range(2, 9))
+        return u - math.expm1(u)
 
-    def scaled(x):
-        return math.exp(log_density(x) - top) if x > start else 0.0
+    def log1p_minus(x):  # log1p(x) − x
+        if abs(x) < 1e-2:
+            return sum((-1) ** (j + 1) * x ** j / j for j in range(2, 12))
+        return math.log1p(x) - x
 
-    # Width of the peak from the curvature of the log-integrand there (Laplace scale).
-    curvature = 2 * k * beta ** 2 / (beta * peak - m) ** 2 + max(half - 1, 0.0) / peak ** 2
-    width = 1 / math.sqrt(curvature) if curvature > 0 else math.sqrt(8 * k + 2 * m)
-    points = sorted({start, max(start, peak - 8 * width), peak, peak + 8 * width, peak + 40 * width})
-    total = sum(integrate.quad(scaled, a, b, epsabs=0, epsrel=1e-11, limit=200)[0]
-                for a, b in zip(points[:-1], points[1:]) if b > a)
+    def scaled(u):  # exp(log-integrand(peak + u) − top)
+        if u > 700:
+            return 0.0
+        e1 = math.expm1(u)
+        if abs(u) < 1:
+            rest = log1p_minus(sig_star * e1)
+        else:
+            rest = float(np.logaddexp(0.0, peak + u) - np.logaddexp(0.0, peak)) - sig_star * e1
+        value = K * u_minus_expm1(u) + (h - 1) * rest - resid * e1
+        return math.exp(value) if value > -745 else 0.0
+
+    width = 1 / math.sqrt(K + (h - 1) * sig_star ** 2)  # curvature at the peak is K + (h−1)σ*² >= 1/2
+    points = [-8 * width, 0.0, 8 * width, 40 * width]
+    total = integrate.quad(scaled, -np.inf, points[0], epsabs=0, epsrel=1e-11, limit=200)[0]
+    total += sum(integrate.quad(scaled, a, b, epsabs=0, epsrel=1e-11, limit=200)[0]
+                 for a, b in zip(points[:-1], points[1:]))
     total += integrate.quad(scaled, points[-1], np.inf, epsabs=0, epsrel=1e-11, limit=200)[0]
-    return top + math.log(total)
+    if h > 1e6:  # h log h − log Γ(h) by Stirling (the two terms cancel to O(log h))
+        norm = 0.5 * math.log(h) + h - 0.5 * math.log(2 * math.pi) - 1 / (12 * h)
+    else:
+        norm = h * math.log(h) - float(special.gammaln(h))
+    out = norm - h * math.log(beta) - c + top + math.log(total)
+    if not math.isfinite(out):
+        raise OverflowError("train_cov, test_cov, k: log L_k is beyond the float range")
+    return out
 
 
 # ----------------------------------------------------------------------------- optimal number of steps
