@@ -245,10 +245,10 @@ def _certificates(lam, n, ks, m, sigma) -> list[tuple]:
     on ``err_k`` (:mod:`theory.bracket` within :data:`CERTIFY_BUDGET`).  Every ``k`` up to the
     largest in one pass (:func:`theory.bracket.error_bracket_curve`) where that is not much more
     work than the ``ks`` asked for, else one :func:`theory.bracket.error_bracket` per ``k``."""
-    from theory.bracket import error_bracket, error_bracket_curve  # loads the exact engines
+    from theory.bracket import CURVE_SECONDS, _curve_tail_seconds, error_bracket, error_bracket_curve
     budgets = dict(exact_budget=CERTIFY_BUDGET, trace_budget=CERTIFY_BUDGET)
     curve = None
-    if max(ks) <= 4 * len(ks):
+    if max(ks) <= 4 * len(ks) and _curve_tail_seconds(lam.shape[0], max(ks), m) <= CURVE_SECONDS:
         try:
             curve = error_bracket_curve(lam, n, max(ks), test_cov=sigma, m=m, **budgets)
         except OverflowError:
