@@ -858,7 +858,7 @@ def k_min(train_cov, n, eps, *, m=None, test_cov=None, k_max: int = 10_000) -> i
         if m is not None:
             each = _scan_cost(lam, sig, k, m)
             _scan_guard(f"k_min at n = {n}, m = {m}: no k <= {k - 1} reaches eps = {eps:g}; scanning on "
-                        f"to k_max = {last}", spent, each,
+                        f"to k = {last} (k_max = {k_max}; the floor rules out larger k)", spent, each,
                         lambda: sum(_scan_cost(lam, sig, j, m) for j in range(k, min(last, k + 10**4) + 1)),
                         "a smaller k_max")
             spent += each
