@@ -339,10 +339,14 @@ def check_overthinking(r):
 
 
 def check_mc(r):
-    problem = no_nan(r, allow_inf=("result.log_lower_bound", "result.se_rel_se", "result.mean",
-                                   "result.stderr", "result.log_max"))
+    # log bounds of ±inf say "no bound" (k = 0 is d exactly, nothing to certify); a log_stderr of
+    # -inf is an exact zero standard error (Σ = 0: every prompt gives d)
+    problem = no_nan(r, allow_inf=("result.log_lower_bound", "result.log_upper_bound", "result.log_stderr",
+                                   "result.se_rel_se", "result.mean", "result.stderr", "result.log_max"))
     if problem:
         return problem
+    if np.isposinf(np.asarray(r.log_stderr)).any() or np.isneginf(np.asarray(r.log_upper_bound)).any():
+        return "result.log_stderr is +inf or result.log_upper_bound is -inf"
     if (np.asarray(r.mean) < 0).any():
         return f"negative Monte Carlo mean {r.mean}"
     return None

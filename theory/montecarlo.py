@@ -253,7 +253,7 @@ def _certificates(lam, n, ks, m, sigma) -> list[tuple]:
     from theory.bracket import CURVE_SECONDS, _curve_tail_seconds, error_bracket, error_bracket_curve
     budgets = dict(exact_budget=CERTIFY_BUDGET, trace_budget=CERTIFY_BUDGET)
     curve = None
-    if max(ks) <= 4 * len(ks) and _curve_tail_seconds(lam.shape[0], max(ks), m) <= CURVE_SECONDS:
+    if 1 <= max(ks) <= 4 * len(ks) and _curve_tail_seconds(lam.shape[0], max(ks), m) <= CURVE_SECONDS:
         try:
             curve = error_bracket_curve(lam, n, max(ks), test_cov=sigma, m=m, **budgets)
         except OverflowError:
