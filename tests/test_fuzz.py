@@ -211,6 +211,9 @@ KNOWN_FAILING: dict[str, str] = {
         "strings: ValueError names no argument: could not convert string to float: np.str_('a')"),
     'test_argument[lsa_forward-W]': (
         "strings: ValueError names no argument: could not convert string to float: np.str_('a')"),
+    'test_argument[mc_cot_error-test_cov]': (
+        'drawn scale 1e100: RuntimeWarning (an error under pytest): mc_cot_error: err_k exceeds float64 '
+        'for k = [1, 2]; mean/stderr are inf there, log_mean/log_stderr hold the values'),
     'test_argument[mc_cot_error-ks]': (
         'huge k: no answer within 6 s (a hang)'),
     'test_argument[mixture_cot_error-k]': (
