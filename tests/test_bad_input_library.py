@@ -575,3 +575,133 @@ def test_critical_nu_is_infinite_beyond_the_threshold():
 def test_quadrature_precision_is_validated(dps):
     with pytest.raises(ValueError, match="dps must be an integer >= 1"):
         theory.mp_cot_error_quad(2, 0.5, 2.0, dps=dps)
+# ---------------------------------------------------------------- scaling, overthinking, bracket, Monte Carlo
+
+@pytest.mark.parametrize("eigs, message", [
+    ([1.0, float("nan")], "eigs must be finite"), ([1.0, -1.0], "eigs must be >= 0"),
+    ([[1.0, 2.0], [2.0, 1.0]], "eigs must hold scalars"), (np.ones((2, 3)), "eigs must be a 1-D"),
+    ([True, False], "eigs must be a number"), (["a", "b"], "eigs must be a number"),
+    (None, "eigs must be a 1-D"), ([0.0, 0.0], "eigs must not all be zero"), ([], "at least one")])
+def test_symbolic_error_validates_eigs(eigs, message):
+    from theory.error import cot_error_poly_symbolic
+    with pytest.raises(ValueError, match=message):
+        cot_error_poly_symbolic(eigs, 5, 2)
+
+
+@pytest.mark.parametrize("n", [True, "3", None, 1.5, 0])
+def test_symbolic_error_validates_n(n):
+    from theory.error import cot_error_poly_symbolic
+    with pytest.raises(ValueError, match=r"\bn must be"):
+        cot_error_poly_symbolic([1, Fraction(1, 2)], n, 2)
+
+
+def test_symbolic_error_keeps_symbols_and_a_zero_eigenvalue():
+    import sympy as sp
+    from theory.error import cot_error_poly_symbolic
+    l1, l2, n = sp.symbols("l1 l2 n", positive=True)
+    expr = cot_error_poly_symbolic([l1, l2], n, 1)
+    exact = cot_error_poly_symbolic([1, Fraction(1, 2)], 5, 1)
+    assert sp.simplify(expr.subs({l1: 1, l2: sp.Rational(1, 2), n: 5}) - exact) == 0
+    assert cot_error_poly_symbolic([1, 0], 5, 1).is_finite
+
+
+def test_eventual_growth_exact_is_a_bool():
+    from theory.overthinking import eventual_growth_exact
+    assert eventual_growth_exact([1, Fraction(1, 2)], 5, [1, Fraction(1, 2)]) is False
+    assert eventual_growth_exact([1, Fraction(1, 2)], 5, [100, 100]) is True
+
+
+@pytest.mark.parametrize("fn", ["thm33_bound", "cor35_bound", "cor35_log_bound", "slowest_contraction"])
+def test_zero_train_cov_is_named(fn):
+    f = getattr(theory, fn)
+    args = (5,) if fn == "slowest_contraction" else (5, 2)
+    with pytest.raises(ValueError, match="train_cov must be nonzero"):
+        f([0.0, 0.0], *args)
+    with pytest.raises(ValueError, match="train_cov must be nonzero"):
+        theory.n_min_cor35([0.0, 0.0], 2, 0.5)
+
+
+def test_n_min_cor35_is_never_negative():
+    assert theory.n_min_cor35([1.0, 0.5], 2, 1e300) == 0.0
+    assert theory.n_min_cor35([1.0, 0.5], 2, 2.0) == 0.0
+    assert theory.n_min_cor35([1.0, 0.5], 2, 1.0) > 0
+
+
+@pytest.mark.parametrize("train, test", [([1e30, 0.5e30], [1.0, 0.5]), ([1.0, 0.5], [1e-30, 0.5e-30]),
+                                         ([1e-30, 0.5e-30], [1.0, 0.5]), ([1.0, 0.5], [1.0, 0.0])])
+def test_unreachable_eps_answers_none_at_once(train, test):
+    # each case: err_k >= (1 − β_min)^{2k} ≈ 1 or (β_max − 1)^{2k} ≫ 1 for every n, k (the floor)
+    for m in (None, 10):
+        assert theory.n_min(train, 2, 0.5, m=m, test_cov=test) is None
+        assert theory.k_min(train, 5, 0.5, m=m, test_cov=test) is None
+
+
+def test_floor_never_excludes_a_reachable_answer():
+    """Against the plain scan (d = 1 closed form, exact): same n_min and k_min at finite m."""
+    from theory.scaling import cot_error_d1
+    for var, test, eps, m in ((1.0, 1.0, 0.2, 10), (1.0, 1.7, 0.3, 20), (2.0, 0.5, 0.5, 5)):
+        errs = {k: cot_error_d1(var, 6, k, m=m, test_var=test) for k in range(1, 30)}
+        brute_k = next((k for k, e in errs.items() if e <= eps), None)
+        assert theory.k_min([var], 6, eps, m=m, test_cov=[test], k_max=29) == brute_k
+        errs = {n: cot_error_d1(var, n, 2, m=m, test_var=test) for n in range(1, 60)}
+        brute_n = next((n for n, e in errs.items() if e <= eps), None)
+        assert theory.n_min([var], 2, eps, m=m, test_cov=[test], n_max=59) == brute_n
+
+
+def test_finite_m_scan_stops_with_a_cost_estimate(monkeypatch):
+    # ε = 0.01 is below err_2 at m = 10 for every n (its 1/m part), but above the floor: the scan
+    # would run to n_max = 1e5 (~100 s); with a 0.05 s allowance it stops after ~50 steps
+    import theory.scaling
+    monkeypatch.setattr(theory.scaling, "SCAN_SECONDS", 0.05)
+    with pytest.raises(ValueError, match="n_max = 100000 would cost about"):
+        theory.n_min([1.0, 0.5], 2, 0.01, m=10)
+    with pytest.raises(ValueError, match=r"k_max = 300; the floor rules out larger k\) would cost about"):
+        theory.k_min([1.0, 0.5], 5, 0.01, m=10, k_max=300)
+
+
+@pytest.mark.parametrize("train, test", [([1e300, 0.5e300], [1.0, 0.5]), ([1.0, 0.5], [1e-300, 0.5e-300]),
+                                         ([1e-300, 0.5e-300], [1.0, 0.5]), ([1.0, 0.5], [1e300, 0.5e300])])
+def test_divergence_bound_is_finite_at_any_scale(train, test):
+    value = theory.divergence_log_lower_bound(train, 5, 2, 10, test_cov=test)
+    assert np.isfinite(value)
+    # tiny β_max: log L_k ≈ −m/(2β_max) (the χ² tail); huge β_max: ≈ 2k log β_max
+    assert value < -1e300 or value > 2000
+
+
+def test_divergence_bound_refuses_astronomic_m_by_name():
+    with pytest.raises(ValueError, match=r"\bm = "):
+        theory.divergence_log_lower_bound([1.0, 0.5], 5, 2, 10 ** 30)
+    assert np.isfinite(theory.divergence_log_lower_bound([1.0, 0.5], 5, 10 ** 30, 10))
+
+
+@pytest.mark.parametrize("k_max, message", [(0, "k_max must be"), (-5, "k_max must be"),
+                                            (10 ** 6, "k_max = 1000000: the brackets")])
+def test_error_bracket_curve_names_k_max(k_max, message):
+    from theory.bracket import error_bracket_curve
+    with pytest.raises(ValueError, match=message):
+        error_bracket_curve([1.0, 0.5], 5, k_max, m=10)
+
+
+def test_lsa_experiment_names_ms_d_and_k_max():
+    from theory.overthinking import lsa_experiment
+    for ms in ((0,), (True,)):
+        with pytest.raises(ValueError, match="ms must be"):
+            lsa_experiment(2, (5,), ms, k_max=2)
+    for k_max in (0, -1, None):
+        with pytest.raises(ValueError, match="k_max must be"):
+            lsa_experiment(2, (5,), (None,), k_max=k_max)
+    assert lsa_experiment(2.0, (5,), (None,), k_max=2).d == 2
+
+
+def test_overthinking_report_prices_a_huge_window_at_once():
+    for max_seconds in (60.0, None):
+        with pytest.raises(ValueError, match="k_max = 10+ at finite m would cost over"):
+            overthinking_report([1.0, 0.5], 5, [1.0, 0.5], m=10, k_max=10 ** 30, max_seconds=max_seconds)
+    with pytest.raises(ValueError, match="train_cov and test_cov"):
+        overthinking_report([1e-300, 0.5e-300], 5, [1.0, 0.5])
+
+
+def test_mc_refuses_a_degenerate_tilt_by_name():
+    from theory.montecarlo import mc_cot_error
+    with pytest.raises(ValueError, match="tilt = 1e"):
+        mc_cot_error([1.0, 0.5], 5, [1], m=10, samples=64, tilt=1e300)

@@ -740,6 +740,52 @@ class _Formal:
         return _Formal({(r + 1, mono): c for (r, mono), c in self.terms.items()})
 
 
+def _symbolic_scalar(value, name: str):
+    """``value`` as a sympy expression, refusing what only looks like one (bool, str, None, arrays)."""
+    import sympy
+
+    if value is None or isinstance(value, (bool, np.bool_, str, bytes, sympy.logic.boolalg.BooleanAtom)):
+        raise ValueError(f"{name} must be a number or a sympy expression, got {value!r}")
+    if isinstance(value, (list, tuple, dict, set, np.ndarray, sympy.MatrixBase)):
+        raise ValueError(f"{name} must hold scalars, got a nested {type(value).__name__}")
+    try:
+        expr = sympy.sympify(value, strict=True)
+    except (sympy.SympifyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a number or a sympy expression, got {value!r}") from exc
+    if not isinstance(expr, sympy.Expr):
+        raise ValueError(f"{name} must be a number or a sympy expression, got {value!r}")
+    return expr
+
+
+def _symbolic_eigenvalues(eigs) -> list:
+    """The eigenvalues of a diagonal ``Λ`` for the symbolic mode: a nonempty 1-D sequence, ``>= 0``."""
+    if eigs is None or isinstance(eigs, (str, bytes)) or not hasattr(eigs, "__iter__"):
+        raise ValueError(f"eigs must be a 1-D sequence of eigenvalues, got {eigs!r}")
+    if isinstance(eigs, np.ndarray) and eigs.ndim != 1:
+        raise ValueError(f"eigs must be a 1-D sequence of eigenvalues, got shape {eigs.shape}")
+    out = [_symbolic_scalar(e, "eigs") for e in eigs]
+    if not out:
+        raise ValueError("eigs must hold at least one eigenvalue")
+    for e in out:
+        if e.is_number and not (e.is_real and e.is_finite):
+            raise ValueError(f"eigs must be finite real numbers or symbols, got {e}")
+        if e.is_nonnegative is False:
+            raise ValueError(f"eigs must be >= 0 (Λ is positive semi-definite), got {e}")
+    if all(e.is_zero for e in out):
+        raise ValueError("eigs must not all be zero: Λ = 0 makes Γ = 0 singular")
+    return out
+
+
+def _symbolic_length(value, name: str):
+    """A prompt length for the symbolic mode: an integer ``>= 1`` or a (positive) symbolic expression."""
+    expr = _symbolic_scalar(value, name)
+    if expr.is_number and not (expr.is_integer and expr >= 1):
+        raise ValueError(f"{name} must be an integer >= 1 or a symbol, got {expr}")
+    if expr.is_positive is False:
+        raise ValueError(f"{name} must be positive, got {expr}")
+    return expr
+
+
 def cot_error_poly_symbolic(eigs, n, k):
     r"""The exact error for symbolic eigenvalues of ``Λ = Σ`` (diagonal), as a sympy expression in ``m``.
 
@@ -767,12 +813,8 @@ def cot_error_poly_symbolic(eigs, n, k):
     """
     import sympy
 
-    eigs = [sympy.sympify(e) for e in eigs]
-    if not eigs:
-        raise ValueError("eigs must hold at least one eigenvalue")
-    n = sympy.sympify(n)
-    if n.is_number and not (n.is_integer and n >= 1):
-        raise ValueError(f"n must be an integer >= 1 or a symbol, got {n}")
+    eigs = _symbolic_eigenvalues(eigs)
+    n = _symbolic_length(n, "n")
     k = positive_int(k, "k", minimum=0)
     if k > 3:
         raise ValueError(f"k must be <= 3 for the symbolic mode (got {k}); use cot_error_poly for numbers")

@@ -77,6 +77,11 @@ _LN2 = math.log(2.0)
 # Result
 
 
+#: ``tilt`` is refused where the log importance ratio spreads (like ``(tilt − 1)·sqrt(dm/2)``) beyond
+#: this: the weights would span more than e^10000, and the exact bookkeeping of such logs is unbounded.
+MAX_TILT_SPREAD = 1e4
+
+
 def _readonly(values, dtype) -> np.ndarray:
     arr = np.array(values, dtype=dtype)
     arr.setflags(write=False)
@@ -245,10 +250,10 @@ def _certificates(lam, n, ks, m, sigma) -> list[tuple]:
     on ``err_k`` (:mod:`theory.bracket` within :data:`CERTIFY_BUDGET`).  Every ``k`` up to the
     largest in one pass (:func:`theory.bracket.error_bracket_curve`) where that is not much more
     work than the ``ks`` asked for, else one :func:`theory.bracket.error_bracket` per ``k``."""
-    from theory.bracket import error_bracket, error_bracket_curve  # loads the exact engines
+    from theory.bracket import CURVE_SECONDS, _curve_tail_seconds, error_bracket, error_bracket_curve
     budgets = dict(exact_budget=CERTIFY_BUDGET, trace_budget=CERTIFY_BUDGET)
     curve = None
-    if max(ks) <= 4 * len(ks):
+    if 1 <= max(ks) <= 4 * len(ks) and _curve_tail_seconds(lam.shape[0], max(ks), m) <= CURVE_SECONDS:
         try:
             curve = error_bracket_curve(lam, n, max(ks), test_cov=sigma, m=m, **budgets)
         except OverflowError:
@@ -741,6 +746,11 @@ def mc_cot_error(train_cov, n, ks, *, m, test_cov=None, samples, seed=0, batch=N
     if not isinstance(certify, (bool, np.bool_)):
         raise ValueError(f"certify must be True or False, got {certify!r}")
     d = lam.shape[0]
+    spread = (tilt - 1) * math.sqrt(d * m / 2)
+    if spread > MAX_TILT_SPREAD:
+        raise ValueError(f"tilt = {tilt:g}: the importance weights' log-ratio spreads like "
+                         f"(tilt − 1)·sqrt(dm/2) = {spread:.3g}, over {MAX_TILT_SPREAD:g}: one prompt would carry "
+                         f"all the weight; use a tilt closer to 1")
     sampler = resolve_sampler(sampler, d, m)
     be = get_backend(backend)
     batch = (min(default_batch(d, m, len(ks), sampler, be.name), samples) if batch is None

@@ -59,6 +59,10 @@ EXACT_BITS = 1 << 16
 DEFAULT_WINDOW_SECONDS = 2.0
 # An explicit k_max whose estimated cost is above this is refused (max_seconds=None: no limit).
 DEFAULT_MAX_SECONDS = 60.0
+# max_seconds=None still refuses a window estimated beyond this (a year of CPU: a hang, not a run).
+RUN_ANYWAY_SECONDS = 3.0e7
+# float64 overflows beyond exp(709.78)
+_LOG_FLOAT_MAX = math.log(np.finfo(float).max)
 
 
 # ----------------------------------------------------------------------------- exact m = ∞ quantities
@@ -161,7 +165,7 @@ def eventual_growth_exact(train_cov, n, test_cov) -> bool:
     poly = sp.Poly(A.charpoly(x).as_expr(), x)
     while poly.eval(2) == 0:
         poly = sp.Poly(sp.quo(poly.as_expr(), x - 2, x), x)
-    return poly.count_roots(2, None) > 0
+    return bool(poly.count_roots(2, None) > 0)
 
 
 # ----------------------------------------------------------------------------- float modal form
@@ -314,7 +318,8 @@ def _tail_scan_length(modal: _Modal, diverges: bool, scale: float) -> tuple[int,
         rho = np.max(np.abs(nu))
         top = np.isclose(nu, -rho, rtol=1e-12, atol=0)
         in_top = np.logical_and.outer(top, top)
-        r, c_top = rho ** 2, float(np.sum(C[in_top]))
+        with np.errstate(over="ignore"):
+            r, c_top = float(rho) ** 2 if rho < 1e150 else math.inf, float(np.sum(C[in_top]))
         rest = ~in_top & (np.abs(C) > 0)
         if not np.any(rest):
             return 1, True
@@ -454,20 +459,31 @@ def _finite(values) -> np.ndarray:
     return out[:bad[0]] if bad.size else out
 
 
+def _exp_or_inf(log_value: float) -> float:
+    return math.exp(log_value) if log_value < _LOG_FLOAT_MAX else math.inf
+
+
 def _float_or_raise(value, what: str) -> float:
     try:
         out = float(value)
     except OverflowError:
         out = math.inf
     if not math.isfinite(out):
-        raise ValueError(f"{what} is beyond the float range")
+        raise ValueError(f"train_cov and test_cov: {what} is beyond the float range (1e308); the curve in "
+                         f"logarithms: theory.scaling.limit_log_error (m = ∞), theory.error.cot_log_error")
     return out
 
 
-def _window_cost(d: int, k_max: int, commuting: bool) -> float:
-    """Estimated CPU seconds of ``err_1 .. err_{k_max}`` at one finite ``m`` (cold, errs high)."""
+def _window_cost(d: int, k_max: int, commuting: bool, stop: float = math.inf) -> float:
+    """Estimated CPU seconds of ``err_1 .. err_{k_max}`` at one finite ``m`` (cold, errs high); the sum
+    stops once it passes ``stop`` (a huge ``k_max`` then costs nothing to price)."""
     from theory.bracket import engine_cost_seconds
-    return sum(engine_cost_seconds(d, k, commuting) for k in range(1, k_max + 1))
+    total = 0.0
+    for k in range(1, k_max + 1):
+        total += engine_cost_seconds(d, k, commuting)
+        if total > stop:
+            break
+    return total
 
 
 def overthinking_report(train_cov, n, test_cov, *, m=None, k_max=None,
@@ -520,6 +536,11 @@ def overthinking_report(train_cov, n, test_cov, *, m=None, k_max=None,
     if m is None:
         if k_max is not None:
             positive_int(k_max, "k_max", minimum=2)  # unused at m = ∞, but still a window length
+        rho = float(np.max(np.abs(modal.nu)))
+        if rho > 1e154:  # every err_k >= ρ^{2k} >= ρ² > 1e308
+            raise ValueError(f"train_cov and test_cov: ρ(I − Γ^{{-1}}Σ) = {rho:.3g}, so every err_k >= ρ^{{2k}} "
+                             f"is beyond the float range (1e308); the curve in logarithms: "
+                             f"theory.scaling.limit_log_error")
         diverges = _diverges_at_infinity(modal, train_cov, n, test_cov)
         responsible = _responsible(modal, diverges)
         scale = float(np.sum(np.abs(modal.coupling)))
@@ -564,12 +585,19 @@ def overthinking_report(train_cov, n, test_cov, *, m=None, k_max=None,
             k_max += 1
     else:
         k_max = positive_int(k_max, "k_max", minimum=2)
-        cost = _window_cost(d, k_max, commuting)
+        # priced in full up to 10^4 steps; beyond, the sum stops once it passes the limit ("over")
+        limit = RUN_ANYWAY_SECONDS if max_seconds is None else max_seconds
+        cost = _window_cost(d, k_max, commuting, math.inf if k_max <= 10 ** 4 else limit)
+        about = "about" if k_max <= 10 ** 4 else "over"
         if max_seconds is not None and cost > max_seconds:
-            raise ValueError(f"k_max = {k_max} at finite m would cost about {cost:.3g} s of the exact engine "
+            raise ValueError(f"k_max = {k_max} at finite m would cost {about} {cost:.3g} s of the exact engine "
                              f"(d = {d}), over max_seconds = {max_seconds:g}; pass a smaller k_max, a larger "
                              f"max_seconds, or max_seconds=None to run it anyway (or bracket it with "
                              f"theory.bracket.error_bracket_curve)")
+        if cost > RUN_ANYWAY_SECONDS:
+            raise ValueError(f"k_max = {k_max} at finite m would cost {about} {cost:.3g} s of the exact engine "
+                             f"(d = {d}) even with max_seconds=None; bracket it with "
+                             f"theory.bracket.error_bracket_curve")
     responsible = _responsible(modal, _diverges_at_infinity(modal, train_cov, n, test_cov))
     if not np.any(sig):  # Σ = 0: Ŝ_m = 0, the estimate never moves, err_k = ‖I‖_F² = d for all k
         return OverthinkingReport(m, mu, max_eig, max_eig - 2, False, 1, float(d), None, "constant",
@@ -585,7 +613,7 @@ def overthinking_report(train_cov, n, test_cov, *, m=None, k_max=None,
         behaviour = "falls throughout the window"
     else:
         behaviour = "rises from the start" if best == 0 else "falls then rises"
-    return report(diverges=True, k_star=best + 1, err_star=_float_or_raise(math.exp(logs[best]), "err*"),
+    return report(diverges=True, k_star=best + 1, err_star=_float_or_raise(_exp_or_inf(logs[best]), "err*"),
                   first_rise=first_rise, behaviour=behaviour, certified=False)
 
 
@@ -764,11 +792,14 @@ def lsa_experiment(d: int = 10, ns=(10, 20, 30), ms=(None, 40), *, normalisation
     ``k = 1..k_max`` (``certified`` when the error has risen inside that window, so ``k*`` is the
     first minimum). Returns the data for a figure (``rows[i].errors``).
     """
+    d = positive_int(d, "d")
     eigs = skewed_spectrum(d, normalisation)
     if not ns:
         raise ValueError("ns must list at least one training length n")
     if not ms:
         raise ValueError("ms must list at least one test length m (None for m = ∞)")
+    ms = [None if m is None else positive_int(m, "ms") for m in ms]
+    k_max = positive_int(k_max, "k_max", minimum=2)
     rows = []
     for m in ms:
         for n in ns:

@@ -65,6 +65,13 @@ def _diagonal_eigenvalues(train_cov, name: str = "train_cov") -> list[Fraction]:
 
 
 
+def _hardness(lam: np.ndarray, name: str = "train_cov") -> float:
+    """:func:`theory.covariance.hardness` of a validated Λ, with a zero Λ reported under ``name``."""
+    if not np.any(lam):
+        raise ValueError(f"{name} must be nonzero to have a hardness (Λ = 0 has no λ_min > 0)")
+    return hardness(lam)
+
+
 def _finite_or_inf(log_value: float) -> float:
     return math.exp(log_value) if log_value < _LOG_FLOAT_MAX else math.inf
 
@@ -192,12 +199,12 @@ def thm33_bound(train_cov, n, m=None) -> float:
 
     .. math:: \frac{d}{n^2}(1 + \mathrm{Hard}(\Lambda))^2 + \frac{d}{m}(1 + \mathrm{Hard}(\Lambda))
 
-    A singular Λ gives ``inf`` (Hard = ∞).
+    A singular Λ gives ``inf`` (Hard = ∞): the bound is vacuous, not an error.
     """
     lam = as_covariance(train_cov, "train_cov")
     n = positive_int(n, "n")
     m = _optional_m(m)
-    hard = hardness(lam)
+    hard = _hardness(lam)
     d = lam.shape[0]
     out = d / n ** 2 * (1 + hard) ** 2
     return out if m is None else out + d / m * (1 + hard)
@@ -313,7 +320,7 @@ def slowest_contraction(train_cov, n) -> float:
     """
     lam = as_covariance(train_cov, "train_cov")
     n = positive_int(n, "n")
-    hard = hardness(lam)
+    hard = _hardness(lam)
     return 1.0 / (1.0 + n / (1.0 + hard))
 
 
@@ -330,7 +337,7 @@ def cor35_log_bound(train_cov, n, k) -> float:
     lam = as_covariance(train_cov, "train_cov")
     n = positive_int(n, "n")
     k = positive_int(k, "k", minimum=0)
-    hard = hardness(lam)
+    hard = _hardness(lam)
     return math.log(lam.shape[0]) - 2 * k * math.log1p(n / (1 + hard))
 
 
@@ -446,10 +453,17 @@ def divergence_log_lower_bound(train_cov, n, k, m, *, test_cov=None) -> float:
     ``err_k^{1/k} → ∞``: Corollary 3.5 of the paper cannot hold as ``k → ∞`` at a fixed finite ``m``.
     ``L_k`` is the ``k``-th moment of the nonnegative ``(β_max s − 1)_+²``, hence log-convex in ``k``.
 
-    Evaluated as ``log`` of a one-dimensional integral against the ``χ²_m`` density, scaled by its
-    peak (a positive integrand, no cancellation; ``scipy.integrate.quad`` at relative tolerance
-    1e-11, which the float log-integrand supports even at ``k ~ 10^5``; against a 30-digit mpmath
-    quadrature the log agrees to about 1e-14 at moderate ``k``).
+    Evaluated as ``log`` of a one-dimensional integral over ``v = log(β_max s − 1)`` (so a tiny or huge
+    ``β_max``, e.g. one-sided scales 1e±300, only moves the peak), with ``h = m/2``, ``c = h/β_max``:
+
+    .. math:: \log L_k = h\log h - \log\Gamma(h) - h\log\beta_{\max} - c
+              + \log\int_{\mathbb R} e^{(2k+1)v + (h-1)\log(1+e^v) - c e^v}\,dv
+
+    The integrand is written relative to its peak (unique: the log-integrand's slope is decreasing
+    at every zero), in forms without cancellation (``u − expm1 u``, ``log1p x − x`` by series near 0),
+    and integrated by ``scipy.integrate.quad`` at relative tolerance 1e-11; against a 30-digit mpmath
+    quadrature the log agrees to about 1e-14 at moderate ``k``.  ``m > 10^8`` is refused (the terms of
+    size ``m`` would cancel to the last digit); a log beyond the float range raises ``OverflowError``.
     """
     from scipy import integrate, optimize, special
 
@@ -457,37 +471,68 @@ def divergence_log_lower_bound(train_cov, n, k, m, *, test_cov=None) -> float:
     n = positive_int(n, "n")
     k = positive_int(k, "k", minimum=0)
     m = positive_int(m, "m")
+    if m > 10 ** 8:
+        raise ValueError(f"m = {m} is beyond 1e8: terms of size m cancel there to the last float digit; "
+                         f"the m → ∞ limit of the bound is (λ_max(Γ^{{-1}}Σ) − 1)_+^{{2k}}")
     sig = lam if test_cov is None else as_covariance(test_cov, "test_cov")
     same_dimension(lam, sig, "train_cov", "test_cov")
-    beta = float(np.max(np.linalg.eigvals(np.linalg.solve(gamma(lam, n), sig)).real))
+    with np.errstate(over="ignore", invalid="ignore"):
+        beta = float(np.max(np.linalg.eigvals(np.linalg.solve(gamma(lam, n), sig)).real))
+    if not math.isfinite(beta):
+        raise ValueError("train_cov and test_cov: λ_max(Γ^{-1}Σ) is beyond the float range")
     if beta <= 0:
         raise ValueError("test_cov must be nonzero: with Σ = 0 the error is d at every k")
-    half, start = m / 2, m / beta  # start: the χ² value where β s = 1
-    if k == 0:
-        return math.log(special.gammaincc(half, start / 2))
-    log_norm = -half * math.log(2) - special.gammaln(half)
+    h, K = m / 2, 2.0 * k + 1
+    log_c = math.log(h) - math.log(beta)
+    if log_c > _LOG_FLOAT_MAX:
+        raise OverflowError(f"train_cov and test_cov: λ_max(Γ^{{-1}}Σ) = {beta:.3g} makes log L_k fall below "
+                            f"-1e308, beyond the float range")
+    c = math.exp(log_c)
 
-    def log_density(x):
-        return 2 * k * math.log(beta * x / m - 1) + (half - 1) * math.log(x) - x / 2 + log_norm
+    def slope(v):  # derivative of the log-integrand in v; decreasing at each zero, so one zero
+        return K + (h - 1) * special.expit(v) - math.exp(v + log_c)
 
-    def slope(x):  # d/dx of log_density; decreasing, + at the start, − far out
-        return 2 * k * beta / (beta * x - m) + (half - 1) / x - 0.5
+    lo, hi = math.log(K + min(0.0, h - 1)) - log_c, math.log(K + max(0.0, h - 1)) - log_c
+    lo, hi = lo - 1e-9 * (1 + abs(lo)), hi + 1e-9 * (1 + abs(hi))
+    peak = optimize.brentq(slope, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps)
+    sig_star, resid = float(special.expit(peak)), slope(peak)
+    top = K * peak + (h - 1) * float(np.logaddexp(0.0, peak)) - math.exp(peak + log_c)
 
-    lo, hi = start * (1 + 1e-12), start + 8 * k + 4 * m + 10
-    peak = optimize.brentq(slope, lo, hi, xtol=1e-14, rtol=1e-14) if slope(hi) < 0 < slope(lo) else lo
-    top = log_density(peak)
+    def u_minus_expm1(u):
+        if abs(u) < 1e-2:
+            return -sum(u ** j / math.factorial(j) for j in range(2, 9))
+        return u - math.expm1(u)
 
-    def scaled(x):
-        return math.exp(log_density(x) - top) if x > start else 0.0
+    def log1p_minus(x):  # log1p(x) − x
+        if abs(x) < 1e-2:
+            return sum((-1) ** (j + 1) * x ** j / j for j in range(2, 12))
+        return math.log1p(x) - x
 
-    # Width of the peak from the curvature of the log-integrand there (Laplace scale).
-    curvature = 2 * k * beta ** 2 / (beta * peak - m) ** 2 + max(half - 1, 0.0) / peak ** 2
-    width = 1 / math.sqrt(curvature) if curvature > 0 else math.sqrt(8 * k + 2 * m)
-    points = sorted({start, max(start, peak - 8 * width), peak, peak + 8 * width, peak + 40 * width})
-    total = sum(integrate.quad(scaled, a, b, epsabs=0, epsrel=1e-11, limit=200)[0]
-                for a, b in zip(points[:-1], points[1:]) if b > a)
+    def scaled(u):  # exp(log-integrand(peak + u) − top)
+        if u > 700:
+            return 0.0
+        e1 = math.expm1(u)
+        if abs(u) < 1:
+            rest = log1p_minus(sig_star * e1)
+        else:
+            rest = float(np.logaddexp(0.0, peak + u) - np.logaddexp(0.0, peak)) - sig_star * e1
+        value = K * u_minus_expm1(u) + (h - 1) * rest - resid * e1
+        return math.exp(value) if value > -745 else 0.0
+
+    width = 1 / math.sqrt(K + (h - 1) * sig_star ** 2)  # curvature at the peak is K + (h−1)σ*² >= 1/2
+    points = [-8 * width, 0.0, 8 * width, 40 * width]
+    total = integrate.quad(scaled, -np.inf, points[0], epsabs=0, epsrel=1e-11, limit=200)[0]
+    total += sum(integrate.quad(scaled, a, b, epsabs=0, epsrel=1e-11, limit=200)[0]
+                 for a, b in zip(points[:-1], points[1:]))
     total += integrate.quad(scaled, points[-1], np.inf, epsabs=0, epsrel=1e-11, limit=200)[0]
-    return top + math.log(total)
+    if h > 1e6:  # h log h − log Γ(h) by Stirling (the two terms cancel to O(log h))
+        norm = 0.5 * math.log(h) + h - 0.5 * math.log(2 * math.pi) - 1 / (12 * h)
+    else:
+        norm = h * math.log(h) - float(special.gammaln(h))
+    out = norm - h * math.log(beta) - c + top + math.log(total)
+    if not math.isfinite(out):
+        raise OverflowError("train_cov, test_cov, k: log L_k is beyond the float range")
+    return out
 
 
 # ----------------------------------------------------------------------------- optimal number of steps
@@ -584,14 +629,17 @@ def n_min_cor35(train_cov, k, eps) -> float:
     .. math:: n_{\min}(k, \varepsilon) = (1 + \mathrm{Hard})\big((d/\varepsilon)^{1/(2k)} - 1\big)
 
     Since ``err_k(∞) <= d(1 + n/(1+Hard))^{-2k}`` exactly at ``Σ = Λ`` and the bound decreases in
-    ``n``, every ``n >= max(1, ⌈n_min⌉)`` reaches ``ε`` at ``m = ∞``; a value ``<= 0`` means every
-    ``n`` does (``ε >= d``).
+    ``n``, every ``n >= max(1, ⌈n_min⌉)`` reaches ``ε`` at ``m = ∞``.  For ``ε >= d`` the formula is
+    ``<= 0`` and every ``n`` reaches ``ε``: the result is then ``0.0`` (never negative, a length).
     """
     lam = as_covariance(train_cov, "train_cov")
     k = positive_int(k, "k")
     eps = positive_float(eps, "eps")
-    hard = hardness(lam)
-    return (1 + hard) * math.expm1(math.log(lam.shape[0] / eps) / (2 * k))
+    hard = _hardness(lam)
+    log_ratio = math.log(lam.shape[0]) - math.log(eps)
+    if log_ratio <= 0:
+        return 0.0
+    return (1 + hard) * math.expm1(log_ratio / (2 * k))
 
 
 def n_min(train_cov, k, eps, *, m=None, test_cov=None, n_max: int = 100_000) -> int | None:
@@ -629,11 +677,107 @@ def n_min(train_cov, k, eps, *, m=None, test_cov=None, n_max: int = 100_000) -> 
                 return start + int(hit[0])
             start, size = stop + 1, 2 * size
         return None
+    # Γ_n decreases in n (to Λ), so every eigenvalue of Γ_n^{-1}Σ increases with n: β_min at n_max
+    # and β_max at n = 1 bound those of every n <= n_max (see _floor_lines).
+    b_up, _ = _whitened_extremes(lam, sig, n_max)
+    _, a_low = _whitened_extremes(lam, sig, 1)
+    window = _reachable_steps(_floor_lines(b_up, a_low, m), log_eps, k)
+    if window is None or window[1] < k:
+        return None
+    each = _scan_cost(lam, sig, k, m)
     for n in range(1, n_max + 1):
+        _scan_guard(f"n_min at k = {k}, m = {m}: no n <= {n - 1} reaches eps = {eps:g}; scanning on to "
+                    f"n_max = {n_max}", (n - 1) * each, each, lambda: each * (n_max - n + 1), "a smaller n_max or k")
         (log_err,), _ = _log_errors(lam, sig, n, (k,), m, train_cov, test_cov)
         if log_err <= log_eps:
             return n
     return None
+
+
+def _scan_cost(lam: np.ndarray, sig: np.ndarray, k: int, m: int) -> float:
+    """Estimated seconds of one finite-``m`` error evaluation in the scans (engine cost model)."""
+    if lam.shape[0] == 1:
+        return max(2e-7 * k * k, 2e-5)  # d = 1: O(k) big-integer steps of O(k)-digit numbers
+    from theory.bracket import engine_cost_seconds
+    return max(engine_cost_seconds(lam.shape[0], k, bool(np.array_equal(lam @ sig, sig @ lam))), 1e-3)
+
+
+# ----------------------------------------------------------------------------- what no n or k can reach
+
+#: Estimated CPU seconds a finite-``m`` scan of :func:`n_min` / :func:`k_min` may spend before it
+#: stops and says so (per evaluation: :func:`theory.error.engine_cost`, at least the ~1 ms a call of
+#: the engine takes at ``d = 2``, ``k = 2`` on the reference machine; ``d = 1``: the closed form).
+SCAN_SECONDS = 2.0
+
+
+def _whitened_extremes(lam: np.ndarray, sig: np.ndarray, n: int) -> tuple[float, float]:
+    """``(b_up, a_low)``: an upper bound on ``β_min`` and a lower bound on ``β_max`` of ``Γ_n^{-1}Σ``
+    (the float eigenvalues moved inwards by a bound on the error of ``eigvalsh``)."""
+    g_eig, g_vec = np.linalg.eigh(gamma(lam, n))
+    inv_half = (g_vec / np.sqrt(g_eig)) @ g_vec.T
+    B = inv_half @ sig @ inv_half
+    beta = np.linalg.eigvalsh((B + B.T) / 2)
+    kappa = float(g_eig[-1] / g_eig[0])
+    slack = 64 * lam.shape[0] * np.finfo(float).eps * kappa * float(np.max(np.abs(beta)))
+    return max(float(beta[0]) + slack, 0.0), max(float(beta[-1]) - slack, 0.0)
+
+
+def _floor_lines(b_up: float, a_low: float, m: int | None) -> list[tuple[float, float]]:
+    r"""Lines ``(α, γ)`` with ``log err_k >= α + 2kγ`` for every ``k >= 1``, from spectral extremes.
+
+    With ``β̂`` the eigenvalues of ``Γ^{-1}Ŝ_m`` and ``M = I − Γ^{-1}Ŝ_m``, ``‖M^k‖_F² >= ρ(M)^{2k}
+    >= max(1 − β̂_min, β̂_max − 1)_+^{2k}``.  For the unit eigenvectors ``v`` of
+    ``Γ^{-1/2}ΣΓ^{-1/2}`` at its extreme eigenvalues ``β_min <= b_up`` and ``β_max >= a_low``,
+    ``vᵀΓ^{-1/2}Ŝ_mΓ^{-1/2}v = β s`` with ``s = χ²_m/m`` (``s = 1`` at ``m = ∞``), and
+    ``β̂_min <= β_min s``, ``β̂_max >= β_max s``.  Jensen (``E s = 1``, convex integrands) gives
+    ``err_k >= (1 − b_up)_+^{2k}`` and ``>= (a_low − 1)_+^{2k}``; at finite ``m``, for ``t > 0``,
+    ``err_k >= P(s >= (1 + t)/a_low) t^{2k}`` (the χ² tail, unbounded ``s``).
+    """
+    from scipy import special
+
+    lines = []
+    if 0 < b_up < 1:
+        lines.append((0.0, math.log1p(-b_up)))
+    elif b_up == 0:
+        lines.append((0.0, 0.0))
+    if a_low > 1:
+        lines.append((0.0, math.log(a_low - 1)))
+    if m is not None and a_low > 0:
+        for t in (0.5, 1.0, 2.0, 4.0):
+            tail = float(special.gammaincc(m / 2, m * (1 + t) / (2 * a_low)))
+            if tail > 0:
+                lines.append((math.log(tail), math.log(t)))
+    return lines
+
+
+def _reachable_steps(lines, log_eps: float, k_max: int) -> tuple[int, int] | None:
+    """The interval of ``k in [1, k_max]`` that no line ``α + 2kγ > log ε`` excludes (None: empty).
+
+    A margin of ``1e-9 (1 + |log ε|)`` keeps a float tie from excluding a ``k`` wrongly."""
+    lo, hi = 1, k_max
+    margin = 1e-9 * (1 + abs(log_eps))
+    for alpha, g in lines:
+        room = log_eps + margin - alpha  # need 2kγ <= room
+        if g == 0:
+            if room < 0:
+                return None
+        else:
+            q = room / (2 * g)  # the crossing k; beyond [1, k_max] (or not finite) it excludes nothing
+            if g > 0:
+                hi = 0 if room < 0 else (hi if not q < hi else math.floor(q))
+            elif room < 0:
+                lo = lo if not q > lo else math.ceil(q)
+        if lo > hi:
+            return None
+    return lo, hi
+
+
+def _scan_guard(what: str, spent: float, each: float, rest, advice: str) -> None:
+    """Stop a finite-``m`` scan once its next step would take its estimated engine cost past
+    :data:`SCAN_SECONDS`; ``rest()`` estimates what finishing the scan would cost."""
+    if spent + each > SCAN_SECONDS:
+        raise ValueError(f"{what} would cost about {spent + rest():.3g} s of the exact engine (estimated; "
+                         f"the scan stops at {SCAN_SECONDS:g} s): pass {advice}, or a larger eps")
 
 
 def _n_min_commuting(eig: np.ndarray, k: int, log_eps: float, n_max: int) -> int | None:
@@ -704,7 +848,20 @@ def k_min(train_cov, n, eps, *, m=None, test_cov=None, k_max: int = 10_000) -> i
     log_eps = math.log(eps)
     if m is None and test_cov is None:
         return _k_min_commuting(np.linalg.eigvalsh(lam), n, log_eps, k_max)
-    for k in range(1, k_max + 1):
+    b_up, a_low = _whitened_extremes(lam, sig, n)
+    window = _reachable_steps(_floor_lines(b_up, a_low, m), log_eps, k_max)
+    if window is None:
+        return None
+    first, last = window
+    spent = 0.0
+    for k in range(first, last + 1):
+        if m is not None:
+            each = _scan_cost(lam, sig, k, m)
+            _scan_guard(f"k_min at n = {n}, m = {m}: no k <= {k - 1} reaches eps = {eps:g}; scanning on "
+                        f"to k = {last} (k_max = {k_max}; the floor rules out larger k)", spent, each,
+                        lambda: sum(_scan_cost(lam, sig, j, m) for j in range(k, min(last, k + 10**4) + 1)),
+                        "a smaller k_max")
+            spent += each
         (log_err,), _ = _log_errors(lam, sig, n, (k,), m, train_cov, test_cov)
         if log_err <= log_eps:
             return k
