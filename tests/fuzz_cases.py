@@ -647,8 +647,10 @@ def _specs() -> list[Spec]:
     add(Spec("thm33_bound", ("train_cov", "n", "m"), dict(train_cov=lam, n=n, m=m),
              {**_covs("train_cov"), "n": int_corruptions(), "m": _m()},
              lambda r: None if r == math.inf else check_nonneg_scalar(r)))
+    # thm33_terms is documented for a diagonal Λ (eigenvalues): a rotated one is refused, naming train_cov
     add(Spec("thm33_terms", ("train_cov", "n"), dict(train_cov=lam, n=n),
-             {**_covs("train_cov"), "n": int_corruptions()}))
+             {"train_cov": [(label, v, "reject" if "Q D Q^T" in label else e)
+                            for label, v, e in _covs("train_cov")["train_cov"]], "n": int_corruptions()}))
     add(Spec("k1_error_coefficients", ("train_cov", "n"), dict(cov2, n=n),
              {**_covs("train_cov", "test_cov"), "n": int_corruptions()}, check_k1, ("train_cov", "test_cov")))
     add(Spec("contraction_factors", ("train_cov", "n"), dict(cov2, n=n),

@@ -229,3 +229,8 @@ def test_option_names_replace_only_the_subject_of_a_complaint():
 def test_render_only_without_records_names_the_option(capsys, tmp_path):
     one_line_error(capsys, ["derive", "--render-only", "--out", str(tmp_path / "d"), "--notes",
                             str(tmp_path / "n.md")], "derive", "--render-only", "--out")
+
+
+def test_error_refuses_a_range_longer_than_a_table(capsys):
+    one_line_error(capsys, ["error", "--train", "1,2", "--n", "10", "--k", "1:1000000"], "error", "--k",
+                   "1000000 values")

@@ -705,3 +705,21 @@ def test_mc_refuses_a_degenerate_tilt_by_name():
     from theory.montecarlo import mc_cot_error
     with pytest.raises(ValueError, match="tilt = 1e"):
         mc_cot_error([1.0, 0.5], 5, [1], m=10, samples=64, tilt=1e300)
+
+
+@pytest.mark.parametrize("call, needle", [
+    (lambda: __import__("theory").infinite_m_error_exact([1.0, 0.5], 5, [1.0, 1.0], 10 ** 6), "k = 1000000"),
+    (lambda: __import__("theory").remark41_trace_exact([1.0, 0.5], 5, [1.0, 1.0], 10 ** 6), "k = 1000000"),
+    (lambda: __import__("theory").finite_m_trace([1.0, 0.5], 5, 10 ** 6, m=10), "k = 1000000"),
+    (lambda: __import__("theory").finite_m_trace_cost([1.0, 0.5], 5, 10 ** 6), "k = 1000000"),
+    (lambda: __import__("theory").error_bracket([1.0, 0.5], 5, 10 ** 6, m=10), "k = 1000000"),
+    (lambda: __import__("theory.scaling").scaling.cot_error_d1(1.0, 10, 10 ** 6, m=20), "k = 1000000"),
+    (lambda: __import__("theory").optimal_steps([1.0, 0.5], 5, k_max=10 ** 6), "k_max = 1000000"),
+])
+def test_huge_k_is_refused_at_once_naming_it(call, needle):
+    # each of these would run for minutes or exhaust memory; each is refused before any work
+    import time
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=needle):
+        call()
+    assert time.perf_counter() - start < 5  # a hang guard, not a timing

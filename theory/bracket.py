@@ -63,12 +63,18 @@ from theory._repr import RichRepr
 from theory._validate import _to_fraction, positive_float, positive_int
 from theory.error import _limit_error, _log, _routes, _structure_mode, _validated_cot, _value, limit_error_enclosure
 from theory.finite_trace import (_arb_lower, _arb_upper, _isotropic_trace, _profile, _Spectrum,
-                                 _top_eigenvalue_bounds, _trace_bounds, _validated, _zonal_cost)
+                                 _top_eigenvalue_bounds, _trace_bounds, _validated, _zonal_cost,
+                                 ZONAL_K_MAX)
 
 #: Default budgets, in estimated CPU seconds of this project's reference machine (one core of a
 #: shared 2-core machine; see ``bench/bench_trace.py``).
 EXACT_BUDGET = 10.0
 TRACE_BUDGET = 120.0
+
+# Beyond this k at finite m the bracket's own exact arithmetic (the top direction's tail bound, a
+# Fraction of about k·15 bits) takes seconds and more: refused with a pointer to the bound alone.
+BRACKET_K_MAX = 10 ** 5
+
 
 def engine_cost_seconds(d: int, k: int, commuting: bool) -> float:
     """Estimated CPU seconds of the exact engine for ``err_k`` at one finite ``m``
@@ -226,6 +232,10 @@ def error_bracket(train_cov, n, k, test_cov=None, m=None, *, exact_budget: float
     """
     G, sigma, k = _validated(train_cov, n, k, test_cov)
     m = None if m is None else positive_int(m, "m")
+    if m is not None and k > BRACKET_K_MAX:
+        raise ValueError(f"k = {k} is too large for a bracket at finite m (limit {BRACKET_K_MAX}: the "
+                         "rigorous tail bound's exact arithmetic grows with k, about 10 s at k = 10⁶); "
+                         "theory.bracket.tail_lower_bound gives the lower bound alone")
     exact_budget = _budget(exact_budget, "exact_budget")
     trace_budget = _budget(trace_budget, "trace_budget")
     d = G.shape[0]
@@ -247,7 +257,7 @@ def error_bracket(train_cov, n, k, test_cov=None, m=None, *, exact_budget: float
     constant, constant_how = condition_constant_upper(G)
     spec = _Spectrum(G, sigma)
     profile = _profile(spec)
-    k0 = k
+    k0 = min(k, ZONAL_K_MAX)  # the trace's reach; beyond it the extension below
     while k0 >= 1 and _zonal_cost(k0, profile, balls=True) > trace_budget:
         k0 -= 1
     if k0 == k:
@@ -395,7 +405,7 @@ def error_bracket_curve(train_cov, n, k_max, test_cov=None, m=None, *, exact_bud
     constant, constant_how = condition_constant_upper(G)
     spec = _Spectrum(G, sigma)
     profile = _profile(spec)
-    K = k_max
+    K = min(k_max, ZONAL_K_MAX)
     while K >= 1 and _zonal_cost(K, profile, balls=True) > trace_budget:
         K -= 1
     bounds = _trace_bounds(G, sigma, K, m, spec) if K >= 1 else [(Fraction(d), Fraction(d))]

@@ -441,6 +441,17 @@ def _ball_division(x, q):
 # The spectrum of Γ^{-1}Σ, exactly
 
 
+# The zonal route's reach: the shapes (a, b, 1^c) at 2k boxes number about (2k)³/12 and their data
+# about 1 GB at k = 40 (two minutes of CPU at d = 10); far beyond, nothing would finish.
+ZONAL_K_MAX = 200
+
+
+def _within_reach(k: int) -> None:
+    if k > ZONAL_K_MAX:
+        raise ValueError(f"k = {k} is beyond the finite-m trace's reach (k <= {ZONAL_K_MAX}: the shape data "
+                         "grows like k³); theory.error_bracket gives certified bounds at larger k")
+
+
 def _validated(train_cov, n, k, test_cov):
     G = gamma_exact(train_cov, n)
     if test_cov is None:
@@ -742,6 +753,7 @@ def finite_m_trace_cost(train_cov, n, k, test_cov=None) -> float:
     promise; :func:`theory.bracket.error_bracket` uses the same model for its ball computation.
     """
     G, sigma, k = _validated(train_cov, n, k, test_cov)
+    _within_reach(k)
     return _zonal_cost(k, _profile(_Spectrum(G, sigma)))
 
 
@@ -790,6 +802,7 @@ def finite_m_trace(train_cov, n, k, test_cov=None, m=None) -> Fraction:
     if m is None:
         return remark41_trace_exact(train_cov, n, train_cov if test_cov is None else test_cov, k)
     m = positive_int(m, "m")
+    _within_reach(k)
     return _traces(G, sigma, k, m)[k]
 
 
@@ -811,6 +824,7 @@ def finite_m_trace_poly(train_cov, n, k, test_cov=None) -> ErrorPoly:
         ``evaluate(m)`` gives :func:`finite_m_trace`.
     """
     G, sigma, k = _validated(train_cov, n, k, test_cov)
+    _within_reach(k)
     jacks = _Jacks(G, sigma, 2 * k)
     size = max(1, 2 * k)
     if jacks.sh is None or k == 0:

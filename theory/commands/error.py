@@ -67,6 +67,10 @@ def _positive(text, name: str) -> float:
     return value
 
 
+# One row per k, each costed and computed: a range longer than this is a typo more often than a table.
+MAX_ROWS = 10_000
+
+
 def parse_ks(text: str) -> list[int]:
     """``"3"``, ``"1,2,5"`` or ``"1:8"`` (inclusive) as a sorted list of distinct ``k >= 1``."""
     text = str(text).strip()
@@ -77,6 +81,9 @@ def parse_ks(text: str) -> list[int]:
         lo, hi = _int(parts[0], "--k"), _int(parts[1], "--k")
         if hi < lo:
             raise ValueError(f"--k: empty range {text!r} (B < A)")
+        if hi - lo + 1 > MAX_ROWS:
+            raise ValueError(f"--k: the range {text!r} has {hi - lo + 1} values, more rows than one table "
+                             f"should hold (at most {MAX_ROWS}); ask for a shorter range or a list")
         return list(range(lo, hi + 1))
     ks = [_int(t, "--k") for t in text.split(",")]
     return sorted(set(ks))
