@@ -102,7 +102,7 @@ def _exact_step_power(train_cov, n, test_cov, power: int, k: int):
         raise ValueError(f"k = {k} is too large for an exact power of I − Γ⁻¹Σ: its entries would grow to "
                          f"about {power * max(bits, 1):.3g} bits (limit {EXACT_POWER_BITS:.3g}); "
                          "theory.error.limit_error_enclosure encloses the m = ∞ error at any k")
-    return exact_power(M, k)
+    return exact_power(M, power)
 
 
 def infinite_m_error_exact(train_cov, n, test_cov, k) -> Fraction:
